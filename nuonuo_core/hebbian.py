@@ -1,0 +1,214 @@
+"""The Hebbian association matrix W (D × D), stored sparse or dense.
+
+Learning is W += w · outer(target_code, cue_code) for binary k-sparse codes given as
+index rows (n, k). Both stores answer the same questions with the same numbers:
+``column_sums`` (W · cue_code), ``scale`` (homeostasis), ``prune`` and W statistics.
+
+The sparse store keeps the non-zero cells as one sorted array of keys col·D + row (int32
+while D² < 2³¹) and their float32 values: 8 bytes a cell, never a dense D² matrix. A
+product W · code gathers the k columns the code activates with binary search.
+"""
+from __future__ import annotations
+
+import torch
+
+SPARSITY_EPS = 1e-3  # a cell counts as empty for the sparsity statistic when |w| < this
+
+
+def _outer_keys(target_idx: torch.Tensor, cue_idx: torch.Tensor, dim: int,
+                dtype: torch.dtype) -> torch.Tensor:
+    """(n, k) target and cue indices -> (n, k·k) keys col·D + row of outer(target, cue)."""
+    cols = cue_idx.to(torch.int64)[:, None, :]
+    rows = target_idx.to(torch.int64)[:, :, None]
+    return (cols * dim + rows).reshape(target_idx.shape[0], -1).to(dtype)
+
+
+class SparseW:
+    """Sparse W: sorted unique cell keys (nnz,) and float32 values (nnz,)."""
+
+    format = "sparse"
+
+    def __init__(self, dim: int, device: torch.device | str = "cpu"):
+        self.dim = dim
+        self.device = torch.device(device)
+        self.key_dtype = torch.int32 if dim * dim < 2**31 else torch.int64
+        self.keys = torch.zeros(0, dtype=self.key_dtype, device=self.device)
+        self.vals = torch.zeros(0, dtype=torch.float32, device=self.device)
+
+    # --- learning -------------------------------------------------------------------
+    def add(self, target_idx: torch.Tensor, cue_idx: torch.Tensor, weight) -> None:
+        """W += weight_i · outer(target_i, cue_i) for each row i; weight scalar or (n,)."""
+        n, k = target_idx.shape
+        if n == 0:
+            return
+        w = torch.as_tensor(weight, dtype=torch.float32, device=self.device)
+        w = w.expand(n) if w.dim() == 0 else w
+        keys = _outer_keys(target_idx.to(self.device), cue_idx.to(self.device), self.dim,
+                           self.key_dtype).reshape(-1)
+        vals = w[:, None].expand(n, k * cue_idx.shape[1]).reshape(-1)
+        keys, order = torch.sort(keys)
+        uniq, inverse = torch.unique_consecutive(keys, return_inverse=True)
+        summed = torch.zeros(uniq.shape[0], dtype=torch.float32, device=self.device)
+        summed.index_add_(0, inverse, vals[order])
+        self._merge(uniq, summed)
+
+    def _merge(self, new_keys: torch.Tensor, new_vals: torch.Tensor) -> None:
+        """Add sorted unique (new_keys, new_vals) into the sorted store in O(nnz + m)."""
+        n = self.keys.shape[0]
+        pos = torch.searchsorted(self.keys, new_keys)
+        exists = pos < n
+        if n:
+            exists &= self.keys[pos.clamp(max=n - 1)] == new_keys
+        self.vals.index_add_(0, pos[exists], new_vals[exists])
+        fresh = ~exists
+        ins_pos, ins_keys, ins_vals = pos[fresh], new_keys[fresh], new_vals[fresh]
+        m = ins_keys.shape[0]
+        if m:
+            shift = torch.bincount(ins_pos, minlength=n + 1).cumsum(0)[:n]
+            old_out = torch.arange(n, device=self.device) + shift
+            new_out = ins_pos + torch.arange(m, device=self.device)
+            keys = torch.empty(n + m, dtype=self.key_dtype, device=self.device)
+            vals = torch.empty(n + m, dtype=torch.float32, device=self.device)
+            keys[old_out], keys[new_out] = self.keys, ins_keys
+            vals[old_out], vals[new_out] = self.vals, ins_vals
+            self.keys, self.vals = keys, vals
+        self._drop(self.vals > 0)  # subtraction may leave empty or negative cells
+
+    def _drop(self, keep: torch.Tensor) -> int:
+        dropped = int(keep.numel() - keep.sum())
+        if dropped:
+            self.keys, self.vals = self.keys[keep], self.vals[keep]
+        return dropped
+
+    def scale(self, factor: float) -> None:
+        """Homeostasis: W *= factor."""
+        self.vals.mul_(factor)
+
+    def prune(self, threshold: float) -> int:
+        """Zero every cell with |w| < threshold; returns how many were removed."""
+        return self._drop(self.vals.abs() >= threshold)
+
+    # --- recall ---------------------------------------------------------------------
+    def column_sums(self, cue_idx: torch.Tensor) -> torch.Tensor:
+        """W · code for binary codes given as indices (m, k) -> (m, D) float32."""
+        m, k = cue_idx.shape
+        cols = cue_idx.to(self.device, torch.int64).reshape(-1)
+        lo = torch.searchsorted(self.keys, (cols * self.dim).to(self.key_dtype))
+        hi = torch.searchsorted(self.keys, ((cols + 1) * self.dim).to(self.key_dtype))
+        lengths = hi - lo
+        out = torch.zeros(m, self.dim, dtype=torch.float32, device=self.device)
+        total = int(lengths.sum())
+        if total == 0:
+            return out
+        seg_start = torch.repeat_interleave(lo, lengths)
+        offsets = torch.arange(total, device=self.device) - torch.repeat_interleave(
+            lengths.cumsum(0) - lengths, lengths)
+        cells = seg_start + offsets
+        query = torch.repeat_interleave(
+            torch.arange(m, device=self.device).repeat_interleave(k), lengths)
+        rows = (self.keys[cells].to(torch.int64) % self.dim)
+        out.index_put_((query, rows), self.vals[cells], accumulate=True)
+        return out
+
+    # --- inspection -----------------------------------------------------------------
+    def stats(self) -> dict:
+        nnz = int(self.vals.shape[0])
+        big = int((self.vals.abs() >= SPARSITY_EPS).sum())
+        return {"w_norm": float(self.vals.double().norm()) if nnz else 0.0, "w_nnz": nnz,
+                "w_sparsity": 1.0 - big / float(self.dim) ** 2, "w_bytes": self.nbytes()}
+
+    def nbytes(self) -> int:
+        return self.keys.numel() * self.keys.element_size() + self.vals.numel() * 4
+
+    def to_dense(self) -> torch.Tensor:
+        """The full (D, D) matrix; only for small D (teaching views, tests)."""
+        if self.dim > 4096:
+            raise ValueError(f"to_dense is for code_dim <= 4096, got {self.dim}")
+        W = torch.zeros(self.dim * self.dim, dtype=torch.float32, device=self.device)
+        keys = self.keys.to(torch.int64)
+        W[(keys % self.dim) * self.dim + keys // self.dim] = self.vals
+        return W.view(self.dim, self.dim)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"w_keys": self.keys.to(torch.int64).cpu(), "w_vals": self.vals.cpu()}
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None:
+        keys, vals = state["w_keys"], state["w_vals"]
+        if keys.shape != vals.shape or keys.dim() != 1:
+            raise ValueError("W keys and values differ in shape")
+        if keys.numel() and (int(keys.min()) < 0 or int(keys.max()) >= self.dim ** 2
+                             or not bool((keys[1:] > keys[:-1]).all())):
+            raise ValueError("W keys are out of range or not sorted")
+        self.keys = keys.to(self.device, self.key_dtype)
+        self.vals = vals.to(self.device, torch.float32)
+
+
+class DenseW:
+    """Dense W (D, D) float32: for small code_dim (teaching views) or a GPU."""
+
+    format = "dense"
+
+    def __init__(self, dim: int, device: torch.device | str = "cpu"):
+        self.dim = dim
+        self.device = torch.device(device)
+        self.W = torch.zeros(dim, dim, dtype=torch.float32, device=self.device)
+
+    def add(self, target_idx: torch.Tensor, cue_idx: torch.Tensor, weight) -> None:
+        n, k = target_idx.shape
+        if n == 0:
+            return
+        w = torch.as_tensor(weight, dtype=torch.float32, device=self.device)
+        w = w.expand(n) if w.dim() == 0 else w
+        keys = _outer_keys(target_idx.to(self.device), cue_idx.to(self.device), self.dim,
+                           torch.int64).reshape(-1)
+        vals = w[:, None].expand(n, k * cue_idx.shape[1]).reshape(-1)
+        flat = self.W.view(-1)  # cell (row, col) lives at row·D + col
+        flat.index_add_(0, (keys % self.dim) * self.dim + keys // self.dim, vals)
+        self.W.clamp_(min=0)
+
+    def scale(self, factor: float) -> None:
+        self.W.mul_(factor)
+
+    def prune(self, threshold: float) -> int:
+        small = (self.W.abs() < threshold) & (self.W != 0)
+        count = int(small.sum())
+        self.W[small] = 0
+        return count
+
+    def column_sums(self, cue_idx: torch.Tensor) -> torch.Tensor:
+        m, k = cue_idx.shape
+        cols = self.W[:, cue_idx.to(self.device).reshape(-1)]  # (D, m·k)
+        return cols.view(self.dim, m, k).sum(-1).T.contiguous()
+
+    def stats(self) -> dict:
+        nz = self.W[self.W != 0]
+        big = int((nz.abs() >= SPARSITY_EPS).sum())
+        return {"w_norm": float(nz.double().norm()), "w_nnz": int(nz.numel()),
+                "w_sparsity": 1.0 - big / float(self.dim) ** 2, "w_bytes": self.nbytes()}
+
+    def nbytes(self) -> int:
+        return self.W.numel() * 4
+
+    def to_dense(self) -> torch.Tensor:
+        return self.W
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        flat = self.W.T.reshape(-1)  # keys are col·D + row, as in the sparse store
+        keys = flat.nonzero().squeeze(1)
+        return {"w_keys": keys.cpu(), "w_vals": flat[keys].cpu()}
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None:
+        keys, vals = state["w_keys"].to(torch.int64), state["w_vals"].to(torch.float32)
+        if keys.shape != vals.shape or (keys.numel() and (int(keys.min()) < 0
+                                                            or int(keys.max()) >= self.dim ** 2)):
+            raise ValueError("W keys are out of range or differ in shape from the values")
+        self.W.zero_()
+        self.W.view(-1)[(keys % self.dim) * self.dim + keys // self.dim] = vals.to(self.device)
+
+
+def make_w(w_format: str, dim: int, device: torch.device) -> SparseW | DenseW:
+    """Choose the store: "auto" is dense on CUDA up to D=16384 and for D ≤ 2048, else sparse."""
+    if w_format == "auto":
+        small = dim <= 2048 or (device.type == "cuda" and dim <= 16384)
+        w_format = "dense" if small else "sparse"
+    return DenseW(dim, device) if w_format == "dense" else SparseW(dim, device)

@@ -1,0 +1,97 @@
+"""Stage 1 of recall: top-K search over stored cue embeddings (unit rows, cosine).
+
+Exact search scans every row (numpy BLAS on the CPU). From ``ann_threshold`` rows on,
+``index="auto"`` uses a FAISS inverted-file index (IVF-Flat, inner product): approximate,
+~0.5–3 ms at 1M rows instead of ~65 ms for the exact scan.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .separation import matmul_t
+
+
+class CueIndex:
+    """Growing (n, d) float32 store of unit cue rows with exact or IVF top-k search."""
+
+    def __init__(self, dim: int, device: torch.device, kind: str = "auto",
+                 ann_threshold: int = 200_000, nprobe: int = 24):
+        self.dim, self.device, self.kind = dim, device, kind
+        self.ann_threshold, self.nprobe = ann_threshold, nprobe
+        self._buf = torch.zeros(0, dim, dtype=torch.float32, device=device)
+        self.n = 0
+        self._ivf = None
+
+    @property
+    def emb(self) -> torch.Tensor:
+        """The stored rows (n, d) (a view, not a copy)."""
+        return self._buf[:self.n]
+
+    def add(self, x: torch.Tensor) -> None:
+        """Append unit rows (m, d); capacity grows geometrically so adds stay amortised O(m)."""
+        need = self.n + x.shape[0]
+        if need > self._buf.shape[0]:
+            cap = max(need, int(self._buf.shape[0] * 1.5) + 64)
+            buf = torch.zeros(cap, self.dim, dtype=torch.float32, device=self.device)
+            buf[:self.n] = self.emb
+            self._buf = buf
+        self._buf[self.n:need] = x
+        if self._ivf is not None:
+            self._ivf.add(np.ascontiguousarray(x.cpu().numpy()))
+        self.n = need
+
+    def keep(self, mask: torch.Tensor) -> None:
+        """Keep only the rows where ``mask`` (n,) is True (order preserved)."""
+        kept = self.emb[mask.to(self.device)].clone()
+        self._buf, self.n, self._ivf = kept, kept.shape[0], None
+
+    def uses_ann(self) -> bool:
+        if self.kind == "ivf":
+            return True
+        return self.kind == "auto" and self.device.type == "cpu" and self.n >= self.ann_threshold
+
+    def search(self, queries: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Unit queries (m, d) -> (scores (m, k), rows (m, k)); rows = -1 past the end."""
+        m = queries.shape[0]
+        kk = min(k, self.n)
+        scores = torch.full((m, k), -float("inf"), device=self.device)
+        rows = torch.full((m, k), -1, dtype=torch.long, device=self.device)
+        if kk == 0:
+            return scores, rows
+        if self.uses_ann():
+            s, r = self._ivf_search(queries, kk)
+        else:
+            s, r = torch.topk(matmul_t(queries, self.emb), kk, dim=1)
+        scores[:, :kk], rows[:, :kk] = s, r
+        return scores, rows
+
+    # --- approximate index ----------------------------------------------------------
+    def _build_ivf(self):
+        import faiss  # optional dependency, only needed for large memories
+
+        x = np.ascontiguousarray(self.emb.cpu().numpy())
+        nlist = int(min(8192, max(16, 4 * math.sqrt(self.n))))
+        quantizer = faiss.IndexFlatIP(self.dim)
+        index = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(0)
+        sample = x if self.n <= 40 * nlist else x[rng.choice(self.n, 40 * nlist, replace=False)]
+        index.train(sample)
+        index.add(x)
+        self._ivf = index
+
+    def _ivf_search(self, queries: torch.Tensor, k: int):
+        if self._ivf is None:
+            self._build_ivf()
+        self._ivf.nprobe = self.nprobe
+        s, r = self._ivf.search(np.ascontiguousarray(queries.cpu().numpy()), k)
+        s = torch.from_numpy(s).to(self.device)
+        r = torch.from_numpy(r).to(self.device)
+        s[r < 0] = -float("inf")
+        return s, r
+
+    def nbytes(self) -> int:
+        extra = 0 if self._ivf is None else self.n * self.dim * 4 + self.n * 8
+        return self._buf.numel() * 4 + extra

@@ -1,0 +1,156 @@
+"""The three recall methods, as functions over a memory's parts.
+
+All take unit queries (m, d) and return (scores (m, k), memory positions (m, k)) with -1 for
+"no answer"; :class:`~nuonuo_core.memory.HybridMemory` maps positions to ids.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .functional import SettleResult, hopfield_settle, kwta_indices, normalize
+
+
+def dedupe_topk(scores: torch.Tensor, owner: torch.Tensor, k: int):
+    """Rank candidates (m, C) by score, keep each owner's best, return top k (padded -1)."""
+    s, o = scores.cpu().numpy(), owner.cpu().numpy()
+    out_s = np.zeros((s.shape[0], k), dtype=np.float32)
+    out_o = np.full((s.shape[0], k), -1, dtype=np.int64)
+    for q in range(s.shape[0]):
+        seen: set[int] = set()
+        j = 0
+        for c in np.argsort(-s[q], kind="stable"):
+            own = int(o[q, c])
+            if own < 0 or own in seen or not np.isfinite(s[q, c]):
+                continue
+            seen.add(own)
+            out_s[q, j], out_o[q, j] = s[q, c], own
+            j += 1
+            if j == k:
+                break
+    return torch.from_numpy(out_s), torch.from_numpy(out_o)
+
+
+def cosine_recall(mem, queries: torch.Tensor, k: int):
+    """Flat nearest neighbour over every stored cue row, best row per memory."""
+    index = mem._index
+    if index.uses_ann() or index.n != mem._n_mem:
+        width = min(index.n, k if index.n == mem._n_mem else max(4 * k, k + 16))
+        s, rows = index.search(queries, max(width, 1))
+        return dedupe_topk(s, row_owners(mem, rows), k)
+    from .separation import matmul_t
+
+    sims = matmul_t(queries, index.emb)
+    kk = min(k, mem._n_mem)
+    s, pos = torch.topk(sims, kk, dim=1)
+    return _pad(s, pos, k)
+
+
+def row_owners(mem, rows: torch.Tensor) -> torch.Tensor:
+    owner = torch.full_like(rows, -1)
+    ok = rows >= 0
+    owner[ok] = mem._row_mem[rows[ok]]
+    return owner
+
+
+def _pad(s: torch.Tensor, pos: torch.Tensor, k: int):
+    m, kk = s.shape
+    out_s = torch.zeros(m, k)
+    out_p = torch.full((m, k), -1, dtype=torch.long)
+    out_s[:, :kk], out_p[:, :kk] = s.cpu(), pos.cpu()
+    return out_s, out_p
+
+
+@dataclass
+class HopfieldCandidates:
+    """Stage-1 output for m queries: K candidate rows, their patterns and a padding mask."""
+
+    rows: torch.Tensor      # (m, K) cue rows, -1 = padding
+    scores: torch.Tensor    # (m, K) stage-1 cosine
+    patterns: torch.Tensor  # (m, K, d)
+    mask: torch.Tensor      # (m, K) bool
+
+
+def hopfield_stage1(mem, queries: torch.Tensor, width: int) -> HopfieldCandidates:
+    scores, rows = mem._index.search(queries, width)
+    mask = rows >= 0
+    patterns = mem._index.emb[rows.clamp(min=0)] * mask[..., None]
+    return HopfieldCandidates(rows, scores, patterns, mask)
+
+
+def hopfield_recall(mem, queries: torch.Tensor, k: int, trace: bool = False):
+    """Two-stage recall: top-K cue rows, settle ξ ← Xᵀ softmax(βXξ), rank by cos(ξ*, x)."""
+    cfg = mem.config
+    cand = hopfield_stage1(mem, queries, max(cfg.top_k, k))
+    settle = hopfield_settle(queries, cand.patterns, cfg.beta, cfg.max_steps, cfg.eps,
+                             mask=cand.mask, trace=trace)
+    final = torch.einsum("mkd,md->mk", cand.patterns, normalize(settle.state))
+    final = final.masked_fill(~cand.mask, -float("inf"))
+    s, pos = dedupe_topk(final, row_owners(mem, cand.rows), k)
+    return s, pos, cand, settle
+
+
+def hebbian_recall(mem, queries: torch.Tensor, k: int, hops: int = 1):
+    """Code the query, apply W ``hops`` times with k-WTA, decode to the nearest target code."""
+    code = mem._sep.codes(queries).long()
+    for _ in range(hops):
+        r = mem._w.column_sums(code)
+        code = kwta_indices(r, mem.config.k)
+    return decode_codes(mem, code, r, k)
+
+
+def target_postings(mem):
+    """Inverted index of target codes: (unit_ptr (D+1,), positions) sorted by unit."""
+    if mem._postings is None:
+        flat = mem._target_codes.reshape(-1).long()
+        order = torch.argsort(flat, stable=True)
+        counts = torch.bincount(flat, minlength=mem.config.code_dim)
+        ptr = torch.zeros(mem.config.code_dim + 1, dtype=torch.long, device=flat.device)
+        ptr[1:] = counts.cumsum(0)
+        mem._postings = (ptr, order // mem.config.k)
+    return mem._postings
+
+
+def decode_codes(mem, code: torch.Tensor, r: torch.Tensor | None, k: int):
+    """Codes (m, k_code) -> the k stored memories whose target codes overlap most.
+
+    Score = overlap / k_code (the cosine of binary codes); ties go to the memory whose
+    overlapping units carry more of W·code (``r``): rank = overlap + 0.999·share ∈ [o, o+1).
+    """
+    m, kc = code.shape
+    n = mem._n_mem
+    out_s = torch.zeros(m, k)
+    out_p = torch.full((m, k), -1, dtype=torch.long)
+    if n == 0:
+        return out_s, out_p
+    ptr, post = target_postings(mem)
+    units = code.reshape(-1).to(ptr.device)
+    lo, hi = ptr[units], ptr[units + 1]
+    lengths = hi - lo
+    total = int(lengths.sum())
+    if total == 0:
+        return out_s, out_p
+    cells = torch.repeat_interleave(lo, lengths) + torch.arange(total, device=ptr.device) \
+        - torch.repeat_interleave(lengths.cumsum(0) - lengths, lengths)
+    positions = post[cells]
+    query = torch.repeat_interleave(torch.arange(m, device=ptr.device).repeat_interleave(kc),
+                                    lengths)
+    weight = torch.ones(total, device=ptr.device)
+    if r is not None:
+        r_win = r.gather(1, code.to(r.device))  # (m, kc)
+        share = r_win / r_win.sum(1, keepdim=True).clamp_min(1e-12)
+        weight = weight + 0.999 * torch.repeat_interleave(share.reshape(-1), lengths)
+    step = max(1, (1 << 23) // n)
+    for s0 in range(0, m, step):
+        sel = (query >= s0) & (query < s0 + step)
+        rank = torch.zeros(min(step, m - s0), n, device=ptr.device)
+        rank.index_put_((query[sel] - s0, positions[sel]), weight[sel], accumulate=True)
+        kk = min(k, n)
+        v, p = torch.topk(rank, kk, dim=1)
+        ov = torch.floor(v + 1e-6)
+        p = torch.where(ov > 0, p, torch.full_like(p, -1))
+        out_s[s0:s0 + step, :kk] = (ov / kc).cpu()
+        out_p[s0:s0 + step, :kk] = p.cpu()
+    return out_s, out_p

@@ -1,0 +1,45 @@
+"""Pattern separation: a seeded random projection d -> D followed by k-WTA.
+
+Codes are binary with exactly k ones; they are stored as sorted index rows (n, k).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .functional import kwta_indices
+
+
+def matmul_t(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a (m, d) @ b (n, d)ᵀ -> (m, n); on the CPU through numpy's BLAS (4× faster for m=1)."""
+    if a.device.type == "cpu":
+        return torch.from_numpy(a.numpy() @ b.numpy().T)
+    return a @ b.T
+
+
+class PatternSeparator:
+    """Projection P (D, d) ~ N(0, 1/d), drawn on the CPU from ``seed`` (same on every device)."""
+
+    def __init__(self, embed_dim: int, code_dim: int, k: int, seed: int,
+                 device: torch.device | str = "cpu"):
+        gen = torch.Generator().manual_seed(seed)
+        proj = torch.randn(code_dim, embed_dim, generator=gen) / math.sqrt(embed_dim)
+        self.projection = proj.to(device)
+        self.code_dim, self.k = code_dim, k
+
+    def codes(self, x: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
+        """Embeddings (n, d) -> k-WTA code indices (n, k) int32, sorted per row."""
+        out = torch.empty(x.shape[0], self.k, dtype=torch.int32, device=x.device)
+        for s in range(0, x.shape[0], chunk):
+            h = matmul_t(x[s:s + chunk], self.projection)
+            out[s:s + chunk] = kwta_indices(h, self.k).to(torch.int32)
+        return out
+
+    def fingerprint(self) -> float:
+        """A checksum of P, saved with a memory so a reload can prove it rebuilt the same P."""
+        return float(np.float64(self.projection.double().abs().sum().item()))
+
+    def nbytes(self) -> int:
+        return self.projection.numel() * 4
