@@ -16,6 +16,9 @@ import torch
 from .functional import perturb
 
 POLICIES = ("priority", "recent", "random")
+# keeps replay-noise seeds apart from the small seeds recall uses (torch's CPU generator only
+# uses the low 32 bits of a seed, so the salt and the result stay below 2**32)
+REPLAY_SEED_SALT = 0x5EED_C0DE
 
 
 def _number(value, name: str, lo: float, hi: float | None = None, lo_open=False) -> float:
@@ -53,8 +56,8 @@ class ConsolidationMixin:
             self._w.scale(homeostasis)
             self._row_strength *= homeostasis
             if rows.numel():
-                self._replay(rows, mem_pos, imp, reps, replay_noise, lr,
-                             seed * 1_000_003 + self.day * 1009 + epoch)
+                rseed = (REPLAY_SEED_SALT + seed * 1_000_003 + self.day * 1009 + epoch) % 2**32
+                self._replay(rows, mem_pos, imp, reps, replay_noise, lr, rseed)
             pruned = self._w.prune(prune_threshold) if prune_threshold > 0 else 0
             w = self._w.stats()
             report.append({"night": self.day, "epoch": epoch + 1, "w_norm": w["w_norm"],

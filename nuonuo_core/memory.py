@@ -20,6 +20,7 @@ from .hebbian import make_w
 from .index import CueIndex
 from .recall import cosine_recall, decode_codes, hebbian_recall, hopfield_recall, row_owners
 from .separation import PatternSeparator
+from .threads import single_thread
 
 
 def resolve_device(name: str) -> torch.device:
@@ -215,12 +216,13 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k must be an int >= 1, got {k!r}")
         q = perturb(self._vectors(queries, "queries"), noise_std, seed)
-        if method == "hopfield":
-            s, pos = hopfield_recall(self, q, k)[:2]
-        elif method == "hebbian":
-            s, pos = hebbian_recall(self, q, k)
-        else:
-            s, pos = cosine_recall(self, q, k)
+        with single_thread(q.shape[0] < 32 and self.device.type == "cpu"):
+            if method == "hopfield":
+                s, pos = hopfield_recall(self, q, k)[:2]
+            elif method == "hebbian":
+                s, pos = hebbian_recall(self, q, k)
+            else:
+                s, pos = cosine_recall(self, q, k)
         return s.numpy().astype(np.float32), self._to_ids(pos)
 
     def _to_ids(self, pos: torch.Tensor) -> np.ndarray:
@@ -254,11 +256,12 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
         row = int((self._row_mem == pos).nonzero()[0, 0])
         code = self._row_codes[row:row + 1].long()
         steps = []
-        for _ in range(hops):
-            r = self._w.column_sums(code)
-            code = kwta_indices(r, self.config.k)
-            s, p = decode_codes(self, code, r, 1)
-            steps.append((int(self._to_ids(p)[0, 0]), float(s[0, 0])))
+        with single_thread(self.device.type == "cpu"):
+            for _ in range(hops):
+                r = self._w.column_sums(code)
+                code = kwta_indices(r, self.config.k)
+                s, p = decode_codes(self, code, r, 1)
+                steps.append((int(self._to_ids(p)[0, 0]), float(s[0, 0])))
         return steps
 
     # --- inspection -----------------------------------------------------------------

@@ -82,6 +82,7 @@ class PersistenceMixin:
     def from_bytes(cls, data: bytes, encoder=None, device: str | None = None,
                    source: str = "data"):
         """Rebuild a memory from :meth:`to_bytes` output; ``device`` overrides the saved one."""
+        from safetensors import SafetensorError
         from safetensors.torch import load
 
         from .config import MemoryConfig
@@ -104,7 +105,7 @@ class PersistenceMixin:
             mem._load_state(tensors, state)
             return mem
         except (KeyError, TypeError, RuntimeError, struct.error, json.JSONDecodeError,
-                ValueError) as exc:
+                ValueError, SafetensorError) as exc:
             raise ValueError(f"{source} is not a valid NuoNuo memory file: {exc}") from None
 
     def _load_state(self, tensors: dict, state: dict) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .functional import SettleResult, hopfield_settle, kwta_indices, normalize
+from .functional import expand_segments, hopfield_settle, kwta_indices, normalize
 
 
 def dedupe_topk(scores: torch.Tensor, owner: torch.Tensor, k: int):
@@ -129,19 +129,17 @@ def decode_codes(mem, code: torch.Tensor, r: torch.Tensor | None, k: int):
     units = code.reshape(-1).to(ptr.device)
     lo, hi = ptr[units], ptr[units + 1]
     lengths = hi - lo
-    total = int(lengths.sum())
+    cells, seg = expand_segments(lo, lengths)
+    total = cells.numel()
     if total == 0:
         return out_s, out_p
-    cells = torch.repeat_interleave(lo, lengths) + torch.arange(total, device=ptr.device) \
-        - torch.repeat_interleave(lengths.cumsum(0) - lengths, lengths)
     positions = post[cells]
-    query = torch.repeat_interleave(torch.arange(m, device=ptr.device).repeat_interleave(kc),
-                                    lengths)
+    query = seg // kc
     weight = torch.ones(total, device=ptr.device)
     if r is not None:
         r_win = r.gather(1, code.to(r.device))  # (m, kc)
         share = r_win / r_win.sum(1, keepdim=True).clamp_min(1e-12)
-        weight = weight + 0.999 * torch.repeat_interleave(share.reshape(-1), lengths)
+        weight = weight + 0.999 * share.reshape(-1)[seg]
     step = max(1, (1 << 23) // n)
     for s0 in range(0, m, step):
         sel = (query >= s0) & (query < s0 + step)

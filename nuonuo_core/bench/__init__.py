@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m nuonuo_core.bench {speed,locomo,longmemeval} ...`` print tables."""

@@ -1,0 +1,102 @@
+"""Finding 2 - capacity: recall vs number of memories, k and code_dim, with and without k-WTA.
+
+Arms (column ``arm``):
+  * ``kwta_hebbian``: the engine's Hebbian path (random projection d -> D, k-WTA, W over codes),
+    recall@1 from the stored cue (plus optional ``query_noise``), decoded to the nearest target.
+  * ``classical_hopfield``: no separation - a dense auto-associative Hopfield net over the
+    sign of the same embeddings, N = embed_dim neurons, W = ξᵀξ / N (zero diagonal), synchronous
+    updates from the stored pattern. A pattern counts as recalled when the settled state
+    overlaps it by >= 0.95 (the criterion behind the 0.138·N bound); ``mean_overlap`` is shown.
+Sweeps (column ``sweep``): "n_memories", "k" and "code_dim" (the latter two at ``n_fixed``).
+Every row carries the bound 0.138·N for the arm's neuron count N (code_dim for k-WTA).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from nuonuo_core import HybridMemory, MemoryConfig
+
+from . import Progress, check_range, unit_vectors, validate_fields
+
+
+@dataclass(frozen=True)
+class CapacityConfig:
+    n_memories: tuple[int, ...] = (100, 1000, 5000)
+    classical_n: tuple[int, ...] = (10, 25, 50, 75, 100, 200)
+    n_fixed: int = 2000
+    ks: tuple[int, ...] = (5, 20, 50)
+    code_dims: tuple[int, ...] = (256, 1024, 4096, 16384)
+    code_dim: int = 16384
+    k: int = 20
+    n_queries: int = 300
+    query_noise: float = 0.0
+    embed_dim: int = 384
+    hopfield_steps: int = 20
+
+    def __post_init__(self) -> None:
+        validate_fields(self)
+        for name in ("n_memories", "classical_n", "n_fixed", "n_queries", "hopfield_steps"):
+            check_range(self, name, 1)
+        check_range(self, "ks", 1, min(self.code_dims + (self.code_dim,)))
+        check_range(self, "code_dims", max(self.k, 2))
+        check_range(self, "code_dim", 2)
+        check_range(self, "k", 1, self.code_dim)
+        check_range(self, "query_noise", 0.0, 10.0)
+        check_range(self, "embed_dim", 2)
+
+
+def kwta_recall(n: int, code_dim: int, k: int, cfg: CapacityConfig, seed: int) -> float:
+    """Store n random pairs in the engine; recall@1 (hebbian) on up to n_queries of them."""
+    cues = unit_vectors(n, cfg.embed_dim, seed)
+    targets = unit_vectors(n, cfg.embed_dim, seed + 10_000)
+    mem = HybridMemory(MemoryConfig(embed_dim=cfg.embed_dim, code_dim=code_dim, k=k,
+                                    seed=seed, device="cpu"))
+    ids = np.asarray(mem.add_vectors(cues, targets))
+    pick = np.random.default_rng(seed + 1).choice(n, min(n, cfg.n_queries), replace=False)
+    _, got = mem.recall_vectors(cues[pick], k=1, method="hebbian", noise_std=cfg.query_noise,
+                                seed=seed + 2)
+    return float(np.mean(got[:, 0] == ids[pick]))
+
+
+def classical_hopfield(n: int, dim: int, steps: int, seed: int) -> tuple[float, float]:
+    """Dense Hopfield over n sign patterns of N = dim neurons; (recalled fraction, mean overlap)."""
+    xi = torch.from_numpy(np.sign(unit_vectors(n, dim, seed)))
+    xi[xi == 0] = 1.0
+    W = xi.T @ xi / dim
+    W.fill_diagonal_(0.0)
+    s = xi.clone()
+    for _ in range(steps):  # synchronous update from every stored pattern at once
+        new = torch.sign(s @ W)
+        new[new == 0] = 1.0
+        if torch.equal(new, s):
+            break
+        s = new
+    overlap = (s * xi).sum(1) / dim
+    return float((overlap >= 0.95).float().mean()), float(overlap.mean())
+
+
+def run_capacity(cfg: CapacityConfig, seed: int = 0, progress: Progress = None) -> list[dict]:
+    """One row per (arm, sweep, n, k, code_dim)."""
+    jobs = [("kwta_hebbian", "n_memories", n, cfg.k, cfg.code_dim) for n in cfg.n_memories]
+    jobs += [("kwta_hebbian", "k", cfg.n_fixed, k, cfg.code_dim) for k in cfg.ks]
+    jobs += [("kwta_hebbian", "code_dim", cfg.n_fixed, cfg.k, D) for D in cfg.code_dims]
+    jobs += [("classical_hopfield", "n_memories", n, None, None) for n in cfg.classical_n]
+    rows = []
+    for i, (arm, sweep, n, k, D) in enumerate(jobs):
+        if arm == "kwta_hebbian":
+            rec, ov, neurons, crit = kwta_recall(n, D, k, cfg, seed), float("nan"), D, "top-1"
+        else:
+            rec, ov = classical_hopfield(n, cfg.embed_dim, cfg.hopfield_steps, seed)
+            neurons, crit = cfg.embed_dim, "overlap>=0.95"
+        rows.append({"arm": arm, "sweep": sweep, "n_memories": n, "k": k, "code_dim": D,
+                     "neurons": neurons, "recall_at_1": rec, "mean_overlap": ov,
+                     "criterion": crit, "bound_0138N": 0.138 * neurons,
+                     "n_over_bound": n / (0.138 * neurons),
+                     "query_noise": cfg.query_noise if arm == "kwta_hebbian" else 0.0,
+                     "embed_dim": cfg.embed_dim})
+        if progress is not None:
+            progress(i + 1, len(jobs))
+    return rows

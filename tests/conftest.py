@@ -1,0 +1,27 @@
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def unit_rows(n: int, d: int = 384, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def rows():
+    return unit_rows
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    from nuonuo_core import get_minilm_encoder
+
+    return get_minilm_encoder()
