@@ -140,15 +140,16 @@ def decode_codes(mem, code: torch.Tensor, r: torch.Tensor | None, k: int):
         r_win = r.gather(1, code.to(r.device))  # (m, kc)
         share = r_win / r_win.sum(1, keepdim=True).clamp_min(1e-12)
         weight = weight + 0.999 * share.reshape(-1)[seg]
-    step = max(1, (1 << 23) // n)
-    for s0 in range(0, m, step):
-        sel = (query >= s0) & (query < s0 + step)
-        rank = torch.zeros(min(step, m - s0), n, device=ptr.device)
-        rank.index_put_((query[sel] - s0, positions[sel]), weight[sel], accumulate=True)
-        kk = min(k, n)
-        v, p = torch.topk(rank, kk, dim=1)
-        ov = torch.floor(v + 1e-6)
-        p = torch.where(ov > 0, p, torch.full_like(p, -1))
-        out_s[s0:s0 + step, :kk] = (ov / kc).cpu()
-        out_p[s0:s0 + step, :kk] = p.cpu()
+    # rank the (query, memory) pairs that share a unit; memory ∝ postings, not m × n
+    uniq, inverse = torch.unique(query * n + positions, return_inverse=True)
+    rank = torch.zeros(uniq.shape[0], dtype=torch.float64, device=ptr.device)
+    rank.index_add_(0, inverse, weight.double())
+    q_of, p_of = uniq // n, uniq % n
+    order = torch.argsort(q_of.double() * (kc + 2) + (kc + 1 - rank), stable=True)
+    q_sorted = q_of[order]
+    place = torch.arange(order.shape[0], device=ptr.device) - torch.searchsorted(q_sorted, q_sorted)
+    keep = place < k
+    rows, cols, best = q_sorted[keep].cpu(), place[keep].cpu(), order[keep]
+    out_s[rows, cols] = (torch.floor(rank[best] + 1e-6) / kc).float().cpu()
+    out_p[rows, cols] = p_of[best].cpu()
     return out_s, out_p
