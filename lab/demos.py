@@ -1,0 +1,48 @@
+"""Demo sets shipped in ``assets/`` (JSON lists of {cue, target, paraphrases, importance})."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import io
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEMOS = {
+    "assistant": ("Personal assistant", "demo_assistant.json",
+                  "Facts a personal assistant should remember about its user."),
+    "chains": ("Association chains", "demo_chains.json",
+               "Chains A→B→C…: each target is the next memory's cue (for multi-hop)."),
+    "teaching": ("Teaching set", "demo_teaching.json",
+                 "Short facts on three topics, with paraphrases, for classroom demos."),
+}
+
+
+def load(key: str) -> list[io.MemoryRow]:
+    if key not in DEMOS:
+        raise KeyError(f"unknown demo set {key!r}; choose one of {sorted(DEMOS)}")
+    result = io.parse((ASSETS / DEMOS[key][1]).read_bytes(), "json")
+    if result.errors:  # shipped data must be clean
+        raise ValueError(f"demo set {key!r} has bad rows: {result.errors[:3]}")
+    return result.rows
+
+
+def split_days(rows: list[io.MemoryRow], per_day: int) -> list[list[io.MemoryRow]]:
+    if per_day < 1:
+        raise ValueError(f"memories per day must be >= 1, got {per_day}")
+    return [rows[i:i + per_day] for i in range(0, len(rows), per_day)]
+
+
+def chain_rows(text: str) -> list[io.MemoryRow]:
+    """Lines of comma- or arrow-separated items ``A, B, C`` -> memories A→B, B→C."""
+    rows = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in line.replace("->", ",").replace("→", ",").split(",")]
+        parts = [p for p in parts if p]
+        if len(parts) < 2:
+            raise ValueError(f"line {n}: a chain needs at least two items, got {line!r}")
+        rows += [io.make_row(a, b) for a, b in zip(parts, parts[1:])]
+    if not rows:
+        raise ValueError("no chain given: write items like 'A, B, C' (one chain per line)")
+    return rows

@@ -1,0 +1,254 @@
+"""Bulk import of memories from CSV, JSON or plain text, with per-row errors.
+
+Whole-file problems (too big, not UTF-8, malformed CSV/JSON, no ``cue`` column) raise
+ValueError; row problems are collected as :class:`RowError` and the good rows still import.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+MAX_UPLOAD_BYTES = 5 * 2**20   # 5 MB, matches server.maxUploadSize in .streamlit/config.toml
+MAX_ROWS = 5000
+MAX_TEXT = 2000                # characters per cue / target / paraphrase
+FORMATS = ("csv", "json", "text")
+
+
+@dataclass
+class MemoryRow:
+    cue: str
+    target: str | None = None
+    paraphrases: list[str] = field(default_factory=list)
+    importance: float = 1.0
+
+
+@dataclass
+class RowError:
+    row: int          # 1-based row / line / item number as the user sees it
+    message: str
+
+
+@dataclass
+class ImportResult:
+    rows: list[MemoryRow]
+    errors: list[RowError]
+
+    def preview(self) -> pd.DataFrame:
+        ok = [{"row": i + 1, "status": "ok", "cue": r.cue, "target": r.target or "",
+               "paraphrases": " | ".join(r.paraphrases), "importance": r.importance}
+              for i, r in enumerate(self.rows)]
+        return pd.DataFrame(ok, columns=["row", "status", "cue", "target", "paraphrases",
+                                         "importance"])
+
+    def errors_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"row": e.row, "error": e.message} for e in self.errors],
+                            columns=["row", "error"])
+
+
+def check_importance(value) -> float:
+    """A positive, finite importance (replay weight); NaN, inf, text and <= 0 are refused."""
+    if isinstance(value, bool):
+        raise ValueError(f"importance must be a positive number, got {value!r}")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 1.0
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"importance must be a positive number, got {value!r}") from None
+    if not math.isfinite(x) or x <= 0:
+        raise ValueError(f"importance must be a positive finite number, got {value!r}")
+    return x
+
+
+def _text(value, what: str, required: bool) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        value = ""
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be text, got {type(value).__name__}")
+    value = value.strip()
+    if not value:
+        if required:
+            raise ValueError(f"{what} is empty")
+        return None
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"{what} is longer than {MAX_TEXT} characters")
+    return value
+
+
+def make_row(cue, target=None, paraphrases=None, importance=1.0) -> MemoryRow:
+    """Validate one memory; raises ValueError with a message fit for the user."""
+    cue = _text(cue, "cue", True)
+    target = _text(target, "target", False)
+    if paraphrases is None:
+        paras: list = []
+    elif isinstance(paraphrases, str):
+        paras = [p for p in paraphrases.replace("\n", "|").split("|")]
+    elif isinstance(paraphrases, list):
+        paras = paraphrases
+    else:
+        raise ValueError(f"paraphrases must be a list or '|'-separated text, "
+                         f"got {type(paraphrases).__name__}")
+    clean = [p for p in (_text(p, "paraphrase", False) for p in paras) if p]
+    return MemoryRow(cue, target, clean, check_importance(importance))
+
+
+def decode(data: bytes) -> str:
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"file is {len(data) / 2**20:.1f} MB; the limit is "
+                         f"{MAX_UPLOAD_BYTES // 2**20} MB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("file is not UTF-8 text") from None
+
+
+def guess_format(filename: str) -> str:
+    name = filename.lower()
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith(".json"):
+        return "json"
+    return "text"
+
+
+def parse(data: bytes | str, fmt: str) -> ImportResult:
+    """Parse an upload or pasted text in ``fmt`` ("csv", "json" or "text")."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    text = decode(data) if isinstance(data, bytes) else data
+    if isinstance(data, str) and len(data.encode("utf-8")) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"text is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+    if not text.strip():
+        raise ValueError("nothing to import: the file is empty")
+    items = {"csv": _csv_items, "json": _json_items, "text": _text_items}[fmt](text)
+    if len(items) > MAX_ROWS:
+        raise ValueError(f"{len(items)} rows; at most {MAX_ROWS} can be imported at once")
+    rows, errors = [], []
+    for number, item in items:
+        try:
+            if isinstance(item, Exception):
+                raise item
+            rows.append(make_row(**item))
+        except ValueError as exc:
+            errors.append(RowError(number, str(exc)))
+    return ImportResult(rows, errors)
+
+
+def _csv_items(text: str):
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        table = [r for r in reader]
+    except csv.Error as exc:
+        raise ValueError(f"malformed CSV: {exc}") from None
+    table = [r for r in table if any(c.strip() for c in r)]
+    if not table:
+        raise ValueError("nothing to import: the CSV is empty")
+    header = [h.strip().lower() for h in table[0]]
+    if "cue" not in header:
+        raise ValueError(f"malformed CSV: the first row must be a header with a 'cue' column "
+                         f"(optional: target, paraphrases, importance); got {table[0]}")
+    unknown = sorted(set(header) - {"cue", "target", "paraphrases", "importance"})
+    if unknown:
+        raise ValueError(f"malformed CSV: unknown columns {unknown}")
+    items = []
+    for i, r in enumerate(table[1:], start=2):
+        if len(r) != len(header):
+            items.append((i, ValueError(f"has {len(r)} fields, the header has {len(header)}")))
+        else:
+            items.append((i, dict(zip(header, r))))
+    return items
+
+
+def _json_items(text: str):
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("memories"), list):
+        data = data["memories"]
+    if not isinstance(data, list):
+        raise ValueError("malformed JSON: expected a list of {cue, target, paraphrases, "
+                         "importance} objects")
+    items = []
+    for i, obj in enumerate(data, start=1):
+        if isinstance(obj, str):
+            obj = {"cue": obj}
+        if not isinstance(obj, dict):
+            items.append((i, ValueError(f"item must be an object, got {type(obj).__name__}")))
+            continue
+        unknown = sorted(set(obj) - {"cue", "target", "paraphrases", "importance"})
+        if unknown:
+            items.append((i, ValueError(f"unknown fields {unknown}")))
+            continue
+        items.append((i, obj))
+    return items
+
+
+def _text_items(text: str):
+    """One memory per line: ``cue``, ``cue -> target`` or ``cue => target``; '#' comments."""
+    items = []
+    for i, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        for sep in ("=>", "->", "\t"):
+            if sep in line:
+                cue, target = line.split(sep, 1)
+                items.append((i, {"cue": cue, "target": target}))
+                break
+        else:
+            items.append((i, {"cue": line}))
+    return items
+
+
+def add_rows(mem, rows: list[MemoryRow]) -> list[int]:
+    """Add validated rows to ``mem`` (targets and self-targets in separate batches)."""
+    ids: list[int] = []
+    for with_target in (True, False):
+        group = [r for r in rows if (r.target is not None) == with_target]
+        if group:
+            ids += mem.add([r.cue for r in group],
+                           targets=[r.target for r in group] if with_target else None,
+                           paraphrases=[r.paraphrases for r in group],
+                           importance=[r.importance for r in group])
+    return ids
+
+
+def memories_frame(mem) -> pd.DataFrame:
+    """Every memory of ``mem`` as a table (id, cue, target, paraphrases, importance, day…)."""
+    recs = []
+    for i in mem.ids():
+        g = mem.get(i)
+        recs.append({"id": g["id"], "cue": g["cue"] or "", "target": g["target"] or "",
+                     "paraphrases": " | ".join(g["paraphrases"]), "importance": g["importance"],
+                     "day": g["day"], "in_replay": g["in_replay"]})
+    return pd.DataFrame(recs, columns=["id", "cue", "target", "paraphrases", "importance",
+                                       "day", "in_replay"])
+
+
+def rows_of(mem) -> list[MemoryRow]:
+    """The text memories of ``mem`` as rows (to replay them into another memory)."""
+    return [make_row(g["cue"], g["target"], g["paraphrases"], g["importance"])
+            for g in map(mem.get, mem.ids()) if g["cue"]]
+
+
+def export_json(mem) -> str:
+    recs = []
+    for i in mem.ids():
+        g = mem.get(i)
+        recs.append({"cue": g["cue"], "target": g["target"], "paraphrases": g["paraphrases"],
+                     "importance": g["importance"]})
+    return json.dumps(recs, indent=2, ensure_ascii=False)
+
+
+def answer_text(mem, memory_id: int) -> str:
+    """What a recalled memory says: its target, or its cue for self-associations."""
+    if memory_id is None or int(memory_id) < 0:
+        return "—"
+    g = mem.get(int(memory_id))
+    return g["target"] or g["cue"] or f"(vector memory #{memory_id})"

@@ -1,0 +1,120 @@
+"""``python -m nuonuo_core.bench locomo --data DIR``: turn retrieval on LoCoMo.
+
+Prints recall@k per method (overall and per QA category) and optionally writes the records
+``{"method", "metric", "category", "k", "value", "n"}`` as JSON (``--out``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from nuonuo_core.bench.conversation_eval import METHODS, RetrievalConfig, evaluate_locomo
+
+DEFAULT_DATA = "../shared/data/locomo"
+CATEGORY_ORDER = ["overall", "multi-hop", "temporal", "open-domain", "single-hop", "adversarial"]
+
+
+def parse_list(text: str, kind=str) -> list:
+    """"a,b" -> ["a", "b"] (converted by ``kind``); ValueError quoting bad items."""
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    try:
+        return [kind(x) for x in items]
+    except ValueError:
+        raise ValueError(f"cannot parse {text!r} as a comma-separated list of {kind.__name__}")
+
+
+def format_table(records: list[dict], metric: str, category: str) -> str:
+    """Methods (rows, in first-seen order) x k (columns) for one metric and category."""
+    rows = [r for r in records if r["metric"] == metric and r["category"] == category]
+    if not rows:
+        return ""
+    ks = sorted({r["k"] for r in rows}, key=lambda k: (k is None, k or 0))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    val = {(r["method"], r["k"]): r for r in rows}
+    n = rows[0]["n"]
+    head = f"{metric} [{category}, n={n}]"
+    lines = [f"{head:<34}" + "".join(f"{('@' + str(k)) if k else 'value':>8}" for k in ks)]
+    for m in methods:
+        lines.append(f"{m:<34}" + "".join(
+            f"{val[(m, k)]['value']:8.3f}" if (m, k) in val else f"{'-':>8}" for k in ks))
+    return "\n".join(lines)
+
+
+def write_records(records: list[dict], path: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(records, indent=1), encoding="utf-8")
+
+
+def progress_printer(quiet: bool):
+    t0 = time.time()
+
+    def show(i: int, n: int, msg: str) -> None:
+        if not quiet:
+            print(f"[{i}/{n} {time.time() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+    return show
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m nuonuo_core.bench locomo", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=DEFAULT_DATA,
+                   help="folder of conv-*.json files or locomo10.json (default %(default)s)")
+    p.add_argument("--methods", default=",".join(METHODS), help="comma list from: " +
+                   ", ".join(METHODS))
+    p.add_argument("--k", default="1,5,10,25,50", help="comma list of k (default %(default)s)")
+    p.add_argument("--convs", default="", help="only these sample ids, e.g. conv-26,conv-30")
+    p.add_argument("--out", default="", help="write the records as JSON here")
+    p.add_argument("--cache-dir", default=None, help="embedding cache (default "
+                   "$NUONUO_CACHE_DIR or ~/.cache/nuonuo/embeddings)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from nuonuo_core.datasets.locomo import load_locomo
+    from nuonuo_core.embed_cache import cached_minilm
+    try:
+        methods = parse_list(args.methods)
+        ks = parse_list(args.k, int)
+        if not ks or min(ks) < 1:
+            raise ValueError(f"--k needs positive integers, got {args.k!r}")
+        convs = load_locomo(args.data)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.convs:
+        want = set(parse_list(args.convs))
+        missing = want - {c.sample_id for c in convs}
+        if missing:
+            print(f"error: unknown --convs {sorted(missing)!r}", file=sys.stderr)
+            return 2
+        convs = [c for c in convs if c.sample_id in want]
+    n_q = sum(len(c.questions) for c in convs)
+    n_skip = sum(1 for c in convs for q in c.questions if not q.evidence)
+    n_drop = sum(c.dropped_evidence for c in convs)
+    print(f"LoCoMo: {len(convs)} conversations ({', '.join(c.sample_id for c in convs)}), "
+          f"{sum(len(c.turns) for c in convs)} turns, {n_q} questions; {n_drop} evidence ids "
+          f"naming no turn dropped; {n_skip} questions left without evidence skipped")
+    enc = cached_minilm(args.cache_dir)
+    try:
+        records = evaluate_locomo(convs, methods, ks, enc.encode, RetrievalConfig(),
+                                  progress_printer(args.quiet))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    present = {r["category"] for r in records}
+    for cat in [c for c in CATEGORY_ORDER if c in present] + sorted(present - set(CATEGORY_ORDER)):
+        print()
+        print(format_table(records, "recall", cat))
+    if args.out:
+        write_records(records, args.out)
+        print(f"\nwrote {len(records)} records to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

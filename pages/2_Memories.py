@@ -1,0 +1,75 @@
+import streamlit as st
+
+from lab import demos, io, state, ui
+
+ui.page("🗂️ Memories",
+        "A memory is a **cue** that recalls a **target** (or itself). Paraphrases add extra cue "
+        "rows for the same target; importance sets how strongly it is replayed at night.",
+        r"W \mathrel{+}= \eta \sum_{r \in \mathrm{cues}(m)} c_{\mathrm{target}(m)}\, c_r^\top")
+mem = state.memory()
+add, bulk, demo = st.tabs(["➕ Add one", "📥 Bulk import", "🎁 Demo sets"])
+with add, st.form("add_memory"):
+    cue = st.text_input("Cue", help="What you will ask with; encoded to x = MiniLM(cue).")
+    target = st.text_input("Target (optional)", help="What the cue should recall; empty "
+                           "stores a self-association cue → cue.")
+    paras = st.text_area("Paraphrases (one per line)", help="Extra cue rows r with "
+                         "W += η c_target c_rᵀ each.")
+    imp = st.number_input("Importance", value=1.0, min_value=0.01, max_value=100.0,
+                          help=ui.HELP["importance"])
+    if st.form_submit_button("Add memory", type="primary"):
+        try:
+            row = io.make_row(cue, target, paras.splitlines(), imp)
+            if ui.add_rows([row], f"cue {row.cue!r}"):
+                st.rerun()
+        except ValueError as exc:
+            ui.error(exc)
+with bulk:
+    st.caption("CSV with a header `cue,target,paraphrases,importance` (paraphrases split by "
+               "`|`), a JSON list of objects, or text lines `cue -> target`. Max 5 MB.")
+    up = st.file_uploader("File", type=["csv", "json", "txt"], key="import_file",
+                          max_upload_size=io.MAX_UPLOAD_BYTES // 2**20)
+    pasted = st.text_area("…or paste", key="import_text", height=120)
+    fmt = st.radio("Format of pasted text", io.FORMATS, horizontal=True, key="import_fmt")
+    data, kind = (up.getvalue(), io.guess_format(up.name)) if up else (pasted, fmt)
+    if (up or pasted.strip()):
+        try:
+            result = io.parse(data, kind)
+        except ValueError as exc:
+            ui.error(exc)
+        else:
+            st.markdown(f"**Preview:** {len(result.rows)} valid rows, "
+                        f"{len(result.errors)} with errors")
+            st.dataframe(result.preview(), hide_index=True, height=200)
+            if result.errors:
+                st.warning("These rows will be skipped:")
+                st.dataframe(result.errors_frame(), hide_index=True)
+            if st.button(f"Import {len(result.rows)} memories", disabled=not result.rows,
+                         key="import_go") and ui.add_rows(result.rows, "bulk import"):
+                st.rerun()
+with demo:
+    for key, (title, _, about) in demos.DEMOS.items():
+        if st.button(f"Load {title.lower()}", key=f"demo_{key}", help=about):
+            if ui.add_rows(demos.load(key), f"demo set: {title}"):
+                st.rerun()
+
+st.subheader(f"Stored memories ({len(mem)})")
+table = io.memories_frame(mem)
+query = st.text_input("Search", key="search", placeholder="filter cue, target, paraphrases")
+if query.strip():
+    hay = table.cue + " " + table.target + " " + table.paraphrases
+    table = table[hay.str.contains(query.strip(), case=False, regex=False)]
+st.dataframe(table, hide_index=True, key="memory_table")
+c1, c2, c3 = st.columns([3, 1, 1])
+gone = c1.multiselect("Delete memories", table.id.tolist(), key="delete_ids",
+                      format_func=lambda i: f"#{i} {mem.get(i)['cue'] or ''}"[:60])
+if c1.button("🗑️ Delete selected", disabled=not gone, key="delete_go"):
+    try:
+        state.flash("success", f"Deleted {ui.count(mem.remove(gone))}.")
+        st.session_state.pop("delete_ids", None)
+        st.rerun()
+    except (KeyError, ValueError) as exc:
+        ui.error(exc)
+c2.download_button("⬇ Export CSV", lambda: io.memories_frame(mem).to_csv(index=False),
+                   file_name="memories.csv", mime="text/csv", key="export_csv")
+c3.download_button("⬇ Export JSON", lambda: io.export_json(mem), file_name="memories.json",
+                   mime="application/json", key="export_json")

