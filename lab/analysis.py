@@ -30,7 +30,7 @@ def label(mem: HybridMemory, memory_id: int, width: int = 40) -> str:
 
 
 def text_memories(mem: HybridMemory, limit: int | None = None) -> list[int]:
-    ids = [i for i in mem.ids() if mem.get(i)["cue"]]
+    ids = [g["id"] for g in mem.records() if g["cue"]]
     return ids[:limit] if limit else ids
 
 
@@ -99,8 +99,7 @@ def graph_data(mem: HybridMemory, limit: int = 40):
     """Nodes (texts) and cue→target edges to draw. Chains (components of 3+ texts) come
     first; memories that link nothing else are left out unless there are no chains."""
     edges = []
-    for i in mem.ids():
-        g = mem.get(i)
+    for g in mem.records():
         if g["cue"] and g["target"] and g["cue"] != g["target"]:
             edges.append((g["cue"], g["target"]))
     comp = _components(edges)

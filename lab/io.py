@@ -222,8 +222,7 @@ def add_rows(mem, rows: list[MemoryRow]) -> list[int]:
 def memories_frame(mem) -> pd.DataFrame:
     """Every memory of ``mem`` as a table (id, cue, target, paraphrases, importance, day…)."""
     recs = []
-    for i in mem.ids():
-        g = mem.get(i)
+    for g in mem.records():
         recs.append({"id": g["id"], "cue": g["cue"] or "", "target": g["target"] or "",
                      "paraphrases": " | ".join(g["paraphrases"]), "importance": g["importance"],
                      "day": g["day"], "in_replay": g["in_replay"]})
@@ -234,13 +233,12 @@ def memories_frame(mem) -> pd.DataFrame:
 def rows_of(mem) -> list[MemoryRow]:
     """The text memories of ``mem`` as rows (to replay them into another memory)."""
     return [make_row(g["cue"], g["target"], g["paraphrases"], g["importance"])
-            for g in map(mem.get, mem.ids()) if g["cue"]]
+            for g in mem.records() if g["cue"]]
 
 
 def export_json(mem) -> str:
     recs = []
-    for i in mem.ids():
-        g = mem.get(i)
+    for g in mem.records():
         recs.append({"cue": g["cue"], "target": g["target"], "paraphrases": g["paraphrases"],
                      "importance": g["importance"]})
     return json.dumps(recs, indent=2, ensure_ascii=False)

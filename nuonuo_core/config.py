@@ -53,7 +53,7 @@ class MemoryConfig:
     w_format: str = "auto"
     index: str = "auto"
     ann_threshold: int = 200_000
-    ann_nprobe: int = 32
+    ann_nprobe: int = 64
 
     def __post_init__(self) -> None:
         for f in fields(self):

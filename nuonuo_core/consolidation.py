@@ -49,8 +49,11 @@ class ConsolidationMixin:
         rows = torch.nonzero(self._in_replay.to(self.device)[self._row_mem]).squeeze(1) \
             if replay else torch.zeros(0, dtype=torch.long, device=self.device)
         mem_pos = self._row_mem[rows]
-        imp = self._importance.to(self.device)[mem_pos]
-        reps = torch.ceil(imp).long().clamp(min=1)
+        importance = self._importance.to(self.device)[mem_pos]
+        reps = torch.ceil(importance).long().clamp(min=1)
+        # a memory's replay weight is its importance, shared by its cue rows (paraphrases)
+        rows_per_mem = torch.bincount(self._row_mem, minlength=self._n_mem)
+        imp = importance / rows_per_mem[mem_pos].to(importance.dtype)
         report = []
         for epoch in range(epochs):
             self._w.scale(homeostasis)

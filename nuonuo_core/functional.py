@@ -120,15 +120,17 @@ def hopfield_settle(xi: torch.Tensor, patterns: torch.Tensor, beta: float,
     state = xi
     active = torch.ones(xi.shape[0], dtype=torch.bool, device=xi.device)
     steps = torch.zeros(xi.shape[0], dtype=torch.long, device=xi.device)
-    neg = torch.finfo(xi.dtype).min
+    bias = None if mask is None else torch.zeros(mask.shape, dtype=xi.dtype,
+                                                  device=xi.device).masked_fill(
+        ~mask, torch.finfo(xi.dtype).min)
     attn_log: list[torch.Tensor] = []
     energy_log = [hopfield_energy(state, patterns, beta)] if trace else []
     for _ in range(max_steps):
-        logits = beta * torch.einsum("mkd,md->mk", patterns, state)
-        if mask is not None:
-            logits = logits.masked_fill(~mask, neg)
+        logits = beta * torch.bmm(patterns, state.unsqueeze(-1)).squeeze(-1)  # (m, K)
+        if bias is not None:
+            logits = logits + bias
         attn = torch.softmax(logits, dim=-1)
-        new = torch.einsum("mk,mkd->md", attn, patterns)
+        new = torch.bmm(attn.unsqueeze(1), patterns).squeeze(1)  # (m, d)
         delta = (new - state).norm(dim=-1)
         state = torch.where(active[:, None], new, state)
         steps += active.long()

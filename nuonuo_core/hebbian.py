@@ -25,6 +25,16 @@ def _outer_keys(target_idx: torch.Tensor, cue_idx: torch.Tensor, dim: int,
     return (cols * dim + rows).reshape(target_idx.shape[0], -1).to(dtype)
 
 
+def _outer_cells(target_idx, cue_idx, weight, dim: int, dtype, device):
+    """Every cell of Σ_i weight_i · outer(target_i, cue_i): (keys (n·k·k,), values)."""
+    n = target_idx.shape[0]
+    w = torch.as_tensor(weight, dtype=torch.float32, device=device)
+    w = w.expand(n) if w.dim() == 0 else w
+    keys = _outer_keys(target_idx.to(device), cue_idx.to(device), dim, dtype).reshape(-1)
+    vals = w[:, None].expand(n, target_idx.shape[1] * cue_idx.shape[1]).reshape(-1)
+    return keys, vals
+
+
 class SparseW:
     """Sparse W: sorted unique cell keys (nnz,) and float32 values (nnz,)."""
 
@@ -36,18 +46,15 @@ class SparseW:
         self.key_dtype = torch.int32 if dim * dim < 2**31 else torch.int64
         self.keys = torch.zeros(0, dtype=self.key_dtype, device=self.device)
         self.vals = torch.zeros(0, dtype=torch.float32, device=self.device)
+        self._colptr: torch.Tensor | None = None  # (D+1,) start of each column, lazily built
 
     # --- learning -------------------------------------------------------------------
     def add(self, target_idx: torch.Tensor, cue_idx: torch.Tensor, weight) -> None:
         """W += weight_i · outer(target_i, cue_i) for each row i; weight scalar or (n,)."""
-        n, k = target_idx.shape
-        if n == 0:
+        if target_idx.shape[0] == 0:
             return
-        w = torch.as_tensor(weight, dtype=torch.float32, device=self.device)
-        w = w.expand(n) if w.dim() == 0 else w
-        keys = _outer_keys(target_idx.to(self.device), cue_idx.to(self.device), self.dim,
-                           self.key_dtype).reshape(-1)
-        vals = w[:, None].expand(n, k * cue_idx.shape[1]).reshape(-1)
+        keys, vals = _outer_cells(target_idx, cue_idx, weight, self.dim, self.key_dtype,
+                                  self.device)
         keys, order = torch.sort(keys)
         uniq, inverse = torch.unique_consecutive(keys, return_inverse=True)
         summed = torch.zeros(uniq.shape[0], dtype=torch.float32, device=self.device)
@@ -74,12 +81,14 @@ class SparseW:
             keys[old_out], keys[new_out] = self.keys, ins_keys
             vals[old_out], vals[new_out] = self.vals, ins_vals
             self.keys, self.vals = keys, vals
+            self._colptr = None
         self._drop(self.vals > 0)  # subtraction may leave empty or negative cells
 
     def _drop(self, keep: torch.Tensor) -> int:
         dropped = int(keep.numel() - keep.sum())
         if dropped:
             self.keys, self.vals = self.keys[keep], self.vals[keep]
+            self._colptr = None
         return dropped
 
     def scale(self, factor: float) -> None:
@@ -95,9 +104,11 @@ class SparseW:
         """W · code for binary codes given as indices (m, k) -> (m, D) float32."""
         m, k = cue_idx.shape
         cols = cue_idx.to(self.device, torch.int64).reshape(-1)
-        lo = torch.searchsorted(self.keys, (cols * self.dim).to(self.key_dtype))
-        hi = torch.searchsorted(self.keys, ((cols + 1) * self.dim).to(self.key_dtype))
-        lengths = hi - lo
+        if self._colptr is None:  # one binary search per column, redone only after W changes
+            starts = torch.arange(self.dim + 1, device=self.device, dtype=torch.int64) * self.dim
+            self._colptr = torch.searchsorted(self.keys.to(torch.int64), starts)
+        lo = self._colptr[cols]
+        lengths = self._colptr[cols + 1] - lo
         out = torch.zeros(m, self.dim, dtype=torch.float32, device=self.device)
         cells, seg = expand_segments(lo, lengths)
         if cells.numel() == 0:
@@ -138,6 +149,7 @@ class SparseW:
             raise ValueError("W keys are out of range or not sorted")
         self.keys = keys.to(self.device, self.key_dtype)
         self.vals = vals.to(self.device, torch.float32)
+        self._colptr = None
 
 
 class DenseW:
@@ -151,14 +163,10 @@ class DenseW:
         self.W = torch.zeros(dim, dim, dtype=torch.float32, device=self.device)
 
     def add(self, target_idx: torch.Tensor, cue_idx: torch.Tensor, weight) -> None:
-        n, k = target_idx.shape
-        if n == 0:
+        if target_idx.shape[0] == 0:
             return
-        w = torch.as_tensor(weight, dtype=torch.float32, device=self.device)
-        w = w.expand(n) if w.dim() == 0 else w
-        keys = _outer_keys(target_idx.to(self.device), cue_idx.to(self.device), self.dim,
-                           torch.int64).reshape(-1)
-        vals = w[:, None].expand(n, k * cue_idx.shape[1]).reshape(-1)
+        keys, vals = _outer_cells(target_idx, cue_idx, weight, self.dim, torch.int64,
+                                  self.device)
         flat = self.W.view(-1)  # cell (row, col) lives at row·D + col
         flat.index_add_(0, (keys % self.dim) * self.dim + keys // self.dim, vals)
         self.W.clamp_(min=0)

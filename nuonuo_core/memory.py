@@ -232,13 +232,17 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
         ids[ok] = self._ids[pos[ok]]
         return ids.numpy()
 
-    def settle_trace(self, query, noise_std: float = 0.0, seed: int = 0) -> HopfieldTrace:
+    def settle_trace(self, query, noise_std: float = 0.0, seed: int = 0,
+                     beta: float | None = None) -> HopfieldTrace:
         """Inspect Hopfield recall of one query (text or (d,) vector): stage-1 candidates,
-        attention over them at every settling step, and the energy after each step."""
+        attention over them at every settling step, and the energy after each step.
+        ``beta`` overrides the configured β for this trace only (teaching views)."""
+        if beta is not None and not (isinstance(beta, (int, float)) and 0 < beta < float("inf")):
+            raise ValueError(f"beta must be a finite number > 0, got {beta!r}")
         vec = self.encoder([query]) if isinstance(query, str) else np.asarray(query)[None]
         clean = self._vectors(vec.reshape(1, -1), "query")
         q = perturb(clean, noise_std, seed)
-        s, pos, cand, settle = hopfield_recall(self, q, 1, trace=True)
+        s, pos, cand, settle = hopfield_recall(self, q, 1, trace=True, beta=beta)
         ids = self._to_ids(row_owners(self, cand.rows))[0]
         return HopfieldTrace(
             candidate_ids=ids, stage1_scores=cand.scores[0].cpu().numpy(),
@@ -304,6 +308,15 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
 
     def ids(self) -> list[int]:
         return self._ids.tolist()
+
+    def records(self) -> list[dict]:
+        """Every memory as :meth:`get` returns it, in id order, in one O(n + rows) pass."""
+        n_cues = torch.bincount(self._row_mem.cpu(), minlength=self._n_mem).tolist()
+        empty = {"cue": None, "target": None, "paraphrases": []}
+        return [{"id": i, **(t or empty), "importance": imp, "day": d, "in_replay": r,
+                 "n_cues": c} for i, t, imp, d, r, c in zip(
+                    self._ids.tolist(), self._texts, self._importance.tolist(),
+                    self._day.tolist(), self._in_replay.tolist(), n_cues)]
 
     def get(self, memory_id: int) -> dict:
         """One memory's texts (None for vector memories) and bookkeeping."""

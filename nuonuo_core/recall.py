@@ -80,15 +80,23 @@ def hopfield_stage1(mem, queries: torch.Tensor, width: int) -> HopfieldCandidate
     return HopfieldCandidates(rows, scores, patterns, mask)
 
 
-def hopfield_recall(mem, queries: torch.Tensor, k: int, trace: bool = False):
+def hopfield_recall(mem, queries: torch.Tensor, k: int, trace: bool = False,
+                    beta: float | None = None):
     """Two-stage recall: top-K cue rows, settle ξ ← Xᵀ softmax(βXξ), rank by cos(ξ*, x)."""
     cfg = mem.config
     cand = hopfield_stage1(mem, queries, max(cfg.top_k, k))
-    settle = hopfield_settle(queries, cand.patterns, cfg.beta, cfg.max_steps, cfg.eps,
+    settle = hopfield_settle(queries, cand.patterns, beta or cfg.beta, cfg.max_steps, cfg.eps,
                              mask=cand.mask, trace=trace)
-    final = torch.einsum("mkd,md->mk", cand.patterns, normalize(settle.state))
+    final = torch.bmm(cand.patterns, normalize(settle.state).unsqueeze(-1)).squeeze(-1)
     final = final.masked_fill(~cand.mask, -float("inf"))
-    s, pos = dedupe_topk(final, row_owners(mem, cand.rows), k)
+    owners = row_owners(mem, cand.rows)
+    if mem._index.n == mem._n_mem:  # one cue row per memory: no duplicates to drop
+        kk = min(k, final.shape[1])
+        s, j = torch.topk(final, kk, dim=1)
+        pos = owners.gather(1, j).masked_fill(~torch.isfinite(s), -1)
+        s, pos = _pad(s.masked_fill(~torch.isfinite(s), 0.0), pos, k)
+    else:
+        s, pos = dedupe_topk(final, owners, k)
     return s, pos, cand, settle
 
 

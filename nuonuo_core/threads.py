@@ -1,7 +1,9 @@
-"""Run small query kernels on one thread.
+"""Run torch's small query kernels on one thread.
 
-On a 2-core laptop a two-thread kernel stalls whenever the other core is busy (a tenfold
-slow-down was measured here); single queries are too small to gain from two threads anyway.
+On a 2-core laptop torch's two-thread kernels stall whenever the other core is busy (a
+tenfold slow-down was measured here) and single queries are too small to gain from them.
+numpy's BLAS keeps its threads: its matrix-vector product (the stage-1 scan, the projection)
+measured 5× faster on two threads than on one on an idle machine.
 Nested and concurrent users are counted so the first entrant's settings come back last.
 """
 from __future__ import annotations
@@ -13,31 +15,19 @@ import torch
 
 _lock = threading.Lock()
 _depth = 0
-_saved: tuple[int, object] | None = None
-
-
-def _blas_controller():
-    try:
-        from threadpoolctl import ThreadpoolController
-        return ThreadpoolController()
-    except Exception:  # pragma: no cover - threadpoolctl missing or unable to inspect
-        return None
-
-
-_CONTROLLER = _blas_controller()
+_saved: tuple[int, None] | None = None
 
 
 @contextmanager
 def single_thread(enabled: bool = True):
-    """Limit torch and BLAS to one thread inside the block (no-op when not ``enabled``)."""
+    """Limit torch to one thread inside the block (no-op when not ``enabled``)."""
     global _depth, _saved
     if not enabled:
         yield
         return
     with _lock:
         if _depth == 0:
-            limit = _CONTROLLER.limit(limits=1, user_api="blas") if _CONTROLLER else None
-            _saved = (torch.get_num_threads(), limit)
+            _saved = (torch.get_num_threads(), None)
             torch.set_num_threads(1)
         _depth += 1
     try:
@@ -46,8 +36,5 @@ def single_thread(enabled: bool = True):
         with _lock:
             _depth -= 1
             if _depth == 0 and _saved is not None:
-                threads, limit = _saved
-                torch.set_num_threads(threads)
-                if limit is not None:
-                    limit.restore_original_limits()
+                torch.set_num_threads(_saved[0])
                 _saved = None

@@ -113,6 +113,11 @@ def main() -> None:
         page.locator(".js-plotly-plot").nth(5).wait_for(timeout=WAIT)
         shoot(page, out / "6_inside_the_network.png")
 
+        goto(page, "Benchmark", "Benchmark")
+        click(page, "Run benchmark")
+        page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT)
+        shoot(page, out / "8_benchmark.png")
+
         goto(page, "Home", "NuoNuo Lab")
         click(page, "Start the guided tour", "Step 3")
         shoot(page, out / "7_guided_tour.png")

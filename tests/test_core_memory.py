@@ -168,3 +168,33 @@ def test_cuda_memory_answers_like_cpu():
     for a, b in zip(out["cpu"][:3], out["cuda"][:3]):
         assert (a[:, 0] == b[:, 0]).mean() >= 0.98
     assert out["cpu"][3] == out["cuda"][3]
+
+
+def test_paraphrase_rows_share_their_memory_replay_weight():
+    x = unit_rows(2, seed=12)
+    plain = HybridMemory(MemoryConfig(**CPU))
+    varied = HybridMemory(MemoryConfig(**CPU))
+    plain.add_vectors(x[:1])
+    varied.add_vectors(x[:1], paraphrases=[unit_rows(3, seed=13)])
+    grow = {}
+    for name, mem in (("plain", plain), ("varied", varied)):
+        before = float(mem._w.vals.sum())
+        mem.consolidate(epochs=1, homeostasis=1.0, prune_threshold=0.0)
+        grow[name] = float(mem._w.vals.sum()) - before
+    # one replay of importance 1 adds k·k·lr in total, however many cue variants it has
+    assert grow["plain"] == pytest.approx(400.0) and grow["varied"] == pytest.approx(400.0)
+
+
+def test_records_match_get_and_beta_override_changes_superposition():
+    mem = HybridMemory(MemoryConfig(**CPU), encoder=HashingEncoder())
+    mem.add(["alpha beta", "gamma delta"], paraphrases=[["alpha"], []], importance=[2.0, 1.0])
+    mem.add_vectors(unit_rows(3, seed=14))
+    assert mem.records() == [mem.get(i) for i in mem.ids()]
+    x = unit_rows(30, seed=15)
+    mem2 = HybridMemory(MemoryConfig(**CPU))
+    mem2.add_vectors(x)
+    sharp = mem2.settle_trace(x[0], beta=64.0).attention[-1].max()
+    soft = mem2.settle_trace(x[0], beta=0.5).attention[-1].max()
+    assert sharp > 0.99 and soft < 0.2
+    with pytest.raises(ValueError, match="beta must be a finite number > 0, got -1"):
+        mem2.settle_trace(x[0], beta=-1)

@@ -43,6 +43,14 @@ def format_table(records: list[dict], metric: str, category: str) -> str:
     return "\n".join(lines)
 
 
+def parse_methods_ks(args) -> tuple[list[str], list[int]]:
+    """--methods and --k of either benchmark CLI; ValueError quoting a bad --k."""
+    methods, ks = parse_list(args.methods), parse_list(args.k, int)
+    if not ks or min(ks) < 1:
+        raise ValueError(f"--k needs positive integers, got {args.k!r}")
+    return methods, ks
+
+
 def write_records(records: list[dict], path: str) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(records, indent=1), encoding="utf-8")
@@ -78,10 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from nuonuo_core.datasets.locomo import load_locomo
     from nuonuo_core.embed_cache import cached_minilm
     try:
-        methods = parse_list(args.methods)
-        ks = parse_list(args.k, int)
-        if not ks or min(ks) < 1:
-            raise ValueError(f"--k needs positive integers, got {args.k!r}")
+        methods, ks = parse_methods_ks(args)
         convs = load_locomo(args.data)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

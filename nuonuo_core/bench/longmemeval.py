@@ -11,7 +11,8 @@ import argparse
 import sys
 
 from nuonuo_core.bench.conversation_eval import METHODS, RetrievalConfig, evaluate_longmemeval
-from nuonuo_core.bench.locomo import format_table, parse_list, progress_printer, write_records
+from nuonuo_core.bench.locomo import (format_table, parse_list, parse_methods_ks,
+                                      progress_printer, write_records)
 
 # The speaker and cross-session entity channels need named participants; LongMemEval has one
 # anonymous user, so the default leaves them out (they equal their predecessors there).
@@ -44,10 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from nuonuo_core.datasets.longmemeval import load_longmemeval
     from nuonuo_core.embed_cache import cached_minilm
     try:
-        methods = parse_list(args.methods)
-        ks = parse_list(args.k, int)
-        if not ks or min(ks) < 1:
-            raise ValueError(f"--k needs positive integers, got {args.k!r}")
+        methods, ks = parse_methods_ks(args)
         if args.limit < 0:
             raise ValueError(f"--limit must be >= 0, got {args.limit!r}")
         questions = load_longmemeval(args.data)

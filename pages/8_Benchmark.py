@@ -1,0 +1,44 @@
+import streamlit as st
+
+from lab import benchmark, ui
+from nuonuo_core.bench.conversation_eval import METHODS
+from nuonuo_core.embed_cache import cached_minilm
+
+ui.page("📊 Benchmark: LoCoMo",
+        "Real long-conversation memory: each conversation's turns become memories, each "
+        "question is a query, and we count how many of its evidence turns land in the top k. "
+        "Flat cosine is the baseline; the other rows add the engine's channels one by one "
+        "(see docs/retrieval.md). Embeddings are cached on disk, so a rerun is fast.",
+        r"\mathrm{recall@}k = \frac{1}{|Q|}\sum_{q\in Q}"
+        r"\frac{|\,\mathrm{evidence}(q)\cap \mathrm{top}_k(q)\,|}{|\,\mathrm{evidence}(q)\,|}")
+data = st.text_input("LoCoMo data (folder of conv-*.json, or locomo10.json)",
+                     str(benchmark.DEFAULT_DATA), key="bench_data",
+                     help="Read in place; nothing is copied.")
+try:
+    convs = benchmark.conversations(data)
+except (ValueError, OSError) as exc:
+    ui.error(exc)
+    st.stop()
+names = [c.sample_id for c in convs]
+pick = st.multiselect("Conversations", names, default=names[:1], key=f"bench_convs:{data}",
+                      help="One conversation takes ~10 s once its embeddings are cached.")
+methods = st.multiselect("Methods", list(METHODS), default=list(benchmark.DEFAULT_METHODS),
+                         key="bench_methods", help="Each method is one row of the table.")
+if st.button("▶ Run benchmark", type="primary", key="bench_run"):
+    bar = st.progress(0.0, "starting…")
+    try:
+        chosen = [c for c in convs if c.sample_id in pick]
+        st.session_state["bench_df"] = benchmark.run(
+            chosen, methods, cached_minilm().encode,
+            progress=lambda i, n, msg: bar.progress(min(i / max(n, 1), 1.0), msg))
+    except (ValueError, OSError) as exc:
+        ui.error(exc)
+    bar.empty()
+df = st.session_state.get("bench_df")
+if df is None:
+    st.info("Choose conversations and methods, then press **Run benchmark**.")
+    st.stop()
+cats = list(dict.fromkeys(df.category))
+category = st.selectbox("Category", cats, key="bench_cat")
+st.dataframe(benchmark.table(df, category), key="bench_table")
+ui.chart(benchmark.chart(df, category), df, "locomo_recall")
