@@ -100,15 +100,20 @@ class SparseW:
         return self._drop(self.vals.abs() >= threshold)
 
     # --- recall ---------------------------------------------------------------------
+    def colptr(self) -> torch.Tensor:
+        """(D+1,) where each column's cells start in ``keys``; rebuilt only after W changes."""
+        if self._colptr is None:
+            starts = torch.arange(self.dim + 1, device=self.device, dtype=torch.int64) * self.dim
+            self._colptr = torch.searchsorted(self.keys.to(torch.int64), starts)
+        return self._colptr
+
     def column_sums(self, cue_idx: torch.Tensor) -> torch.Tensor:
         """W · code for binary codes given as indices (m, k) -> (m, D) float32."""
         m, k = cue_idx.shape
         cols = cue_idx.to(self.device, torch.int64).reshape(-1)
-        if self._colptr is None:  # one binary search per column, redone only after W changes
-            starts = torch.arange(self.dim + 1, device=self.device, dtype=torch.int64) * self.dim
-            self._colptr = torch.searchsorted(self.keys.to(torch.int64), starts)
-        lo = self._colptr[cols]
-        lengths = self._colptr[cols + 1] - lo
+        colptr = self.colptr()
+        lo = colptr[cols]
+        lengths = colptr[cols + 1] - lo
         out = torch.zeros(m, self.dim, dtype=torch.float32, device=self.device)
         cells, seg = expand_segments(lo, lengths)
         if cells.numel() == 0:

@@ -15,6 +15,7 @@ import torch
 from . import consolidation, persistence
 from .config import METHODS, MemoryConfig
 from .encoders import Encoder, check_texts, get_minilm_encoder
+from .fastpath import hebbian_one, hopfield_one
 from .functional import as_tensor, kwta_indices, normalize, perturb
 from .hebbian import make_w
 from .index import CueIndex
@@ -216,6 +217,11 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k must be an int >= 1, got {k!r}")
         q = perturb(self._vectors(queries, "queries"), noise_std, seed)
+        if q.shape[0] == 1 and self.device.type == "cpu" and method != "cosine" \
+                and not self._index.uses_ann():
+            one = hopfield_one if method == "hopfield" else hebbian_one
+            s, pos = one(self, q[0].numpy(), k)
+            return s[None], self._to_ids(torch.from_numpy(pos)[None])
         with single_thread(q.shape[0] < 32 and self.device.type == "cpu"):
             if method == "hopfield":
                 s, pos = hopfield_recall(self, q, k)[:2]
