@@ -7,9 +7,10 @@ check it returns what the batched torch path returns.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from .hebbian import SparseW
-from .recall import target_postings
+from .recall import dedupe_topk, target_postings
 
 
 def kwta_np(x: np.ndarray, k: int) -> np.ndarray:
@@ -19,11 +20,6 @@ def kwta_np(x: np.ndarray, k: int) -> np.ndarray:
     if np.count_nonzero(x >= kth) > k:  # a tie straddles the boundary: decide by index
         idx = np.argsort(-x, kind="stable")[:k]
     return np.sort(idx)
-
-
-def _ranked(positions: np.ndarray, rank: np.ndarray, k: int) -> np.ndarray:
-    """Indices into ``positions`` (ascending) of the top k by rank, ties to lower position."""
-    return np.argsort(-rank, kind="stable")[:k]
 
 
 def hopfield_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -49,17 +45,8 @@ def hopfield_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
             break
     final = X @ (xi / max(float(np.linalg.norm(xi)), 1e-12))
     owners = mem._row_mem.numpy()[rows]
-    j = 0
-    seen: set[int] = set()
-    for c in np.argsort(-final, kind="stable"):
-        if int(owners[c]) in seen:
-            continue
-        seen.add(int(owners[c]))
-        out_s[j], out_p[j] = final[c], owners[c]
-        j += 1
-        if j == k:
-            break
-    return out_s, out_p
+    out_s, out_p = dedupe_topk(torch.from_numpy(final[None]), torch.from_numpy(owners[None]), k)
+    return out_s[0].numpy(), out_p[0].numpy()
 
 
 def hebbian_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +75,7 @@ def hebbian_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     weight = (np.float32(1.0) + np.float32(0.999) * np.repeat(share, lengths)).astype(np.float64)
     uniq, inverse = np.unique(positions, return_inverse=True)
     rank = np.bincount(inverse, weights=weight, minlength=uniq.shape[0])
-    best = _ranked(uniq, rank, k)
+    best = np.argsort(-rank, kind="stable")[:k]  # ties to the lower position
     out_s[:best.shape[0]] = np.floor(rank[best] + 1e-6) / kc
     out_p[:best.shape[0]] = uniq[best]
     return out_s, out_p

@@ -15,7 +15,7 @@ import torch
 
 _lock = threading.Lock()
 _depth = 0
-_saved: tuple[int, None] | None = None
+_saved: int | None = None
 
 
 @contextmanager
@@ -27,7 +27,7 @@ def single_thread(enabled: bool = True):
         return
     with _lock:
         if _depth == 0:
-            _saved = (torch.get_num_threads(), None)
+            _saved = torch.get_num_threads()
             torch.set_num_threads(1)
         _depth += 1
     try:
@@ -36,5 +36,5 @@ def single_thread(enabled: bool = True):
         with _lock:
             _depth -= 1
             if _depth == 0 and _saved is not None:
-                torch.set_num_threads(_saved[0])
+                torch.set_num_threads(_saved)
                 _saved = None
