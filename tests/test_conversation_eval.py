@@ -42,10 +42,49 @@ def test_query_and_corpus_helpers():
     assert ce.session_links(c) == [(0, 1), (1, 0), (1, 2), (2, 1), (3, 4), (4, 3)]
     assert ce.entity_links(c, 4) == [(2, 4), (4, 2)]      # "Lisbon" across sessions 1 and 2
     assert c.context()[1] == "apple pie banana split" and c.context()[3] == "cherry tart"
+    assert c.next_context()[1] == "banana split a Lisbon trip" and c.next_context()[4] == "to Lisbon again"
     x = ce.center(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]))
     assert np.allclose(np.linalg.norm(x, axis=1), 1) and x[0] @ x[1] == pytest.approx(-1)
     with pytest.raises(ValueError, match="equal length"):
         ce.Corpus(["a"], [], np.array([1]), ["A"], [])
+
+
+def test_turn_prior_and_reply_links():
+    c = ce.Corpus(paper=["p"] * 5, raw=["How was the trip?", "Great, we hiked the ridge all day",
+                                        "Nice!", "Did you swim?", "No"],
+                  session=np.array([1, 1, 1, 2, 2]), speaker=["A", "B", "A", "B", "A"], names=[])
+    assert c.asks.tolist() == [True, False, False, True, False] and c.is_dialogue
+    assert ce.reply_links(c) == [(0, 1), (3, 4)]
+    p = ce.turn_prior(c, w_question=1.5, w_length=0.0)
+    assert p.tolist() == [-1.5, 0.0, 0.0, -1.5, 0.0]
+    p = ce.turn_prior(c, w_question=0.0, w_length=1.0)
+    assert p[1] == p.max() and abs(p.mean()) < 1e-6           # z-scored, longest turn on top
+    # one speaker (LongMemEval's user turns): no question prior, session links instead
+    solo = ce.Corpus(c.paper, c.raw, c.session, ["user"] * 5, [])
+    assert not solo.is_dialogue and ce.reply_links(solo) == ce.session_links(solo)
+    assert not ce.turn_prior(solo, w_question=1.5, w_length=0.0).any()
+    with pytest.raises(ValueError, match="asks must have shape"):
+        ce.Corpus(c.paper, c.raw, c.session, c.speaker, [], asks=np.array([True]))
+
+
+def test_retrieval_config_validation():
+    with pytest.raises(ValueError, match="w_speaker must be finite, got nan"):
+        ce.RetrievalConfig(w_speaker=float("nan"))
+    with pytest.raises(ValueError, match="spread_top must be >= 1"):
+        ce.RetrievalConfig(spread_top=0)
+    with pytest.raises(ValueError, match="beta must be > 0, got -1"):
+        ce.RetrievalConfig(beta=-1.0)
+
+
+def test_reply_hop_lifts_the_answer_to_a_question():
+    """The association: a reply that shares no words with the query inherits its question's
+    match through the engine's W ("What are your cats called?" -> "Luna and Oliver")."""
+    c = ce.Corpus(paper=["p"] * 6, raw=["What are your cats called?", "Luna and Oliver",
+                                        "We baked bread", "Lovely", "Went to Rome", "Fun"],
+                  session=np.array([1, 1, 2, 2, 3, 3]), speaker=["A", "B"] * 3, names=["A", "B"])
+    s = ce.score_methods(c, ["What are the cats called?"], ["+prior", "hybrid"], hashing_embed)
+    gain = s["hybrid"][0] - s["+prior"][0]
+    assert gain[1] > 1.0 and np.allclose(np.delete(gain, 1), 0)   # only the reply moves
 
 
 def test_hebbian_links_recovered_through_engine():
@@ -143,6 +182,7 @@ def test_real_locomo_one_conversation():
     _minilm_or_skip()
     from nuonuo_core.embed_cache import cached_minilm
     conv = [c for c in load_locomo(REAL) if c.sample_id == "conv-30"]
-    recs = ce.evaluate_locomo(conv, ["cosine", "+speaker"], [10], cached_minilm().encode)
+    recs = ce.evaluate_locomo(conv, ["cosine", "+speaker", "hybrid"], [10], cached_minilm().encode)
     v = {r["method"]: r["value"] for r in recs if r["category"] == "overall"}
     assert 0.3 < v["cosine"] < 0.7 and v["+speaker"] > v["cosine"] + 0.1
+    assert v["hybrid"] > v["+speaker"]

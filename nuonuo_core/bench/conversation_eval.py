@@ -1,7 +1,8 @@
 """Turn retrieval over conversation memory: methods and evaluation loops.
 
-Every method maps (a :class:`Corpus` of n turns, m query strings) to a (m, n) score matrix;
-ranking = argsort(-scores). Methods (each a table row; later rows add one component):
+Every method maps (a :class:`~nuonuo_core.bench.corpus.Corpus` of n turns, m query strings) to a
+(m, n) score matrix; ranking = argsort(-scores). Methods (each a table row; from ``cue`` to
+``hybrid`` each row adds one component to the row above; channels are z-scored and summed):
 
 - ``cosine``: flat cosine, query vs the paper's turn text ``{speaker} said, "{text}"``.
 - ``hopfield``: the engine's two-stage Hopfield recall on the same embeddings (top-K cosine,
@@ -10,149 +11,66 @@ ranking = argsort(-scores). Methods (each a table row; later rows add one compon
 - ``bm25``: lexical only (Okapi BM25 over turn words, names removed from the query).
 - ``cue``: speaker-factored cue: the turn's own words vs the question with speaker names removed
   (the speaker becomes an attribute channel instead of dominating the embedding).
-- ``+bm25``, ``+context`` (a second cue per turn: the turn with its predecessor in the session),
-  ``+speaker`` (turns by the one speaker a question names), channels z-scored and summed.
-- ``hybrid``: ``+speaker`` plus the engine's association: Hebbian links between neighbouring
-  turns of a session, followed one hop from the top first-hop turns (second-hop evidence).
-- ``hybrid+entities``: ``hybrid`` with extra Hebbian links between turns of different sessions
-  that share a rare capitalised word (names, places, titles).
+- ``+bm25``; ``+context`` (two more cues per turn: the turn with its predecessor in the
+  session, and with its reply); ``+speaker`` (turns by the one speaker a question names);
+  ``+prior`` (a turn prior: question turns down, longer turns up).
+- ``hybrid``: ``+prior`` plus the engine's association: Hebbian links from each question turn
+  to its reply, followed one hop from the top first-hop turns (a reply inherits its question's
+  match: "What are their names?" -> "Luna and Oliver!").
+- ``hybrid-session``: the same hop over links between all neighbouring turns instead.
+- ``hybrid+entities``: ``hybrid`` with extra links between turns of different sessions that
+  share a rare capitalised word (names, places, titles).
 Only the memory's own turns build it: no answers or evidence labels are used."""
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable, Sequence
 
 import numpy as np
 
+from nuonuo_core.bench.corpus import (Corpus, bm25_scores, entity_links, reply_links,
+                                      session_links, speaker_mask, strip_names, tokens,
+                                      turn_prior, zscore)
+
+__all__ = ["Corpus", "METHODS", "RetrievalConfig", "bm25_scores", "entity_links",
+           "evaluate_locomo", "evaluate_longmemeval", "hebbian_link_matrix", "rank",
+           "reply_links", "score_methods", "session_links", "speaker_mask", "spread",
+           "strip_names", "tokens"]
+
 Embed = Callable[[list[str]], np.ndarray]
 METHODS = ("cosine", "hopfield", "cosine+links", "bm25", "cue", "+bm25", "+context", "+speaker",
-           "hybrid", "hybrid+entities")
-_STOP = set("""a an the and or but if of to in on at for with from by about as is are was were be been
-being do does did have has had i you he she it we they me him her us them my your his its our their
-this that these those what when where who whom which why how not no so than too very can will would
-should could just also there here said shared into any some all get got like really""".split())
+           "+prior", "hybrid", "hybrid-session", "hybrid+entities")
+_FUSED = {"+context", "+speaker", "+prior", "hybrid", "hybrid-session", "hybrid+entities"}
+_z = zscore
 
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Weights of the fused channels (z-scored per query) and of the association hop."""
+    """Weights of the fused channels (each z-scored per query) and of the association hop.
+    Chosen by a grid on three LoCoMo conversations (docs/retrieval.md), not on all seven."""
     w_bm25: float = 0.6        # lexical channel
-    w_context: float = 1.0     # context cue (turn + predecessor)
-    w_speaker: float = 1.5     # question names exactly one speaker -> that speaker's turns
-    w_links: float = 0.1       # second hop through Hebbian W
+    w_context: float = 1.0     # context cue: the turn preceded by its predecessor
+    w_reply: float = 0.5       # context cue: the turn followed by its reply
+    w_speaker: float = 2.5     # question names exactly one speaker -> that speaker's turns
+    w_question: float = 1.5    # prior: a turn that asks a question states no fact
+    w_length: float = 0.6      # prior: z-scored log(1 + content words)
+    w_links: float = 0.5       # second hop through Hebbian W
     spread_top: int = 50       # first-hop turns the association spreads from
     entity_max_df: int = 4     # a capitalised word links turns when in <= this many turns
     beta: float = 64.0         # Hopfield inverse temperature (16 collapses on these turns)
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ValueError(f"{f.name} must be finite, got {v!r}")
         if self.spread_top < 1 or self.entity_max_df < 2:
             raise ValueError("spread_top must be >= 1 and entity_max_df >= 2, got "
                              f"{self.spread_top!r}, {self.entity_max_df!r}")
-
-
-@dataclass
-class Corpus:
-    """The turns of one memory. ``paper`` (n,) texts in the paper's format, ``raw`` the turn's
-    own words, ``session`` (n,) session numbers (turns in order), ``speaker`` (n,) names,
-    ``names`` the participants' names (removed from queries for the cue channels)."""
-    paper: list[str]
-    raw: list[str]
-    session: np.ndarray
-    speaker: list[str]
-    names: list[str]
-
-    def __post_init__(self) -> None:
-        n = len(self.paper)
-        if not (len(self.raw) == len(self.session) == len(self.speaker) == n) or n == 0:
-            raise ValueError(f"corpus fields must be non-empty and of equal length, got "
-                             f"{n}, {len(self.raw)}, {len(self.session)}, {len(self.speaker)}")
-
-    def context(self) -> list[str]:
-        """Each turn preceded by the previous turn of its session (the context cue)."""
-        return [(self.raw[i - 1] + " " if i and self.session[i - 1] == self.session[i] else "")
-                + self.raw[i] for i in range(len(self.raw))]
-
-
-def _z(s: np.ndarray) -> np.ndarray:  # row-wise z-score of a (m, n) matrix
-    return (s - s.mean(1, keepdims=True)) / (s.std(1, keepdims=True) + 1e-9)
-
-
-def strip_names(text: str, names: Sequence[str]) -> str:
-    """Remove participant names (and 's) from a query: "What did Mel's son do" -> "What did son do"."""
-    for n in names:
-        if n:
-            text = re.sub(rf"\b{re.escape(n)}(?:'s|’s)?\b", " ", text, flags=re.I)
-    return re.sub(r"\s+", " ", text).strip() or text
-
-
-def _stem(w: str) -> str:
-    for suf in ("ing", "ed", "es", "s"):
-        if len(w) > 4 and w.endswith(suf):
-            return w[: -len(suf)]
-    return w
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, crudely stemmed words."""
-    return [_stem(w) for w in re.findall(r"[a-z0-9']+", text.lower())
-            if w not in _STOP and len(w) > 1]
-
-
-def bm25_scores(docs: Sequence[str], queries: Sequence[str], k1: float = 1.2,
-                b: float = 0.75) -> np.ndarray:
-    """Okapi BM25 (idf = ln(1 + (N - df + .5) / (df + .5))) -> (m, n) float32."""
-    toks = [tokens(d) for d in docs]
-    n, avg = len(toks), max(np.mean([len(t) for t in toks]), 1.0)
-    df = Counter(w for t in toks for w in set(t))
-    post: dict[str, list[tuple[int, float]]] = {}
-    for j, t in enumerate(toks):
-        norm = k1 * (1 - b + b * len(t) / avg)
-        for w, f in Counter(t).items():
-            post.setdefault(w, []).append((j, f * (k1 + 1) / (f + norm)))
-    out = np.zeros((len(queries), n), dtype=np.float32)
-    for i, q in enumerate(queries):
-        for w in set(tokens(q)):
-            idf = math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) if w in df else 0.0
-            for j, v in post.get(w, ()):
-                out[i, j] += idf * v
-    return out
-
-
-def speaker_mask(corpus: Corpus, queries: Sequence[str]) -> np.ndarray:
-    """(m, n) 1.0 on the turns of the one participant a query names (0 if it names 0 or 2)."""
-    spk = np.array(corpus.speaker)
-    out = np.zeros((len(queries), len(spk)), dtype=np.float32)
-    for i, q in enumerate(queries):
-        hit = [n for n in corpus.names if n and re.search(rf"\b{re.escape(n)}\b", q, re.I)]
-        if len(hit) == 1:
-            out[i] = spk == hit[0]
-    return out
-
-
-def session_links(corpus: Corpus) -> list[tuple[int, int]]:
-    """Directed links between neighbouring turns of a session (i -> i+1 and i+1 -> i)."""
-    s = corpus.session
-    return [p for i in range(len(s) - 1) if s[i] == s[i + 1] for p in ((i, i + 1), (i + 1, i))]
-
-
-def entity_links(corpus: Corpus, max_df: int) -> list[tuple[int, int]]:
-    """Links between turns of different sessions sharing a rare capitalised word (not a name)."""
-    names = {n.lower() for n in corpus.names}
-    where: dict[str, set[int]] = {}
-    for j, t in enumerate(corpus.raw):
-        for w in set(re.findall(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-zA-Z]{2,})", t)):
-            if w.lower() not in names and w.lower() not in _STOP:
-                where.setdefault(w, set()).add(j)
-    out = set()
-    for js in where.values():
-        if 2 <= len(js) <= max_df:
-            out.update((a, b) for a in js for b in js if a != b and
-                       corpus.session[a] != corpus.session[b])
-    return sorted(out)
+        if self.beta <= 0:
+            raise ValueError(f"beta must be > 0, got {self.beta!r}")
 
 
 def center(x: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -224,16 +142,18 @@ def score_methods(corpus: Corpus, queries: Sequence[str], methods: Sequence[str]
         R, QS = embed(corpus.raw), embed(stripped)
         out["cue"] = fused = _z(QS @ R.T)
         out["+bm25"] = fused = fused + cfg.w_bm25 * _z(bm)
-        if need & {"+context", "+speaker", "hybrid", "hybrid+entities"}:
-            out["+context"] = fused = fused + cfg.w_context * _z(QS @ embed(corpus.context()).T)
+        if need & _FUSED:
+            fused = fused + cfg.w_context * _z(QS @ embed(corpus.context()).T)
+            out["+context"] = fused = fused + cfg.w_reply * _z(QS @ embed(corpus.next_context()).T)
             out["+speaker"] = fused = fused + cfg.w_speaker * speaker_mask(corpus, queries)
-            links = session_links(corpus)
-            if "hybrid" in need:
-                L = hebbian_link_matrix(R, links, cfg)
-                out["hybrid"] = fused + cfg.w_links * spread(fused, L, cfg.spread_top)
-            if "hybrid+entities" in need:
-                L = hebbian_link_matrix(R, links + entity_links(corpus, cfg.entity_max_df), cfg)
-                out["hybrid+entities"] = fused + cfg.w_links * spread(fused, L, cfg.spread_top)
+            out["+prior"] = fused = fused + turn_prior(corpus, cfg.w_question, cfg.w_length)
+            for name, links in (("hybrid", reply_links), ("hybrid-session", session_links),
+                                ("hybrid+entities", None)):
+                if name in need:
+                    pairs = (links(corpus) if links else
+                             reply_links(corpus) + entity_links(corpus, cfg.entity_max_df))
+                    L = hebbian_link_matrix(R, pairs, cfg)
+                    out[name] = fused + cfg.w_links * spread(fused, L, cfg.spread_top)
     return {m: out[m] for m in methods}
 
 
@@ -269,7 +189,8 @@ def locomo_corpus(conv) -> Corpus:
                   [(x.text + (f" and shared {x.blip_caption}" if x.blip_caption else "")).strip()
                    or x.render() for x in t],
                   np.array([x.session for x in t]), [x.speaker for x in t],
-                  [conv.speaker_a, conv.speaker_b])
+                  [conv.speaker_a, conv.speaker_b],
+                  asks=np.array([x.text.rstrip().endswith("?") for x in t]))
 
 
 def _records(acc: dict[tuple, list[float]]) -> list[dict]:

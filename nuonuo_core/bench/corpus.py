@@ -1,0 +1,163 @@
+"""The turns of one conversation memory, and the text channels computed from them.
+
+A :class:`Corpus` holds n turns in order; the functions here turn it (and m query strings) into
+(m, n) score matrices or link lists that :mod:`nuonuo_core.bench.conversation_eval` fuses:
+lexical BM25, the speaker a question names, a turn prior (question turns, turn length), and the
+links the engine's Hebbian W stores (session neighbours, question -> reply, shared rare words).
+Only the memory's own turns are used: never questions' answers or evidence labels."""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+STOP = set("""a an the and or but if of to in on at for with from by about as is are was were be been
+being do does did have has had i you he she it we they me him her us them my your his its our their
+this that these those what when where who whom which why how not no so than too very can will would
+should could just also there here said shared into any some all get got like really""".split())
+
+
+@dataclass
+class Corpus:
+    """The turns of one memory. ``paper`` (n,) texts in the paper's format, ``raw`` the turn's
+    own words, ``session`` (n,) session numbers (turns in order), ``speaker`` (n,) names,
+    ``names`` the participants' names (removed from queries for the cue channels), ``asks``
+    (n,) optional bool: the turn is a question (default: ``raw`` ends with "?")."""
+    paper: list[str]
+    raw: list[str]
+    session: np.ndarray
+    speaker: list[str]
+    names: list[str]
+    asks: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.paper)
+        if not (len(self.raw) == len(self.session) == len(self.speaker) == n) or n == 0:
+            raise ValueError(f"corpus fields must be non-empty and of equal length, got "
+                             f"{n}, {len(self.raw)}, {len(self.session)}, {len(self.speaker)}")
+        if self.asks is None:
+            self.asks = np.array([t.rstrip().endswith("?") for t in self.raw])
+        self.asks = np.asarray(self.asks, dtype=bool)
+        if self.asks.shape != (n,):
+            raise ValueError(f"asks must have shape ({n},), got {self.asks.shape}")
+
+    def _same_session(self, i: int, j: int) -> bool:
+        return 0 <= j < len(self.raw) and self.session[i] == self.session[j]
+
+    def context(self) -> list[str]:
+        """Each turn preceded by the previous turn of its session (the context cue)."""
+        return [(self.raw[i - 1] + " " if self._same_session(i, i - 1) else "") + self.raw[i]
+                for i in range(len(self.raw))]
+
+    def next_context(self) -> list[str]:
+        """Each turn followed by the next turn of its session (the reply it got)."""
+        return [self.raw[i] + (" " + self.raw[i + 1] if self._same_session(i, i + 1) else "")
+                for i in range(len(self.raw))]
+
+    @property
+    def is_dialogue(self) -> bool:
+        """Turns by two or more speakers (LongMemEval's user-only haystacks are not)."""
+        return len(set(self.speaker)) > 1
+
+
+def zscore(s: np.ndarray) -> np.ndarray:
+    """Row-wise z-score of a (m, n) matrix (channels are fused on this common scale)."""
+    return (s - s.mean(1, keepdims=True)) / (s.std(1, keepdims=True) + 1e-9)
+
+
+def strip_names(text: str, names: Sequence[str]) -> str:
+    """Remove participant names (and 's) from a query: "What did Mel's son do" -> "What did son do"."""
+    for n in names:
+        if n:
+            text = re.sub(rf"\b{re.escape(n)}(?:'s|’s)?\b", " ", text, flags=re.I)
+    return re.sub(r"\s+", " ", text).strip() or text
+
+
+def _stem(w: str) -> str:
+    for suf in ("ing", "ed", "es", "s"):
+        if len(w) > 4 and w.endswith(suf):
+            return w[: -len(suf)]
+    return w
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased, stop-word-free, crudely stemmed words."""
+    return [_stem(w) for w in re.findall(r"[a-z0-9']+", text.lower())
+            if w not in STOP and len(w) > 1]
+
+
+def bm25_scores(docs: Sequence[str], queries: Sequence[str], k1: float = 1.2,
+                b: float = 0.75) -> np.ndarray:
+    """Okapi BM25 (idf = ln(1 + (N - df + .5) / (df + .5))) -> (m, n) float32."""
+    toks = [tokens(d) for d in docs]
+    n, avg = len(toks), max(np.mean([len(t) for t in toks]), 1.0)
+    df = Counter(w for t in toks for w in set(t))
+    post: dict[str, list[tuple[int, float]]] = {}
+    for j, t in enumerate(toks):
+        norm = k1 * (1 - b + b * len(t) / avg)
+        for w, f in Counter(t).items():
+            post.setdefault(w, []).append((j, f * (k1 + 1) / (f + norm)))
+    out = np.zeros((len(queries), n), dtype=np.float32)
+    for i, q in enumerate(queries):
+        for w in set(tokens(q)):
+            idf = math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) if w in df else 0.0
+            for j, v in post.get(w, ()):
+                out[i, j] += idf * v
+    return out
+
+
+def speaker_mask(corpus: Corpus, queries: Sequence[str]) -> np.ndarray:
+    """(m, n) 1.0 on the turns of the one participant a query names (0 if it names 0 or 2)."""
+    spk = np.array(corpus.speaker)
+    out = np.zeros((len(queries), len(spk)), dtype=np.float32)
+    for i, q in enumerate(queries):
+        hit = [n for n in corpus.names if n and re.search(rf"\b{re.escape(n)}\b", q, re.I)]
+        if len(hit) == 1:
+            out[i] = spk == hit[0]
+    return out
+
+
+def turn_prior(corpus: Corpus, w_question: float, w_length: float) -> np.ndarray:
+    """(n,) query-independent prior: ``-w_question`` on turns that ask a question (in a
+    dialogue the facts are in the replies, not in the question), plus ``w_length`` x the
+    z-scored log(1 + content words) (longer turns state more)."""
+    n_words = np.log1p(np.array([len(tokens(t)) for t in corpus.raw], dtype=np.float32))
+    prior = w_length * zscore(n_words[None, :])[0]
+    if corpus.is_dialogue:
+        prior = prior - w_question * corpus.asks.astype(np.float32)
+    return prior.astype(np.float32)
+
+
+def session_links(corpus: Corpus) -> list[tuple[int, int]]:
+    """Directed links between neighbouring turns of a session (i -> i+1 and i+1 -> i)."""
+    s = corpus.session
+    return [p for i in range(len(s) - 1) if s[i] == s[i + 1] for p in ((i, i + 1), (i + 1, i))]
+
+
+def reply_links(corpus: Corpus) -> list[tuple[int, int]]:
+    """Question -> reply: a turn that asks a question links to the next turn of its session.
+    Only for dialogues; a single-speaker corpus falls back to :func:`session_links`."""
+    if not corpus.is_dialogue:
+        return session_links(corpus)
+    s = corpus.session
+    return [(i, i + 1) for i in range(len(s) - 1) if s[i] == s[i + 1] and corpus.asks[i]]
+
+
+def entity_links(corpus: Corpus, max_df: int) -> list[tuple[int, int]]:
+    """Links between turns of different sessions sharing a rare capitalised word (not a name)."""
+    names = {n.lower() for n in corpus.names}
+    where: dict[str, set[int]] = {}
+    for j, t in enumerate(corpus.raw):
+        for w in set(re.findall(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-zA-Z]{2,})", t)):
+            if w.lower() not in names and w.lower() not in STOP:
+                where.setdefault(w, set()).add(j)
+    out = set()
+    for js in where.values():
+        if 2 <= len(js) <= max_df:
+            out.update((a, b) for a in js for b in js if a != b and
+                       corpus.session[a] != corpus.session[b])
+    return sorted(out)
