@@ -22,14 +22,16 @@ def conversations(data: str | Path):
     return load_locomo(path)
 
 
-def run(convs, methods, embed, progress=None) -> pd.DataFrame:
-    """Recall@k records (method, metric, category, k, value, n) as a DataFrame."""
+def run(convs, methods, embed, progress=None, token_embed=None) -> pd.DataFrame:
+    """Recall@k records (method, metric, category, k, value, n) as a DataFrame.
+    ``token_embed``: token vectors for the late-interaction channel (default: exact words)."""
     if not methods:
         raise ValueError("choose at least one method")
     if not convs:
         raise ValueError("choose at least one conversation")
     return pd.DataFrame(evaluate_locomo(convs, list(methods), list(KS), embed,
-                                        RetrievalConfig(), progress=progress))
+                                        RetrievalConfig(), progress=progress,
+                                        token_embed=token_embed))
 
 
 def table(df: pd.DataFrame, category: str) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """On-disk embedding cache keyed by sha256(model name + text).
 
 Layout: ``{cache_dir}/{model_slug}/shard-*.npz``; each shard holds ``keys`` (n,) ``S32`` raw
-sha256 digests and ``vecs`` (n, d) float32. Shards are written atomically (tmp file +
-``os.replace``) and read with ``allow_pickle=False``: no pickle anywhere.
+sha256 digests and ``vecs`` (n, d) float32. Token vectors (late interaction) live beside them
+in ``{model_slug}-tokens/``: ``keys``, ``lens`` (n,) int32, ``pieces`` (n,) str (tokens joined
+by U+001F) and ``vecs`` (sum(lens), d) float16 (about 0.8 KB per token). Shards are written
+atomically (tmp file + ``os.replace``) and read with ``allow_pickle=False``: no pickle anywhere.
 """
 from __future__ import annotations
 
@@ -38,7 +40,8 @@ class CachedEncoder:
     """
 
     def __init__(self, encoder: Callable[[list[str]], np.ndarray], model_name: str,
-                 cache_dir: str | os.PathLike | None = None, batch_size: int = 512) -> None:
+                 cache_dir: str | os.PathLike | None = None, batch_size: int = 512,
+                 token_encoder: Callable[[list[str]], list] | None = None) -> None:
         if not model_name:
             raise ValueError(f"model_name must be non-empty, got {model_name!r}")
         if batch_size < 1:
@@ -50,6 +53,9 @@ class CachedEncoder:
         self.dir = root / re.sub(r"[^A-Za-z0-9_.-]+", "_", model_name)
         self._mem: dict[bytes, np.ndarray] = {}
         self._loaded = False
+        self.token_encoder = token_encoder
+        self.token_dir = self.dir.with_name(self.dir.name + "-tokens")
+        self._tok: dict[bytes, tuple[list[str], np.ndarray]] | None = None
 
     def _load(self) -> None:
         if self._loaded:
@@ -70,17 +76,8 @@ class CachedEncoder:
         return len(self._mem)
 
     def _save_shard(self, keys: list[bytes], vecs: np.ndarray) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        name = hashlib.sha256(b"".join(keys)).hexdigest()[:24]
-        fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, keys=np.array(keys, dtype="S32"), vecs=vecs.astype(np.float32))
-            os.replace(tmp, self.dir / f"shard-{name}.npz")
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        _write_shard(self.dir, keys, keys=np.array(keys, dtype="S32"),
+                     vecs=vecs.astype(np.float32))
 
     def encode(self, texts: Sequence[str],
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
@@ -109,6 +106,66 @@ class CachedEncoder:
         return np.stack([self._mem[k] for k in keys]).astype(np.float32, copy=False)
 
 
+    def _load_tokens(self) -> dict:
+        if self._tok is None:
+            self._tok = {}
+            for f in sorted(self.token_dir.glob("shard-*.npz")) if self.token_dir.is_dir() else []:
+                try:
+                    with np.load(f, allow_pickle=False) as z:
+                        keys, lens, pieces, vecs = z["keys"], z["lens"], z["pieces"], z["vecs"]
+                except (OSError, ValueError, KeyError):
+                    continue
+                ends = np.cumsum(lens)
+                for k, p, a, b in zip(keys.tolist(), pieces.tolist(), ends - lens, ends):
+                    self._tok[k.ljust(32, b"\0")] = (p.split("\x1f"), vecs[a:b])
+        return self._tok
+
+    def encode_tokens(self, texts: Sequence[str], persist: bool = True,
+                      progress: Callable[[int, int], None] | None = None) -> list:
+        """Token vectors of ``texts`` (see ``MiniLMEncoder.token_vectors``), float32.
+        ``persist=False`` computes without reading or growing the cache (for corpora too
+        large to keep: LongMemEval haystacks would need tens of GB)."""
+        if isinstance(texts, str):
+            raise ValueError("encode_tokens() takes a list of texts, not a single string")
+        if self.token_encoder is None:
+            raise ValueError(f"no token encoder for {self.model_name!r}")
+        if not persist:
+            return self.token_encoder(list(texts))
+        store = self._load_tokens()
+        keys = [text_key(self.model_name, t) for t in texts]
+        todo = list(dict(((k, t) for k, t in zip(keys, texts) if k not in store)).items())
+        for s in range(0, len(todo), self.batch_size):
+            chunk = todo[s:s + self.batch_size]
+            got = self.token_encoder([t for _, t in chunk])
+            if len(got) != len(chunk):
+                raise ValueError(f"token encoder returned {len(got)} items for {len(chunk)} texts")
+            _write_shard(self.token_dir, [k for k, _ in chunk],
+                         keys=np.array([k for k, _ in chunk], dtype="S32"),
+                         lens=np.array([len(v) for _, v in got], dtype=np.int32),
+                         pieces=np.array(["\x1f".join(p) for p, _ in got]),
+                         vecs=np.concatenate([v for _, v in got]).astype(np.float16))
+            for (k, _), (p, v) in zip(chunk, got):
+                store[k] = (list(p), v.astype(np.float16))
+            if progress is not None:
+                progress(min(s + self.batch_size, len(todo)), len(todo))
+        return [(store[k][0], store[k][1].astype(np.float32)) for k in keys]
+
+
+def _write_shard(folder: Path, names: list[bytes], **arrays: np.ndarray) -> None:
+    """Write one shard atomically (tmp file + os.replace), named by its keys' hash."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(b"".join(names)).hexdigest()[:24]
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, folder / f"shard-{name}.npz")
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def minilm_encoder() -> Callable[[list[str]], np.ndarray]:
     """The engine's shared offline all-MiniLM-L6-v2 encoder (384-d, L2-normalised)."""
     from nuonuo_core.encoders import get_minilm_encoder
@@ -118,4 +175,5 @@ def minilm_encoder() -> Callable[[list[str]], np.ndarray]:
 def cached_minilm(cache_dir: str | os.PathLike | None = None) -> CachedEncoder:
     """MiniLM behind the on-disk cache; the model loads lazily, only when a text is new."""
     from nuonuo_core.encoders import MINILM_NAME
-    return CachedEncoder(lambda texts: minilm_encoder()(list(texts)), MINILM_NAME, cache_dir)
+    return CachedEncoder(lambda texts: minilm_encoder()(list(texts)), MINILM_NAME, cache_dir,
+                         token_encoder=lambda texts: minilm_encoder().token_vectors(list(texts)))

@@ -16,6 +16,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
+# per text: its tokens and their (t, d) L2-normalised vectors (late interaction, MaxSim)
+TokenVectors = list[tuple[list[str], np.ndarray]]
 MINILM_NAME = "all-MiniLM-L6-v2"
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -60,6 +62,27 @@ class MiniLMEncoder:
                                     show_progress_bar=show_progress)
         return np.asarray(out, dtype=np.float32)
 
+    def token_vectors(self, texts: Sequence[str], batch_size: int = 64) -> TokenVectors:
+        """Contextual wordpiece vectors of each text (the transformer's last layer, before
+        pooling; [CLS] and [SEP] dropped), L2-normalised: [(pieces, (t, 384) float32)]."""
+        texts = check_texts(texts)
+        if not texts:
+            return []
+        tok = self.model.tokenizer
+        with self._lock:
+            out = self.model.encode(texts, batch_size=batch_size, output_value="token_embeddings",
+                                    convert_to_numpy=False, show_progress_bar=False)
+            ids = tok(texts, truncation=True, max_length=self.model.max_seq_length)["input_ids"]
+        res = []
+        for e, i in zip(out, ids):
+            e = e.float().cpu().numpy()
+            n = min(len(i), len(e))
+            keep = slice(1, n - 1) if n > 2 else slice(0, 1)   # only [CLS]/[SEP]: keep [CLS]
+            v = e[keep]
+            v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+            res.append((tok.convert_ids_to_tokens(i[keep]), v.astype(np.float32)))
+        return res
+
 
 _MINILM: MiniLMEncoder | None = None
 _MINILM_LOCK = threading.Lock()
@@ -84,6 +107,7 @@ class HashingEncoder:
             raise ValueError(f"dim must be >= 1, got {dim}")
         self.dim = dim
         self.bigrams = bigrams
+        self._words: dict[str, np.ndarray] = {}
 
     def _features(self, text: str) -> list[str]:
         words = _TOKEN.findall(text.lower())
@@ -109,3 +133,17 @@ class HashingEncoder:
             else:
                 out[i] /= norm
         return out
+
+    def token_vectors(self, texts: Sequence[str]) -> TokenVectors:
+        """Each lower-cased word as a fixed pseudo-random unit vector (seeded by its crc32):
+        MaxSim over these is exact word matching (distinct words have cosine ~0)."""
+        texts = check_texts(texts)
+        res = []
+        for text in texts:
+            words = _TOKEN.findall(text.lower()) or [text.strip().lower()]
+            for w in words:
+                if w not in self._words:
+                    v = np.random.default_rng(zlib.crc32(w.encode("utf-8"))).standard_normal(self.dim)
+                    self._words[w] = (v / np.linalg.norm(v)).astype(np.float32)
+            res.append((words, np.stack([self._words[w] for w in words])))
+        return res

@@ -28,9 +28,11 @@ if st.button("▶ Run benchmark", type="primary", key="bench_run"):
     bar = st.progress(0.0, "starting…")
     try:
         chosen = [c for c in convs if c.sample_id in pick]
+        enc = cached_minilm()
         st.session_state["bench_df"] = benchmark.run(
-            chosen, methods, cached_minilm().encode,
-            progress=lambda i, n, msg: bar.progress(min(i / max(n, 1), 1.0), msg))
+            chosen, methods, enc.encode,
+            progress=lambda i, n, msg: bar.progress(min(i / max(n, 1), 1.0), msg),
+            token_embed=enc.encode_tokens)
     except (ValueError, OSError) as exc:
         ui.error(exc)
     bar.empty()

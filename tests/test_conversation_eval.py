@@ -67,6 +67,33 @@ def test_turn_prior_and_reply_links():
         ce.Corpus(c.paper, c.raw, c.session, c.speaker, [], asks=np.array([True]))
 
 
+def test_token_maxsim_hand_case():
+    e = np.eye(3, dtype=np.float32)
+    docs = [(["cat", "sat"], e[[0, 1]]), (["dog"], e[[2]]), (["cat"], e[[0]])]
+    # query "the cat": "the" is a stop word; cat in docs 0 and 2 (df 2 of N=3)
+    q = [(["the", "cat"], np.stack([e[1], e[0]]))]
+    s = ce.token_maxsim(q, docs)
+    assert s.shape == (1, 3) and s[0].tolist() == [1.0, 0.0, 1.0]
+    # two content tokens, idf-weighted mean of their best cosines: dog (df 1) outweighs cat
+    q = [(["cat", "dog"], np.stack([e[0], e[2]]))]
+    idf = lambda df: np.log(1 + (3 - df + 0.5) / (df + 0.5))
+    s = ce.token_maxsim(q, docs)
+    assert s[0, 1] == pytest.approx(idf(1) / (idf(1) + idf(2)))
+    assert s[0, 0] == pytest.approx(idf(2) / (idf(1) + idf(2)))
+    only_stop = [(["the"], e[[0]])]                     # nothing left: all tokens are used
+    assert ce.token_maxsim(only_stop, docs)[0].tolist() == [1.0, 0.0, 1.0]
+    with pytest.raises(ValueError, match="at least one token"):
+        ce.token_maxsim(q, [(["x"], np.zeros((0, 3), np.float32))])
+
+
+def test_hashing_token_vectors_are_exact_word_matches():
+    from nuonuo_core import HashingEncoder
+    (t1, v1), (t2, v2) = HashingEncoder(384).token_vectors(["Cats sat", "cats ran"])
+    assert t1 == ["cats", "sat"] and v1.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(v1, axis=1), 1) and np.allclose(v1[0], v2[0])
+    assert abs(float(v1[1] @ v2[1])) < 0.3
+
+
 def test_retrieval_config_validation():
     with pytest.raises(ValueError, match="w_speaker must be finite, got nan"):
         ce.RetrievalConfig(w_speaker=float("nan"))
@@ -126,6 +153,30 @@ def test_embed_cache_roundtrip(tmp_path):
         c.encode("a")
 
 
+def test_token_cache_roundtrip(tmp_path):
+    from nuonuo_core import HashingEncoder
+    calls = []
+    h = HashingEncoder(8)
+
+    def tok(texts):
+        calls.append(list(texts))
+        return h.token_vectors(texts)
+
+    c = CachedEncoder(lambda t: np.zeros((len(t), 8), np.float32), "m", tmp_path, batch_size=2,
+                      token_encoder=tok)
+    out = c.encode_tokens(["a b", "c", "a b"])
+    assert [t for t, _ in out] == [["a", "b"], ["c"], ["a", "b"]] and calls == [["a b", "c"]]
+    fresh = CachedEncoder(lambda t: None, "m", tmp_path,
+                          token_encoder=lambda t: pytest.fail("should be cached"))
+    again = fresh.encode_tokens(["c", "a b"])
+    assert again[1][0] == ["a", "b"] and again[1][1].dtype == np.float32
+    assert np.allclose(again[1][1], out[0][1], atol=1e-3)     # stored as float16
+    assert len(c.encode_tokens(["new"], persist=False)) == 1 and len(calls) == 2
+    assert not list((tmp_path / "m-tokens").glob("*.tmp"))
+    with pytest.raises(ValueError, match="no token encoder"):
+        CachedEncoder(lambda t: None, "x", tmp_path).encode_tokens(["a"])
+
+
 def test_locomo_end_to_end_fixture_fast():
     convs = load_locomo(FIX / "locomo_dir")
     recs = ce.evaluate_locomo(convs, ce.METHODS, [1, 5], hashing_embed)
@@ -182,7 +233,17 @@ def test_real_locomo_one_conversation():
     _minilm_or_skip()
     from nuonuo_core.embed_cache import cached_minilm
     conv = [c for c in load_locomo(REAL) if c.sample_id == "conv-30"]
-    recs = ce.evaluate_locomo(conv, ["cosine", "+speaker", "hybrid"], [10], cached_minilm().encode)
+    enc = cached_minilm()
+    recs = ce.evaluate_locomo(conv, ["cosine", "+speaker", "hybrid"], [10], enc.encode,
+                              token_embed=enc.encode_tokens)
     v = {r["method"]: r["value"] for r in recs if r["category"] == "overall"}
     assert 0.3 < v["cosine"] < 0.7 and v["+speaker"] > v["cosine"] + 0.1
     assert v["hybrid"] > v["+speaker"]
+
+
+def test_minilm_token_vectors():
+    _minilm_or_skip()
+    from nuonuo_core.encoders import get_minilm_encoder
+    (toks, vecs), = get_minilm_encoder().token_vectors(["Melanie went camping"])
+    assert toks[0] == "melanie" and "camping" in toks and "[CLS]" not in toks
+    assert vecs.shape == (len(toks), 384) and np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-5)

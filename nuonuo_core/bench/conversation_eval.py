@@ -11,7 +11,8 @@ Every method maps (a :class:`~nuonuo_core.bench.corpus.Corpus` of n turns, m que
 - ``bm25``: lexical only (Okapi BM25 over turn words, names removed from the query).
 - ``cue``: speaker-factored cue: the turn's own words vs the question with speaker names removed
   (the speaker becomes an attribute channel instead of dominating the embedding).
-- ``+bm25``; ``+context`` (two more cues per turn: the turn with its predecessor in the
+- ``+bm25``; ``+tokens`` (late interaction: each content word of the question matched to its
+  best MiniLM token vector in the turn, idf-weighted); ``+context`` (two more cues per turn: the turn with its predecessor in the
   session, and with its reply); ``+speaker`` (turns by the one speaker a question names);
   ``+prior`` (a turn prior: question turns down, longer turns up).
 - ``hybrid``: ``+prior`` plus the engine's association: Hebbian links from each question turn
@@ -30,17 +31,18 @@ from typing import Callable, Sequence
 import numpy as np
 
 from nuonuo_core.bench.corpus import (Corpus, bm25_scores, entity_links, reply_links,
-                                      session_links, speaker_mask, strip_names, tokens,
-                                      turn_prior, zscore)
+                                      session_links, speaker_mask, strip_names, token_maxsim,
+                                      tokens, turn_prior, zscore)
 
 __all__ = ["Corpus", "METHODS", "RetrievalConfig", "bm25_scores", "entity_links",
            "evaluate_locomo", "evaluate_longmemeval", "hebbian_link_matrix", "rank",
            "reply_links", "score_methods", "session_links", "speaker_mask", "spread",
-           "strip_names", "tokens"]
+           "strip_names", "token_maxsim", "tokens"]
 
 Embed = Callable[[list[str]], np.ndarray]
-METHODS = ("cosine", "hopfield", "cosine+links", "bm25", "cue", "+bm25", "+context", "+speaker",
-           "+prior", "hybrid", "hybrid-session", "hybrid+entities")
+TokenEmbed = Callable[[list[str]], list]   # texts -> [(tokens, (t, d) unit vectors)]
+METHODS = ("cosine", "hopfield", "cosine+links", "bm25", "cue", "+bm25", "+tokens", "+context",
+           "+speaker", "+prior", "hybrid", "hybrid-session", "hybrid+entities")
 _FUSED = {"+context", "+speaker", "+prior", "hybrid", "hybrid-session", "hybrid+entities"}
 _z = zscore
 
@@ -49,8 +51,10 @@ _z = zscore
 class RetrievalConfig:
     """Weights of the fused channels (each z-scored per query) and of the association hop.
     Chosen by a grid on three LoCoMo conversations (docs/retrieval.md), not on all seven."""
-    w_bm25: float = 0.6        # lexical channel
-    w_context: float = 1.0     # context cue: the turn preceded by its predecessor
+    w_cue: float = 0.5         # dense cue: the turn's own words vs the name-free question
+    w_bm25: float = 0.3        # lexical channel
+    w_tokens: float = 1.0      # late interaction over MiniLM token vectors
+    w_context: float = 0.5     # context cue: the turn preceded by its predecessor
     w_reply: float = 0.5       # context cue: the turn followed by its reply
     w_speaker: float = 2.5     # question names exactly one speaker -> that speaker's turns
     w_question: float = 1.5    # prior: a turn that asks a question states no fact
@@ -120,8 +124,11 @@ def spread(first: np.ndarray, L: np.ndarray, top: int) -> np.ndarray:
 
 
 def score_methods(corpus: Corpus, queries: Sequence[str], methods: Sequence[str], embed: Embed,
-                  cfg: RetrievalConfig = RetrievalConfig(), k_max: int = 50) -> dict:
-    """Score matrices (m, n) for each requested method (see the module docstring)."""
+                  cfg: RetrievalConfig = RetrievalConfig(), k_max: int = 50,
+                  token_embed: TokenEmbed | None = None) -> dict:
+    """Score matrices (m, n) for each requested method (see the module docstring).
+    ``token_embed`` gives the token vectors of ``+tokens`` and later rows; by default words
+    as hashed vectors (``HashingEncoder.token_vectors``: exact word matching)."""
     bad = [x for x in methods if x not in METHODS]
     if bad:
         raise ValueError(f"unknown methods {bad!r}; choose from {list(METHODS)}")
@@ -140,8 +147,14 @@ def score_methods(corpus: Corpus, queries: Sequence[str], methods: Sequence[str]
         bm = bm25_scores(corpus.raw, stripped)
         out["bm25"] = bm
         R, QS = embed(corpus.raw), embed(stripped)
-        out["cue"] = fused = _z(QS @ R.T)
-        out["+bm25"] = fused = fused + cfg.w_bm25 * _z(bm)
+        out["cue"] = _z(QS @ R.T)
+        out["+bm25"] = fused = cfg.w_cue * out["cue"] + cfg.w_bm25 * _z(bm)
+        if need & (_FUSED | {"+tokens"}):
+            if token_embed is None:
+                from nuonuo_core.encoders import HashingEncoder
+                token_embed = HashingEncoder(QS.shape[1]).token_vectors
+            sim = token_maxsim(token_embed(stripped), token_embed(corpus.raw))
+            out["+tokens"] = fused = fused + cfg.w_tokens * _z(sim)
         if need & _FUSED:
             fused = fused + cfg.w_context * _z(QS @ embed(corpus.context()).T)
             out["+context"] = fused = fused + cfg.w_reply * _z(QS @ embed(corpus.next_context()).T)
@@ -200,7 +213,8 @@ def _records(acc: dict[tuple, list[float]]) -> list[dict]:
 
 def evaluate_locomo(convs, methods: Sequence[str], ks: Sequence[int], embed: Embed,
                     cfg: RetrievalConfig = RetrievalConfig(),
-                    progress: Progress | None = None) -> list[dict]:
+                    progress: Progress | None = None,
+                    token_embed: TokenEmbed | None = None) -> list[dict]:
     """LoCoMo turn recall@k per method, overall and per category. Questions whose evidence is
     empty after normalisation are skipped (not counted in ``n``)."""
     from nuonuo_core.bench.metrics import recall_at_k
@@ -214,7 +228,8 @@ def evaluate_locomo(convs, methods: Sequence[str], ks: Sequence[int], embed: Emb
             continue
         corpus = locomo_corpus(conv)
         ids = [t.dia_id for t in conv.turns]
-        scores = score_methods(corpus, [q.question for q in qs], methods, embed, cfg, max(ks))
+        scores = score_methods(corpus, [q.question for q in qs], methods, embed, cfg, max(ks),
+                               token_embed)
         for m, s in scores.items():
             for q, order in zip(qs, rank(s)):
                 ranked = [ids[i] for i in order[: max(ks)]]
@@ -237,7 +252,8 @@ def lme_corpus(question) -> Corpus:
 
 def evaluate_longmemeval(questions, methods: Sequence[str], ks: Sequence[int], embed: Embed,
                          cfg: RetrievalConfig = RetrievalConfig(),
-                         progress: Progress | None = None) -> list[dict]:
+                         progress: Progress | None = None,
+                         token_embed: TokenEmbed | None = None) -> list[dict]:
     """LongMemEval's recall_any/recall_all/ndcg_any@k at turn and session level (turn ranking;
     session metrics by the official turn2session), plus MRR (k None); ``_abs`` questions and
     questions without evidence turns are skipped. Category: ``overall`` and question_type."""
@@ -250,7 +266,7 @@ def evaluate_longmemeval(questions, methods: Sequence[str], ks: Sequence[int], e
             progress(qi, len(qs), q.question_id)
         corpus, ids = lme_corpus(q), [c.corpus_id for c in q.corpus()]
         rel = q.relevant_turn_ids()
-        scores = score_methods(corpus, [q.question], methods, embed, cfg, max(ks))
+        scores = score_methods(corpus, [q.question], methods, embed, cfg, max(ks), token_embed)
         for m, s in scores.items():
             order = rank(s)[0].tolist()
             vals: list[tuple[str, int | None, float]] = []

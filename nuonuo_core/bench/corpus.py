@@ -161,3 +161,32 @@ def entity_links(corpus: Corpus, max_df: int) -> list[tuple[int, int]]:
             out.update((a, b) for a in js for b in js if a != b and
                        corpus.session[a] != corpus.session[b])
     return sorted(out)
+
+
+def token_maxsim(query_tokens: list, doc_tokens: list) -> np.ndarray:
+    """Late interaction (ColBERT's MaxSim) over untrained contextual token vectors -> (m, n).
+
+    Each query keeps its content tokens (alphabetic, not a stop word, not a "##" word piece;
+    all tokens if none are left); a document scores the idf-weighted mean over them of the
+    best cosine with any of its tokens. idf = ln(1 + (N - df + .5) / (df + .5)) of the token
+    over the documents (an unseen token gets df 0). ``*_tokens``: [(tokens, (t, d) unit vectors)].
+    """
+    n = len(doc_tokens)
+    lens = np.array([len(v) for _, v in doc_tokens])
+    if n == 0 or (lens < 1).any():
+        raise ValueError("every document needs at least one token vector")
+    flat = np.concatenate([v for _, v in doc_tokens]).astype(np.float32)
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    df = Counter(t for toks, _ in doc_tokens for t in set(toks))
+    out = np.zeros((len(query_tokens), n), dtype=np.float32)
+    for i, (toks, vecs) in enumerate(query_tokens):
+        keep = [j for j, t in enumerate(toks)
+                if t.isalpha() and t.lower() not in STOP and not t.startswith("##")]
+        keep = keep or list(range(len(toks)))
+        if not keep:
+            continue
+        idf = np.array([math.log(1 + (n - df[toks[j]] + 0.5) / (df[toks[j]] + 0.5))
+                        for j in keep], dtype=np.float32)
+        best = np.maximum.reduceat(vecs[keep].astype(np.float32) @ flat.T, starts, axis=1)
+        out[i] = idf @ best / max(float(idf.sum()), 1e-9)
+    return out

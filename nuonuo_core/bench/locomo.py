@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     enc = cached_minilm(args.cache_dir)
     try:
         records = evaluate_locomo(convs, methods, ks, enc.encode, RetrievalConfig(),
-                                  progress_printer(args.quiet))
+                                  progress_printer(args.quiet), enc.encode_tokens)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -16,8 +16,8 @@ from nuonuo_core.bench.locomo import (format_table, parse_list, parse_methods_ks
 
 # The speaker and cross-session entity channels need named participants; LongMemEval has one
 # anonymous user, so the default leaves them out (they equal their predecessors there).
-DEFAULT_METHODS = ("cosine", "hopfield", "cosine+links", "bm25", "cue", "+bm25", "+context", "+prior",
-                   "hybrid")
+DEFAULT_METHODS = ("cosine", "hopfield", "cosine+links", "bm25", "cue", "+bm25", "+tokens",
+                   "+context", "+prior", "hybrid")
 SHOWN = ("session_recall_any", "session_recall_all", "session_ndcg_any", "turn_recall_any",
          "turn_recall_all", "turn_ndcg_any")
 
@@ -62,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
           f"(_abs) excluded; {n_noev} without evidence turns excluded")
     enc = cached_minilm(args.cache_dir)
     try:
+        # token vectors are not kept on disk here: a real haystack would need tens of GB
         records = evaluate_longmemeval(questions, methods, ks, enc.encode, RetrievalConfig(),
-                                       progress_printer(args.quiet))
+                                       progress_printer(args.quiet),
+                                       lambda texts: enc.encode_tokens(texts, persist=False))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
