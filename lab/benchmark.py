@@ -11,7 +11,7 @@ from nuonuo_core.datasets.locomo import load_locomo
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "locomo"
 KS = (1, 5, 10, 25, 50)
-DEFAULT_METHODS = ("cosine", "hopfield", "bm25", "+speaker", "hybrid")
+DEFAULT_METHODS = ("cosine", "hopfield", "bm25", "+speaker", "hybrid", "hybrid+time")
 
 
 def conversations(data: str | Path):

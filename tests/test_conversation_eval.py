@@ -94,10 +94,26 @@ def test_hashing_token_vectors_are_exact_word_matches():
     assert abs(float(v1[1] @ v2[1])) < 0.3
 
 
+def test_session_dates_and_time_match():
+    assert ce.parse_month("1:56 pm on 8 May, 2023") == 2023 * 12 + 4
+    assert ce.parse_month("2023/05/20 (Sat) 02:21") == 2023 * 12 + 4
+    assert ce.parse_month("sometime") == -1 and ce.parse_month(None) == -1
+    month = np.array([2023 * 12 + 4, 2023 * 12 + 5, 2023 * 12 + 6, 2022 * 12 + 4, -1])
+    c = ce.Corpus(["p"] * 5, ["a", "b", "c", "d", "e"], np.arange(5), ["A"] * 5, [],
+                  month=month)
+    m = ce.time_match(c, ["What did A do in May 2023?", "What happened in May?",
+                          "Where did A go in 2022?", "What does A like?"])
+    assert m[0].tolist() == [1, 1, 0, 0, 0]        # May or June 2023 (told within weeks)
+    assert m[1].tolist() == [1, 1, 0, 1, 0]        # May (or June) of any year
+    assert m[2].tolist() == [0, 0, 0, 1, 0] and not m[3].any()
+    with pytest.raises(ValueError, match="month must have shape"):
+        ce.Corpus(["p"], ["a"], np.arange(1), ["A"], [], month=np.array([1, 2]))
+
+
 def test_retrieval_config_validation():
     with pytest.raises(ValueError, match="w_speaker must be finite, got nan"):
         ce.RetrievalConfig(w_speaker=float("nan"))
-    with pytest.raises(ValueError, match="spread_top must be >= 1"):
+    with pytest.raises(ValueError, match="spread_top and engine_top must be >= 1"):
         ce.RetrievalConfig(spread_top=0)
     with pytest.raises(ValueError, match="beta must be > 0, got -1"):
         ce.RetrievalConfig(beta=-1.0)

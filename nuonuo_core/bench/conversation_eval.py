@@ -11,13 +11,17 @@ Every method maps (a :class:`~nuonuo_core.bench.corpus.Corpus` of n turns, m que
 - ``bm25``: lexical only (Okapi BM25 over turn words, names removed from the query).
 - ``cue``: speaker-factored cue: the turn's own words vs the question with speaker names removed
   (the speaker becomes an attribute channel instead of dominating the embedding).
-- ``+bm25``; ``+tokens`` (late interaction: each content word of the question matched to its
+- ``cue+paraphrases``: ``cue`` with the engine's paraphrase cue rows: each turn is stored once,
+  with its two context texts (below) as extra cue rows; a memory scores its best row.
+- ``+bm25`` (adds to ``cue``); ``+tokens`` (late interaction: each content word of the question matched to its
   best MiniLM token vector in the turn, idf-weighted); ``+context`` (two more cues per turn: the turn with its predecessor in the
   session, and with its reply); ``+speaker`` (turns by the one speaker a question names);
   ``+prior`` (a turn prior: question turns down, longer turns up).
 - ``hybrid``: ``+prior`` plus the engine's association: Hebbian links from each question turn
   to its reply, followed one hop from the top first-hop turns (a reply inherits its question's
   match: "What are their names?" -> "Luna and Oliver!").
+- ``hybrid+time``: ``hybrid`` plus the session dates: turns from the month a question names
+  (or the month after) or the year it names.
 - ``hybrid-session``: the same hop over links between all neighbouring turns instead.
 - ``hybrid+entities``: ``hybrid`` with extra links between turns of different sessions that
   share a rare capitalised word (names, places, titles).
@@ -31,19 +35,21 @@ from typing import Callable, Sequence
 import numpy as np
 
 from nuonuo_core.bench.corpus import (Corpus, bm25_scores, entity_links, reply_links,
-                                      session_links, speaker_mask, strip_names, token_maxsim,
-                                      tokens, turn_prior, zscore)
+                                      parse_month, session_links, speaker_mask, strip_names,
+                                      time_match, token_maxsim, tokens, turn_prior, zscore)
 
 __all__ = ["Corpus", "METHODS", "RetrievalConfig", "bm25_scores", "entity_links",
            "evaluate_locomo", "evaluate_longmemeval", "hebbian_link_matrix", "rank",
            "reply_links", "score_methods", "session_links", "speaker_mask", "spread",
-           "strip_names", "token_maxsim", "tokens"]
+           "parse_month", "strip_names", "time_match", "token_maxsim", "tokens"]
 
 Embed = Callable[[list[str]], np.ndarray]
 TokenEmbed = Callable[[list[str]], list]   # texts -> [(tokens, (t, d) unit vectors)]
-METHODS = ("cosine", "hopfield", "cosine+links", "bm25", "cue", "+bm25", "+tokens", "+context",
-           "+speaker", "+prior", "hybrid", "hybrid-session", "hybrid+entities")
-_FUSED = {"+context", "+speaker", "+prior", "hybrid", "hybrid-session", "hybrid+entities"}
+METHODS = ("cosine", "hopfield", "cosine+links", "bm25", "cue", "cue+paraphrases", "+bm25",
+           "+tokens", "+context",
+           "+speaker", "+prior", "hybrid", "hybrid+time", "hybrid-session", "hybrid+entities")
+_FUSED = {"+context", "+speaker", "+prior", "hybrid", "hybrid+time", "hybrid-session",
+          "hybrid+entities"}
 _z = zscore
 
 
@@ -60,7 +66,9 @@ class RetrievalConfig:
     w_question: float = 1.5    # prior: a turn that asks a question states no fact
     w_length: float = 0.6      # prior: z-scored log(1 + content words)
     w_links: float = 0.5       # second hop through Hebbian W
+    w_time: float = 2.0        # session date fits the month / year the question names
     spread_top: int = 50       # first-hop turns the association spreads from
+    engine_top: int = 50       # turns the engine-ranked rows (hopfield, paraphrases) rank
     entity_max_df: int = 4     # a capitalised word links turns when in <= this many turns
     beta: float = 64.0         # Hopfield inverse temperature (16 collapses on these turns)
     seed: int = 0
@@ -70,9 +78,10 @@ class RetrievalConfig:
             v = getattr(self, f.name)
             if isinstance(v, float) and not math.isfinite(v):
                 raise ValueError(f"{f.name} must be finite, got {v!r}")
-        if self.spread_top < 1 or self.entity_max_df < 2:
-            raise ValueError("spread_top must be >= 1 and entity_max_df >= 2, got "
-                             f"{self.spread_top!r}, {self.entity_max_df!r}")
+        if self.spread_top < 1 or self.engine_top < 1 or self.entity_max_df < 2:
+            raise ValueError("spread_top and engine_top must be >= 1 and entity_max_df >= 2, "
+                             f"got {self.spread_top!r}, {self.engine_top!r}, "
+                             f"{self.entity_max_df!r}")
         if self.beta <= 0:
             raise ValueError(f"beta must be > 0, got {self.beta!r}")
 
@@ -124,7 +133,7 @@ def spread(first: np.ndarray, L: np.ndarray, top: int) -> np.ndarray:
 
 
 def score_methods(corpus: Corpus, queries: Sequence[str], methods: Sequence[str], embed: Embed,
-                  cfg: RetrievalConfig = RetrievalConfig(), k_max: int = 50,
+                  cfg: RetrievalConfig = RetrievalConfig(),
                   token_embed: TokenEmbed | None = None) -> dict:
     """Score matrices (m, n) for each requested method (see the module docstring).
     ``token_embed`` gives the token vectors of ``+tokens`` and later rows; by default words
@@ -138,7 +147,7 @@ def score_methods(corpus: Corpus, queries: Sequence[str], methods: Sequence[str]
         cos = Q @ E.T
         out["cosine"] = cos
         if "hopfield" in need:
-            out["hopfield"] = _hopfield(E, Q, cos, cfg, k_max)
+            out["hopfield"] = _engine_ranking(E, Q, cos, cfg, "hopfield")
         if "cosine+links" in need:
             L = hebbian_link_matrix(E, session_links(corpus), cfg)
             out["cosine+links"] = _z(cos) + cfg.w_links * spread(_z(cos), L, cfg.spread_top)
@@ -148,6 +157,10 @@ def score_methods(corpus: Corpus, queries: Sequence[str], methods: Sequence[str]
         out["bm25"] = bm
         R, QS = embed(corpus.raw), embed(stripped)
         out["cue"] = _z(QS @ R.T)
+        if "cue+paraphrases" in need:
+            X, N = embed(corpus.context()), embed(corpus.next_context())
+            out["cue+paraphrases"] = _engine_ranking(R, QS, out["cue"], cfg, "cosine",
+                                                     [np.stack(p) for p in zip(X, N)])
         out["+bm25"] = fused = cfg.w_cue * out["cue"] + cfg.w_bm25 * _z(bm)
         if need & (_FUSED | {"+tokens"}):
             if token_embed is None:
@@ -160,31 +173,46 @@ def score_methods(corpus: Corpus, queries: Sequence[str], methods: Sequence[str]
             out["+context"] = fused = fused + cfg.w_reply * _z(QS @ embed(corpus.next_context()).T)
             out["+speaker"] = fused = fused + cfg.w_speaker * speaker_mask(corpus, queries)
             out["+prior"] = fused = fused + turn_prior(corpus, cfg.w_question, cfg.w_length)
-            for name, links in (("hybrid", reply_links), ("hybrid-session", session_links),
-                                ("hybrid+entities", None)):
-                if name in need:
-                    pairs = (links(corpus) if links else
-                             reply_links(corpus) + entity_links(corpus, cfg.entity_max_df))
-                    L = hebbian_link_matrix(R, pairs, cfg)
-                    out[name] = fused + cfg.w_links * spread(fused, L, cfg.spread_top)
+
+            link_sets = {"reply": lambda: reply_links(corpus),
+                         "session": lambda: session_links(corpus),
+                         "entities": lambda: reply_links(corpus) +
+                         entity_links(corpus, cfg.entity_max_df)}
+            mats: dict[str, np.ndarray] = {}
+
+            def hop(first: np.ndarray, links: str) -> np.ndarray:  # + one hop through W
+                if links not in mats:
+                    mats[links] = hebbian_link_matrix(R, link_sets[links](), cfg)
+                return first + cfg.w_links * spread(first, mats[links], cfg.spread_top)
+
+            if "hybrid" in need:
+                out["hybrid"] = hop(fused, "reply")
+            if "hybrid+time" in need:
+                out["hybrid+time"] = hop(fused + cfg.w_time * time_match(corpus, queries), "reply")
+            if "hybrid-session" in need:
+                out["hybrid-session"] = hop(fused, "session")
+            if "hybrid+entities" in need:
+                out["hybrid+entities"] = hop(fused, "entities")
     return {m: out[m] for m in methods}
 
 
-def _hopfield(E: np.ndarray, Q: np.ndarray, cos: np.ndarray, cfg: RetrievalConfig,
-              k_max: int) -> np.ndarray:
-    """Engine two-stage Hopfield for the top ``k_max``; below them, cosine order."""
+def _engine_ranking(E: np.ndarray, Q: np.ndarray, below: np.ndarray, cfg: RetrievalConfig,
+                    method: str, paraphrases: list | None = None) -> np.ndarray:
+    """Store turns E (n, d) in the engine (optionally with paraphrase cue rows), recall the
+    top ``cfg.engine_top`` for queries Q (m, d) with ``method``; below them, the order of
+    ``below``. A fixed depth keeps recall@k independent of which other k are asked."""
     from nuonuo_core import HybridMemory, MemoryConfig
     mem = HybridMemory(MemoryConfig(embed_dim=E.shape[1], beta=cfg.beta, seed=cfg.seed,
                                     device="cpu"))
-    ids = np.asarray(mem.add_vectors(E))
+    ids = np.asarray(mem.add_vectors(E, paraphrases=paraphrases))
     pos = {int(x): i for i, x in enumerate(ids)}
-    k = min(k_max, len(E))
-    _, got = mem.recall_vectors(Q, k=k, method="hopfield")
-    out = cos - 10.0  # everything the Hopfield stage did not return ranks below it
+    k = min(cfg.engine_top, len(E))
+    _, got = mem.recall_vectors(Q, k=k, method=method)
+    out = below - below.max() - 1.0  # everything the engine did not return ranks below it
     for q in range(len(Q)):
         for r, mid in enumerate(got[q]):
             if mid >= 0:
-                out[q, pos[int(mid)]] = 10.0 + k - r
+                out[q, pos[int(mid)]] = k - r
     return out
 
 
@@ -203,7 +231,8 @@ def locomo_corpus(conv) -> Corpus:
                    or x.render() for x in t],
                   np.array([x.session for x in t]), [x.speaker for x in t],
                   [conv.speaker_a, conv.speaker_b],
-                  asks=np.array([x.text.rstrip().endswith("?") for x in t]))
+                  asks=np.array([x.text.rstrip().endswith("?") for x in t]),
+                  month=np.array([parse_month(x.date) for x in t]))
 
 
 def _records(acc: dict[tuple, list[float]]) -> list[dict]:
@@ -228,7 +257,7 @@ def evaluate_locomo(convs, methods: Sequence[str], ks: Sequence[int], embed: Emb
             continue
         corpus = locomo_corpus(conv)
         ids = [t.dia_id for t in conv.turns]
-        scores = score_methods(corpus, [q.question for q in qs], methods, embed, cfg, max(ks),
+        scores = score_methods(corpus, [q.question for q in qs], methods, embed, cfg,
                                token_embed)
         for m, s in scores.items():
             for q, order in zip(qs, rank(s)):
@@ -247,7 +276,8 @@ def lme_corpus(question) -> Corpus:
     """User turns of a LongMemEval haystack (the official turn-level corpus)."""
     c = question.corpus()
     texts = [x.text if x.text.strip() else "(empty)" for x in c]
-    return Corpus(texts, texts, np.array([x.session_index for x in c]), ["user"] * len(c), [])
+    return Corpus(texts, texts, np.array([x.session_index for x in c]), ["user"] * len(c), [],
+                  month=np.array([parse_month(x.date) for x in c]))
 
 
 def evaluate_longmemeval(questions, methods: Sequence[str], ks: Sequence[int], embed: Embed,
@@ -266,7 +296,7 @@ def evaluate_longmemeval(questions, methods: Sequence[str], ks: Sequence[int], e
             progress(qi, len(qs), q.question_id)
         corpus, ids = lme_corpus(q), [c.corpus_id for c in q.corpus()]
         rel = q.relevant_turn_ids()
-        scores = score_methods(corpus, [q.question], methods, embed, cfg, max(ks), token_embed)
+        scores = score_methods(corpus, [q.question], methods, embed, cfg, token_embed)
         for m, s in scores.items():
             order = rank(s)[0].tolist()
             vals: list[tuple[str, int | None, float]] = []

@@ -26,13 +26,15 @@ class Corpus:
     """The turns of one memory. ``paper`` (n,) texts in the paper's format, ``raw`` the turn's
     own words, ``session`` (n,) session numbers (turns in order), ``speaker`` (n,) names,
     ``names`` the participants' names (removed from queries for the cue channels), ``asks``
-    (n,) optional bool: the turn is a question (default: ``raw`` ends with "?")."""
+    (n,) optional bool: the turn is a question (default: ``raw`` ends with "?"), ``month``
+    (n,) optional int: the session's date as year * 12 + month - 1, -1 where unknown."""
     paper: list[str]
     raw: list[str]
     session: np.ndarray
     speaker: list[str]
     names: list[str]
     asks: np.ndarray | None = None
+    month: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.paper)
@@ -44,6 +46,9 @@ class Corpus:
         self.asks = np.asarray(self.asks, dtype=bool)
         if self.asks.shape != (n,):
             raise ValueError(f"asks must have shape ({n},), got {self.asks.shape}")
+        self.month = np.full(n, -1) if self.month is None else np.asarray(self.month, int)
+        if self.month.shape != (n,):
+            raise ValueError(f"month must have shape ({n},), got {self.month.shape}")
 
     def _same_session(self, i: int, j: int) -> bool:
         return 0 <= j < len(self.raw) and self.session[i] == self.session[j]
@@ -130,6 +135,41 @@ def turn_prior(corpus: Corpus, w_question: float, w_length: float) -> np.ndarray
     if corpus.is_dialogue:
         prior = prior - w_question * corpus.asks.astype(np.float32)
     return prior.astype(np.float32)
+
+
+MONTHS = ("january february march april may june july august september october november "
+          "december").split()
+
+
+def parse_month(date: str | None) -> int:
+    """A session date -> year * 12 + month - 1 (-1 if unparsable). Accepts LoCoMo's
+    "1:56 pm on 8 May, 2023" and LongMemEval's "2023/05/20 (Sat) 02:21"."""
+    m = re.search(r"\b(\d{1,2}) ([A-Za-z]+),? (\d{4})\b", date or "")
+    if m and m.group(2).lower() in MONTHS:
+        return int(m.group(3)) * 12 + MONTHS.index(m.group(2).lower())
+    m = re.search(r"\b(\d{4})/(\d{1,2})/\d{1,2}\b", date or "")
+    if m and 1 <= int(m.group(2)) <= 12:
+        return int(m.group(1)) * 12 + int(m.group(2)) - 1
+    return -1
+
+
+def time_match(corpus: Corpus, queries: Sequence[str]) -> np.ndarray:
+    """(m, n) 1.0 on turns whose session date fits the time a query names: a month (with or
+    without a year) matches sessions in that month or the next (events are told within
+    weeks), a bare year matches that year; 0 everywhere for queries naming no time."""
+    year, mon = corpus.month // 12, corpus.month % 12
+    known = corpus.month >= 0
+    out = np.zeros((len(queries), len(corpus.month)), dtype=np.float32)
+    for i, q in enumerate(queries):
+        ql = q.lower()
+        ys = re.findall(r"\b(?:19|20)\d\d\b", ql)
+        ms = [MONTHS.index(w) for w in re.findall(rf"\b({'|'.join(MONTHS)})\b", ql)]
+        if ms:
+            named = (int(ys[0]) if ys else year) * 12 + ms[0]
+            out[i] = known & (corpus.month - named >= 0) & (corpus.month - named <= 1)
+        elif ys:
+            out[i] = known & (year == int(ys[0]))
+    return out
 
 
 def session_links(corpus: Corpus) -> list[tuple[int, int]]:

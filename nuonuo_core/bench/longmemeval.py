@@ -17,7 +17,7 @@ from nuonuo_core.bench.locomo import (format_table, parse_list, parse_methods_ks
 # The speaker and cross-session entity channels need named participants; LongMemEval has one
 # anonymous user, so the default leaves them out (they equal their predecessors there).
 DEFAULT_METHODS = ("cosine", "hopfield", "cosine+links", "bm25", "cue", "+bm25", "+tokens",
-                   "+context", "+prior", "hybrid")
+                   "+context", "+prior", "hybrid", "hybrid+time")
 SHOWN = ("session_recall_any", "session_recall_all", "session_ndcg_any", "turn_recall_any",
          "turn_recall_all", "turn_ndcg_any")
 
