@@ -60,24 +60,28 @@ class CachedEncoder:
     def _load(self) -> None:
         if self._loaded:
             return
-        if self.dir.is_dir():
-            for f in sorted(self.dir.glob("shard-*.npz")):
-                try:
-                    with np.load(f, allow_pickle=False) as z:
-                        keys, vecs = z["keys"], z["vecs"]
-                except (OSError, ValueError, KeyError):
-                    continue  # a corrupt/foreign shard is ignored, never fatal
-                for k, v in zip(keys.tolist(), vecs):  # numpy "S" drops trailing NULs: pad
-                    self._mem[k.ljust(32, b"\0")] = v
+        for keys, vecs in _read_shards(self.dir, "keys", "vecs"):
+            self._mem.update(zip(keys, vecs))
         self._loaded = True
 
     def __len__(self) -> int:
         self._load()
         return len(self._mem)
 
-    def _save_shard(self, keys: list[bytes], vecs: np.ndarray) -> None:
-        _write_shard(self.dir, keys, keys=np.array(keys, dtype="S32"),
-                     vecs=vecs.astype(np.float32))
+    def _fill(self, texts: Sequence[str], store: dict, encode_chunk: Callable,
+              progress: Callable[[int, int], None] | None) -> list[bytes]:
+        """Keys of ``texts``; the texts not yet in ``store`` are encoded in chunks of
+        ``batch_size`` by ``encode_chunk(keys, texts) -> values`` (which also writes the
+        chunk's shard), so an interrupted run keeps its progress."""
+        keys = [text_key(self.model_name, t) for t in texts]
+        todo = list(dict((k, t) for k, t in zip(keys, texts) if k not in store).items())
+        for s in range(0, len(todo), self.batch_size):
+            chunk = todo[s:s + self.batch_size]
+            done = [k for k, _ in chunk]
+            store.update(zip(done, encode_chunk(done, [t for _, t in chunk])))
+            if progress is not None:
+                progress(min(s + self.batch_size, len(todo)), len(todo))
+        return keys
 
     def encode(self, texts: Sequence[str],
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
@@ -85,40 +89,18 @@ class CachedEncoder:
         if isinstance(texts, str):
             raise ValueError("encode() takes a list of texts, not a single string")
         self._load()
-        keys = [text_key(self.model_name, t) for t in texts]
-        todo: dict[bytes, str] = {}
-        for k, t in zip(keys, texts):
-            if k not in self._mem and k not in todo:
-                todo[k] = t
-        items = list(todo.items())
-        for s in range(0, len(items), self.batch_size):
-            chunk = items[s:s + self.batch_size]
-            vecs = np.asarray(self.encoder([t for _, t in chunk]), dtype=np.float32)
+
+        def encode_chunk(keys: list[bytes], chunk: list[str]) -> np.ndarray:
+            vecs = np.asarray(self.encoder(chunk), dtype=np.float32)
             if vecs.ndim != 2 or len(vecs) != len(chunk):
                 raise ValueError(f"encoder returned shape {vecs.shape} for {len(chunk)} texts")
-            self._save_shard([k for k, _ in chunk], vecs)
-            for (k, _), v in zip(chunk, vecs):
-                self._mem[k] = v
-            if progress is not None:
-                progress(min(s + self.batch_size, len(items)), len(items))
+            _write_shard(self.dir, keys, keys=np.array(keys, dtype="S32"), vecs=vecs)
+            return vecs
+
+        keys = self._fill(texts, self._mem, encode_chunk, progress)
         if not keys:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([self._mem[k] for k in keys]).astype(np.float32, copy=False)
-
-
-    def _load_tokens(self) -> dict:
-        if self._tok is None:
-            self._tok = {}
-            for f in sorted(self.token_dir.glob("shard-*.npz")) if self.token_dir.is_dir() else []:
-                try:
-                    with np.load(f, allow_pickle=False) as z:
-                        keys, lens, pieces, vecs = z["keys"], z["lens"], z["pieces"], z["vecs"]
-                except (OSError, ValueError, KeyError):
-                    continue
-                ends = np.cumsum(lens)
-                for k, p, a, b in zip(keys.tolist(), pieces.tolist(), ends - lens, ends):
-                    self._tok[k.ljust(32, b"\0")] = (p.split("\x1f"), vecs[a:b])
-        return self._tok
 
     def encode_tokens(self, texts: Sequence[str], persist: bool = True,
                       progress: Callable[[int, int], None] | None = None) -> list:
@@ -131,24 +113,40 @@ class CachedEncoder:
             raise ValueError(f"no token encoder for {self.model_name!r}")
         if not persist:
             return self.token_encoder(list(texts))
-        store = self._load_tokens()
-        keys = [text_key(self.model_name, t) for t in texts]
-        todo = list(dict(((k, t) for k, t in zip(keys, texts) if k not in store)).items())
-        for s in range(0, len(todo), self.batch_size):
-            chunk = todo[s:s + self.batch_size]
-            got = self.token_encoder([t for _, t in chunk])
+        if self._tok is None:
+            self._tok = {}
+            for keys, lens, pieces, vecs in _read_shards(self.token_dir, "keys", "lens",
+                                                         "pieces", "vecs"):
+                ends = np.cumsum(lens)
+                for k, p, a, b in zip(keys, pieces.tolist(), ends - lens, ends):
+                    self._tok[k] = (p.split("\x1f"), vecs[a:b])
+
+        def encode_chunk(keys: list[bytes], chunk: list[str]) -> list:
+            got = self.token_encoder(chunk)
             if len(got) != len(chunk):
                 raise ValueError(f"token encoder returned {len(got)} items for {len(chunk)} texts")
-            _write_shard(self.token_dir, [k for k, _ in chunk],
-                         keys=np.array([k for k, _ in chunk], dtype="S32"),
+            _write_shard(self.token_dir, keys, keys=np.array(keys, dtype="S32"),
                          lens=np.array([len(v) for _, v in got], dtype=np.int32),
                          pieces=np.array(["\x1f".join(p) for p, _ in got]),
                          vecs=np.concatenate([v for _, v in got]).astype(np.float16))
-            for (k, _), (p, v) in zip(chunk, got):
-                store[k] = (list(p), v.astype(np.float16))
-            if progress is not None:
-                progress(min(s + self.batch_size, len(todo)), len(todo))
-        return [(store[k][0], store[k][1].astype(np.float32)) for k in keys]
+            return [(list(p), v.astype(np.float16)) for p, v in got]
+
+        keys = self._fill(texts, self._tok, encode_chunk, progress)
+        return [(self._tok[k][0], self._tok[k][1].astype(np.float32)) for k in keys]
+
+
+def _read_shards(folder: Path, *names: str):
+    """The named arrays of each readable shard in ``folder`` ("keys" padded back to 32 bytes:
+    numpy "S" drops trailing NULs); a corrupt or foreign shard is skipped, never fatal."""
+    for f in sorted(folder.glob("shard-*.npz")) if folder.is_dir() else []:
+        try:
+            with np.load(f, allow_pickle=False) as z:
+                arrays = {n: z[n] for n in names}
+        except (OSError, ValueError, KeyError):
+            continue
+        if "keys" in arrays:
+            arrays["keys"] = [k.ljust(32, b"\0") for k in arrays["keys"].tolist()]
+        yield [arrays[n] for n in names]
 
 
 def _write_shard(folder: Path, names: list[bytes], **arrays: np.ndarray) -> None:

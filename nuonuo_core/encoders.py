@@ -143,7 +143,8 @@ class HashingEncoder:
             words = _TOKEN.findall(text.lower()) or [text.strip().lower()]
             for w in words:
                 if w not in self._words:
-                    v = np.random.default_rng(zlib.crc32(w.encode("utf-8"))).standard_normal(self.dim)
+                    rng = np.random.default_rng(zlib.crc32(w.encode("utf-8")))
+                    v = rng.standard_normal(self.dim)
                     self._words[w] = (v / np.linalg.norm(v)).astype(np.float32)
             res.append((words, np.stack([self._words[w] for w in words])))
         return res

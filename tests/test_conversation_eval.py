@@ -42,7 +42,8 @@ def test_query_and_corpus_helpers():
     assert ce.session_links(c) == [(0, 1), (1, 0), (1, 2), (2, 1), (3, 4), (4, 3)]
     assert ce.entity_links(c, 4) == [(2, 4), (4, 2)]      # "Lisbon" across sessions 1 and 2
     assert c.context()[1] == "apple pie banana split" and c.context()[3] == "cherry tart"
-    assert c.next_context()[1] == "banana split a Lisbon trip" and c.next_context()[4] == "to Lisbon again"
+    assert c.next_context()[1] == "banana split a Lisbon trip"
+    assert c.next_context()[4] == "to Lisbon again"
     x = ce.center(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]))
     assert np.allclose(np.linalg.norm(x, axis=1), 1) and x[0] @ x[1] == pytest.approx(-1)
     with pytest.raises(ValueError, match="equal length"):
@@ -262,4 +263,5 @@ def test_minilm_token_vectors():
     from nuonuo_core.encoders import get_minilm_encoder
     (toks, vecs), = get_minilm_encoder().token_vectors(["Melanie went camping"])
     assert toks[0] == "melanie" and "camping" in toks and "[CLS]" not in toks
-    assert vecs.shape == (len(toks), 384) and np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-5)
+    assert vecs.shape == (len(toks), 384)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-5)

@@ -13,10 +13,11 @@ Every method maps (a :class:`~nuonuo_core.bench.corpus.Corpus` of n turns, m que
   (the speaker becomes an attribute channel instead of dominating the embedding).
 - ``cue+paraphrases``: ``cue`` with the engine's paraphrase cue rows: each turn is stored once,
   with its two context texts (below) as extra cue rows; a memory scores its best row.
-- ``+bm25`` (adds to ``cue``); ``+tokens`` (late interaction: each content word of the question matched to its
-  best MiniLM token vector in the turn, idf-weighted); ``+context`` (two more cues per turn: the turn with its predecessor in the
-  session, and with its reply); ``+speaker`` (turns by the one speaker a question names);
-  ``+prior`` (a turn prior: question turns down, longer turns up).
+- ``+bm25`` (adds to ``cue``); ``+tokens`` (late interaction: each content word of the
+  question matched to its best MiniLM token vector in the turn, idf-weighted); ``+context``
+  (two more cues per turn: the turn with its predecessor in the session, and with its reply);
+  ``+speaker`` (turns by the one speaker a question names); ``+prior`` (a turn prior: question
+  turns down, longer turns up).
 - ``hybrid``: ``+prior`` plus the engine's association: Hebbian links from each question turn
   to its reply, followed one hop from the top first-hop turns (a reply inherits its question's
   match: "What are their names?" -> "Luna and Oliver!").
@@ -46,8 +47,8 @@ __all__ = ["Corpus", "METHODS", "RetrievalConfig", "bm25_scores", "entity_links"
 Embed = Callable[[list[str]], np.ndarray]
 TokenEmbed = Callable[[list[str]], list]   # texts -> [(tokens, (t, d) unit vectors)]
 METHODS = ("cosine", "hopfield", "cosine+links", "bm25", "cue", "cue+paraphrases", "+bm25",
-           "+tokens", "+context",
-           "+speaker", "+prior", "hybrid", "hybrid+time", "hybrid-session", "hybrid+entities")
+           "+tokens", "+context", "+speaker", "+prior", "hybrid", "hybrid+time", "hybrid-session",
+           "hybrid+entities")
 _FUSED = {"+context", "+speaker", "+prior", "hybrid", "hybrid+time", "hybrid-session",
           "hybrid+entities"}
 _z = zscore
@@ -157,8 +158,9 @@ def score_methods(corpus: Corpus, queries: Sequence[str], methods: Sequence[str]
         out["bm25"] = bm
         R, QS = embed(corpus.raw), embed(stripped)
         out["cue"] = _z(QS @ R.T)
-        if "cue+paraphrases" in need:
+        if need & (_FUSED | {"cue+paraphrases"}):  # the two context cues of every turn
             X, N = embed(corpus.context()), embed(corpus.next_context())
+        if "cue+paraphrases" in need:
             out["cue+paraphrases"] = _engine_ranking(R, QS, out["cue"], cfg, "cosine",
                                                      [np.stack(p) for p in zip(X, N)])
         out["+bm25"] = fused = cfg.w_cue * out["cue"] + cfg.w_bm25 * _z(bm)
@@ -169,8 +171,8 @@ def score_methods(corpus: Corpus, queries: Sequence[str], methods: Sequence[str]
             sim = token_maxsim(token_embed(stripped), token_embed(corpus.raw))
             out["+tokens"] = fused = fused + cfg.w_tokens * _z(sim)
         if need & _FUSED:
-            fused = fused + cfg.w_context * _z(QS @ embed(corpus.context()).T)
-            out["+context"] = fused = fused + cfg.w_reply * _z(QS @ embed(corpus.next_context()).T)
+            fused = fused + cfg.w_context * _z(QS @ X.T)
+            out["+context"] = fused = fused + cfg.w_reply * _z(QS @ N.T)
             out["+speaker"] = fused = fused + cfg.w_speaker * speaker_mask(corpus, queries)
             out["+prior"] = fused = fused + turn_prior(corpus, cfg.w_question, cfg.w_length)
 

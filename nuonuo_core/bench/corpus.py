@@ -157,7 +157,7 @@ def time_match(corpus: Corpus, queries: Sequence[str]) -> np.ndarray:
     """(m, n) 1.0 on turns whose session date fits the time a query names: a month (with or
     without a year) matches sessions in that month or the next (events are told within
     weeks), a bare year matches that year; 0 everywhere for queries naming no time."""
-    year, mon = corpus.month // 12, corpus.month % 12
+    year = corpus.month // 12
     known = corpus.month >= 0
     out = np.zeros((len(queries), len(corpus.month)), dtype=np.float32)
     for i, q in enumerate(queries):

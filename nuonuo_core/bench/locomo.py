@@ -74,11 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
                    ", ".join(METHODS))
     p.add_argument("--k", default="1,5,10,25,50", help="comma list of k (default %(default)s)")
     p.add_argument("--convs", default="", help="only these sample ids, e.g. conv-26,conv-30")
+    add_output_args(p)
+    return p
+
+
+def add_output_args(p: argparse.ArgumentParser) -> None:
+    """--out, --cache-dir and --quiet, shared by both benchmark CLIs."""
     p.add_argument("--out", default="", help="write the records as JSON here")
     p.add_argument("--cache-dir", default=None, help="embedding cache (default "
                    "$NUONUO_CACHE_DIR or ~/.cache/nuonuo/embeddings)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,8 +11,8 @@ import argparse
 import sys
 
 from nuonuo_core.bench.conversation_eval import METHODS, RetrievalConfig, evaluate_longmemeval
-from nuonuo_core.bench.locomo import (format_table, parse_list, parse_methods_ks,
-                                      progress_printer, write_records)
+from nuonuo_core.bench.locomo import (add_output_args, format_table, parse_list,
+                                      parse_methods_ks, progress_printer, write_records)
 
 # The speaker and cross-session entity channels need named participants; LongMemEval has one
 # anonymous user, so the default leaves them out (they equal their predecessors there).
@@ -34,9 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=0, help="only the first N questions (0 = all)")
     p.add_argument("--types", default="", help="only these question_type values (comma list)")
     p.add_argument("--by-type", action="store_true", help="also print tables per question type")
-    p.add_argument("--out", default="", help="write the records as JSON here")
-    p.add_argument("--cache-dir", default=None, help="embedding cache directory")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_output_args(p)
     return p
 
 
