@@ -274,6 +274,19 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
                 steps.append((int(self._to_ids(p)[0, 0]), float(s[0, 0])))
         return steps
 
+    def set_recall_params(self, **changes) -> MemoryConfig:
+        """Change recall-only settings on a live memory (no rebuild): ``beta``, ``top_k``,
+        ``max_steps``, ``eps``. Validated like :class:`MemoryConfig`; returns the new config.
+        D, k, seed and lr change the stored codes or W and need a rebuild instead."""
+        allowed = {"beta", "top_k", "max_steps", "eps"}
+        bad = sorted(set(changes) - allowed)
+        if bad:
+            raise ValueError(f"only {sorted(allowed)} can change on a live memory, got {bad}")
+        import dataclasses
+
+        self.config = dataclasses.replace(self.config, **changes)
+        return self.config
+
     # --- inspection -----------------------------------------------------------------
     def codes(self, ids) -> tuple[np.ndarray, np.ndarray]:
         """(primary cue codes (n, k), target codes (n, k)) of memories, as unit indices."""
