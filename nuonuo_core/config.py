@@ -11,6 +11,8 @@ METHODS = ("hopfield", "hebbian", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 W_FORMATS = ("auto", "sparse", "dense")
 INDEXES = ("auto", "flat", "ivf")
+TARGET_PROJECTIONS = ("shared", "separate")
+TARGET_SEED_SALT = 0x7A56_E7  # seeds the separate target projection: seed + salt
 
 
 def _check(ok: bool, message: str) -> None:
@@ -32,6 +34,8 @@ class MemoryConfig:
         eps: settling stops once ‖ξ_new − ξ‖ < eps.
         lr: Hebbian learning rate: W += lr · outer(target_code, cue_code).
         seed: seeds the random projection (same seed → same codes).
+        target_projection: "shared" (targets coded by the cue projection, our default) or
+            "separate" (a second projection seeded from ``seed``, as the seed code's Experiment 3).
         device: "auto" (CUDA when present, else CPU), "cpu" or "cuda".
         w_format: "sparse" (CPU default), "dense" (small code_dim or a GPU) or "auto".
         index: stage-1 search: "flat" (exact), "ivf" (FAISS, approximate) or "auto"
@@ -49,6 +53,7 @@ class MemoryConfig:
     eps: float = 1e-4
     lr: float = 1.0
     seed: int = 0
+    target_projection: str = "shared"
     device: str = "auto"
     w_format: str = "auto"
     index: str = "auto"
@@ -77,6 +82,9 @@ class MemoryConfig:
         _check(self.eps > 0, f"eps must be > 0, got {self.eps}")
         _check(self.lr > 0, f"lr must be > 0, got {self.lr}")
         _check(self.seed >= 0, f"seed must be >= 0, got {self.seed}")
+        _check(self.target_projection in TARGET_PROJECTIONS,
+               f"target_projection must be one of {TARGET_PROJECTIONS}, "
+               f"got {self.target_projection!r}")
         _check(self.device in DEVICES, f"device must be one of {DEVICES}, got {self.device!r}")
         _check(self.w_format in W_FORMATS,
                f"w_format must be one of {W_FORMATS}, got {self.w_format!r}")

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from . import consolidation, persistence
-from .config import METHODS, MemoryConfig
+from .config import METHODS, TARGET_SEED_SALT, MemoryConfig
 from .encoders import Encoder, check_texts, get_minilm_encoder
 from .fastpath import hebbian_one, hopfield_one
 from .functional import as_tensor, kwta_indices, normalize, perturb
@@ -57,6 +57,8 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
         self._encoder = encoder
         c = self.config
         self._sep = PatternSeparator(c.embed_dim, c.code_dim, c.k, c.seed, self.device)
+        self._tsep = self._sep if c.target_projection == "shared" else PatternSeparator(
+            c.embed_dim, c.code_dim, c.k, c.seed + TARGET_SEED_SALT, self.device)
         self._w = make_w(c.w_format, c.code_dim, self.device)
         self._index = CueIndex(c.embed_dim, self.device, c.index, c.ann_threshold, c.ann_nprobe)
         self._ids = torch.zeros(0, dtype=torch.long)
@@ -172,7 +174,10 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
         local = torch.cat([torch.arange(n)] + [torch.full((e.shape[0],), i) for i, e in
                                                 enumerate(extra) if e is not None])
         row_codes = self._sep.codes(torch.cat(rows))
-        target_codes = self._sep.codes(t) if t is not None else row_codes[:n]
+        if t is not None:
+            target_codes = self._tsep.codes(t)
+        else:  # autoassociative: the target is the cue itself
+            target_codes = row_codes[:n] if self._tsep is self._sep else self._tsep.codes(c)
         local = local.to(self.device)
         self._w.add(target_codes[local], row_codes, self.config.lr)
         base = self._n_mem
@@ -287,6 +292,32 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
         self.config = dataclasses.replace(self.config, **changes)
         return self.config
 
+    def recall_codes(self, queries, hops: int = 1, noise_std: float = 0.0,
+                     seed: int = 0) -> np.ndarray:
+        """Query vectors (m, d) -> the code recalled after ``hops`` applications of W with
+        k-WTA: (m, k) unit indices, ascending, live units first; -1 where fewer than k units
+        have activity > 0 (a unit with no activity is never a winner). For the seed's metric,
+        the cosine between a recalled code and a k-unit target code (:meth:`codes`) is
+        overlap / sqrt(k · live units)."""
+        if not isinstance(hops, (int, np.integer)) or not 1 <= hops <= 1000:
+            raise ValueError(f"hops must be an int in [1, 1000], got {hops!r}")
+        q = perturb(self._vectors(queries, "queries"), noise_std, seed)
+        code = self._sep.codes(q).long()
+        dead = torch.zeros(code.shape, dtype=torch.bool, device=code.device)
+        with single_thread(self.device.type == "cpu"):
+            for _ in range(hops):
+                # a dead unit is sent to column 0 and column 0's share taken back out
+                r = self._w.column_sums(code.masked_fill(dead, 0))
+                n_dead = dead.sum(1, keepdim=True)
+                if bool(n_dead.any()):
+                    zero = torch.zeros(1, 1, dtype=torch.long, device=code.device)
+                    r = r - n_dead.to(r.dtype) * self._w.column_sums(zero)
+                code = kwta_indices(r, self.config.k)
+                dead = r.gather(1, code) <= 0
+        out = code.masked_fill(dead, -1).cpu().numpy().astype(np.int64)
+        live_first = np.argsort(out < 0, axis=1, kind="stable")
+        return np.take_along_axis(out, live_first, axis=1)
+
     # --- inspection -----------------------------------------------------------------
     def codes(self, ids) -> tuple[np.ndarray, np.ndarray]:
         """(primary cue codes (n, k), target codes (n, k)) of memories, as unit indices."""
@@ -304,7 +335,8 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
     def stats(self) -> dict:
         w = self._w.stats()
         parts = {"cue_embeddings": self._index.nbytes(), "w": w["w_bytes"],
-                 "projection": self._sep.nbytes(),
+                 "projection": self._sep.nbytes() + (
+                     self._tsep.nbytes() if self._tsep is not self._sep else 0),
                  "codes": (self._row_codes.numel() + self._target_codes.numel()) * 4,
                  "bookkeeping": self._row_mem.numel() * 12 + self._n_mem * 21}
         return {"n_memories": self._n_mem, "n_cues": int(self._row_mem.shape[0]),
