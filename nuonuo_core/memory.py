@@ -8,7 +8,6 @@ pointing to a target; W holds Σ lr · outer(target_code, cue_code) over all cue
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -21,7 +20,8 @@ from .encoders import Encoder, check_texts, get_minilm_encoder
 from .fastpath import decode_np, hebbian_one, hebbian_step_np, hopfield_one
 from .functional import perturb
 from .inputs import MAX_HOPS, check_hops, check_k, encode_memories, unit_rows
-from .recall import cosine_recall, decode_codes, hebbian_recall, hebbian_step, hopfield_recall
+from .recall import (HopfieldTrace, cosine_recall, decode_codes, hebbian_recall, hebbian_step,
+                     hopfield_recall)
 from .separation import PatternSeparator
 from .store import MemoryStore, check_importance
 
@@ -34,20 +34,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' was asked for but no CUDA device is available")
     return torch.device(name)
-
-
-@dataclass
-class HopfieldTrace:
-    """What stage 2 did for one query: K candidates, attention (steps, K), energy (steps+1,)."""
-
-    candidate_ids: np.ndarray
-    stage1_scores: np.ndarray
-    attention: np.ndarray
-    energy: np.ndarray
-    answer_id: int
-    answer_score: float
-    query: np.ndarray
-    noisy_cosine: float
 
 
 class HybridMemory:
