@@ -102,7 +102,8 @@ class HybridMemory:
                 or not 0 <= day <= 10**9:
             raise ValueError(f"day must be an int in [0, 1000000000], got {day!r}")
         # every check passed: now change state
-        rows = torch.cat([c] + [e for e in extra if e is not None])
+        more = [e for e in extra if e is not None]
+        rows = torch.cat([c] + more) if more else c
         local = torch.cat([torch.arange(n)] + [torch.full((e.shape[0],), i) for i, e in
                                                 enumerate(extra) if e is not None])
         row_codes = self._sep.codes(rows)
