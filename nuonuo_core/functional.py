@@ -25,7 +25,7 @@ def normalize(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     return x / x.norm(dim=-1, keepdim=True).clamp_min(eps)
 
 
-def kwta_indices(x: torch.Tensor, k: int) -> torch.Tensor:
+def kwta_indices(x: torch.Tensor, k: int, positive_only: bool = False) -> torch.Tensor:
     """Indices of the k largest entries of each row of ``x`` (n, D) -> (n, k), sorted ascending.
 
     Ties are broken deterministically in favour of the lower index: rows whose k-th and
@@ -40,6 +40,8 @@ def kwta_indices(x: torch.Tensor, k: int) -> torch.Tensor:
         return torch.arange(dim, device=x.device).expand(n, dim).clone()
     vals, idx = torch.topk(x, k + 1, dim=1)
     tied = vals[:, k - 1] == vals[:, k]
+    if positive_only:  # a tie among units with no activity does not matter: they are dropped
+        tied &= vals[:, k - 1] > 0
     idx = idx[:, :k]
     if bool(tied.any()):
         rows = tied.nonzero().squeeze(1)
@@ -52,7 +54,7 @@ def kwta_indices(x: torch.Tensor, k: int) -> torch.Tensor:
 def kwta_active(x: torch.Tensor, k: int) -> torch.Tensor:
     """k-WTA among units with activity > 0: (n, D) -> (n, k) unit indices, -1 where fewer
     than k units are active (all-zero activity -> all -1). Winners as :func:`kwta_indices`."""
-    idx = kwta_indices(x, k)
+    idx = kwta_indices(x, k, positive_only=True)
     return idx.masked_fill(x.gather(1, idx) <= 0, -1)
 
 
