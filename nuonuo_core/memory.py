@@ -19,14 +19,11 @@ from .config import METHODS, TARGET_SEED_SALT, MemoryConfig
 from .encoders import Encoder, check_texts, get_minilm_encoder
 from .fastpath import decode_np, hebbian_one, hebbian_step_np, hopfield_one
 from .functional import perturb
-from .inputs import MAX_HOPS, check_hops, check_k, encode_memories, unit_rows
+from .inputs import check_hops, check_k, encode_memories, unit_rows
 from .recall import (HopfieldTrace, cosine_recall, decode_codes, hebbian_recall, hebbian_step,
                      hopfield_recall)
 from .separation import PatternSeparator
 from .store import MemoryStore, check_importance
-
-__all__ = ["HybridMemory", "HopfieldTrace", "MAX_HOPS", "resolve_device"]
-
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
@@ -66,7 +63,7 @@ class HybridMemory:
             self._encoder = get_minilm_encoder()
         return self._encoder
 
-    def _vectors(self, x, what: str) -> torch.Tensor:
+    def _vectors(self, x, what: str) -> torch.Tensor:  # (n, d) in -> unit rows on the device
         return unit_rows(x, what, self.config.embed_dim, self.device)
 
     # --- adding ---------------------------------------------------------------------
