@@ -20,9 +20,11 @@ from . import Progress, check, check_range
 from .sleep_common import check_sleep, make_memory, one_blas_thread, score, store_pairs
 
 PHASE_ARMS = ("replay", "no_replay")
-SEED_POINT = {"homeostasis": 0.95, "prune_threshold": 1e-3}   # the seed's (a)-(c), (e)
-OUR_POINTS = {"ours (c)": {"homeostasis": 0.9, "prune_threshold": 0.1},
-              "ours (e)": {"homeostasis": 0.95, "prune_threshold": 0.1}}
+# (h, θ, epochs a night) of the seed's Experiment 3 ((c) 5 epochs, (e) 1) and of our
+# sleep_multi_night (c) / sleep_forgetting (e) defaults
+SEED_POINT = {"homeostasis": 0.95, "prune_threshold": 1e-3, "epochs": (1, 5)}
+OUR_POINTS = {"ours (c)": {"homeostasis": 0.9, "prune_threshold": 0.1, "epochs": (5,)},
+              "ours (e)": {"homeostasis": 0.95, "prune_threshold": 0.1, "epochs": (5,)}}
 
 
 @dataclass(frozen=True)
