@@ -110,3 +110,11 @@ def test_sleep_phase_acceptance_small_grid(tmp_path):
     assert last.loc[("replay", 1.0, 0.001), "survival"] >= 0.95
     assert last.loc[("replay", 0.5, 0.001), "survival"] >= 0.95  # replay keeps it >= 1
     assert (df[df.night == 0].survival == 1.0).all()
+
+
+def test_classical_hopfield_is_exact_and_deterministic():
+    from nuonuo_core.experiments.capacity import classical_hopfield
+    runs = {classical_hopfield(50, 384, 20, 0) for _ in range(3)}
+    assert runs == {(0.84, runs.pop()[1])}  # integer arithmetic: one answer per seed
+    assert classical_hopfield(25, 384, 20, 0)[0] == 1.0
+    assert classical_hopfield(100, 384, 20, 0)[0] == 0.02
