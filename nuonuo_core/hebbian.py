@@ -108,12 +108,15 @@ class SparseW:
         return self._colptr
 
     def column_sums(self, cue_idx: torch.Tensor) -> torch.Tensor:
-        """W · code for binary codes given as indices (m, k) -> (m, D) float32."""
+        """W · code for binary codes given as indices (m, k) -> (m, D) float32; an index of
+        -1 is "no unit" and adds nothing."""
         m, k = cue_idx.shape
         cols = cue_idx.to(self.device, torch.int64).reshape(-1)
+        live = cols >= 0
+        cols = cols.clamp(min=0)
         colptr = self.colptr()
         lo = colptr[cols]
-        lengths = colptr[cols + 1] - lo
+        lengths = (colptr[cols + 1] - lo) * live
         out = torch.zeros(m, self.dim, dtype=torch.float32, device=self.device)
         cells, seg = expand_segments(lo, lengths)
         if cells.numel() == 0:
@@ -186,8 +189,10 @@ class DenseW:
         return count
 
     def column_sums(self, cue_idx: torch.Tensor) -> torch.Tensor:
+        """W · code for index codes (m, k) -> (m, D); -1 is "no unit"."""
         m, k = cue_idx.shape
-        cols = self.W[:, cue_idx.to(self.device).reshape(-1)]  # (D, m·k)
+        idx = cue_idx.to(self.device, torch.int64).reshape(-1)
+        cols = self.W[:, idx.clamp(min=0)] * (idx >= 0)  # (D, m·k)
         return cols.view(self.dim, m, k).sum(-1).T.contiguous()
 
     def stats(self) -> dict:

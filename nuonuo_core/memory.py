@@ -16,12 +16,22 @@ from . import consolidation, persistence
 from .config import METHODS, TARGET_SEED_SALT, MemoryConfig
 from .encoders import Encoder, check_texts, get_minilm_encoder
 from .fastpath import hebbian_one, hopfield_one
-from .functional import as_tensor, kwta_indices, normalize, perturb
+from .functional import as_tensor, normalize, perturb
 from .hebbian import make_w
 from .index import CueIndex
-from .recall import cosine_recall, decode_codes, hebbian_recall, hopfield_recall, row_owners
+from .recall import (cosine_recall, decode_codes, hebbian_recall, hebbian_step, hopfield_recall,
+                     row_owners)
 from .separation import PatternSeparator
 from .threads import single_thread
+
+
+MAX_HOPS = 1000  # chain / recall_codes / propagate: at most this many applications of W
+
+
+def _check_hops(hops) -> None:
+    if not isinstance(hops, (int, np.integer)) or isinstance(hops, bool) \
+            or not 1 <= hops <= MAX_HOPS:
+        raise ValueError(f"hops must be an int in [1, {MAX_HOPS}], got {hops!r}")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -264,18 +274,20 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
 
     def chain(self, start_id: int, hops: int = 6) -> list[tuple[int, float]]:
         """Follow W from memory ``start_id``'s cue: one (memory_id, cosine) per hop, where
-        cosine compares the recalled code with that memory's target code."""
-        if not isinstance(hops, (int, np.integer)) or hops < 1:
-            raise ValueError(f"hops must be an int >= 1, got {hops!r}")
+        cosine compares the recalled code with that memory's target code. Stops at the first
+        hop that recalls nothing (see ``MemoryConfig.min_overlap``), so the list may be
+        shorter than ``hops`` (at most MAX_HOPS)."""
+        _check_hops(hops)
         pos = int(self._positions([start_id])[0])
         row = int((self._row_mem == pos).nonzero()[0, 0])
         code = self._row_codes[row:row + 1].long()
         steps = []
         with single_thread(self.device.type == "cpu"):
             for _ in range(hops):
-                r = self._w.column_sums(code)
-                code = kwta_indices(r, self.config.k)
+                r, code = hebbian_step(self._w, code, self.config.k)
                 s, p = decode_codes(self, code, r, 1)
+                if int(p[0, 0]) < 0:
+                    break
                 steps.append((int(self._to_ids(p)[0, 0]), float(s[0, 0])))
         return steps
 
@@ -299,22 +311,24 @@ class HybridMemory(consolidation.ConsolidationMixin, persistence.PersistenceMixi
         have activity > 0 (a unit with no activity is never a winner). For the seed's metric,
         the cosine between a recalled code and a k-unit target code (:meth:`codes`) is
         overlap / sqrt(k · live units)."""
-        if not isinstance(hops, (int, np.integer)) or not 1 <= hops <= 1000:
-            raise ValueError(f"hops must be an int in [1, 1000], got {hops!r}")
+        _check_hops(hops)
         q = perturb(self._vectors(queries, "queries"), noise_std, seed)
-        code = self._sep.codes(q).long()
-        dead = torch.zeros(code.shape, dtype=torch.bool, device=code.device)
+        return self.propagate(self._sep.codes(q), hops)
+
+    def propagate(self, codes, hops: int = 1) -> np.ndarray:
+        """Apply W with k-WTA ``hops`` times to index codes (m, k) (-1 = no unit): -> (m, k)
+        unit indices, ascending, live units first, -1 where fewer than k units have
+        activity > 0 (the step :meth:`chain` and Hebbian recall take)."""
+        _check_hops(hops)
+        code = torch.as_tensor(np.asarray(codes, dtype=np.int64)).to(self.device)
+        if code.dim() != 2 or code.shape[1] != self.config.k or bool(
+                ((code < -1) | (code >= self.config.code_dim)).any()):
+            raise ValueError(f"codes must be (m, {self.config.k}) unit indices in "
+                             f"[-1, {self.config.code_dim}), got shape {tuple(code.shape)}")
         with single_thread(self.device.type == "cpu"):
             for _ in range(hops):
-                # a dead unit is sent to column 0 and column 0's share taken back out
-                r = self._w.column_sums(code.masked_fill(dead, 0))
-                n_dead = dead.sum(1, keepdim=True)
-                if bool(n_dead.any()):
-                    zero = torch.zeros(1, 1, dtype=torch.long, device=code.device)
-                    r = r - n_dead.to(r.dtype) * self._w.column_sums(zero)
-                code = kwta_indices(r, self.config.k)
-                dead = r.gather(1, code) <= 0
-        out = code.masked_fill(dead, -1).cpu().numpy().astype(np.int64)
+                code = hebbian_step(self._w, code, self.config.k)[1]
+        out = np.sort(code.cpu().numpy().astype(np.int64), axis=1)
         live_first = np.argsort(out < 0, axis=1, kind="stable")
         return np.take_along_axis(out, live_first, axis=1)
 

@@ -54,7 +54,10 @@ def test_paraphrase_variants_recall_the_same_memory():
         for method in ("hopfield", "hebbian", "cosine"):
             scores, got = mem.recall_vectors(q, k=3, method=method)
             assert np.array_equal(got[:, 0], ids), method
-            assert len(set(got[0])) == 3  # variants never fill the list with one memory
+            live = got[0][got[0] >= 0]
+            assert len(set(live)) == len(live)  # variants never repeat one memory
+            if method != "hebbian":  # hebbian lists only real recalls (min_overlap)
+                assert len(live) == 3
 
 
 def test_text_memories_with_hashing_encoder_and_get():
@@ -218,11 +221,15 @@ def test_single_query_fast_path_equals_batched_torch_path(method, variants):
         # k-WTA boundary may pick another weak unit and reorder the runners-up
 
 
-def test_fast_kwta_matches_torch_kwta_including_ties():
-    from nuonuo_core.fastpath import kwta_np
+def test_topk_stable_breaks_ties_towards_lower_indices():
     from nuonuo_core.functional import kwta_indices
+    from nuonuo_core.ops import topk_stable
     rng = np.random.default_rng(0)
     cases = [rng.standard_normal(512).astype(np.float32), np.zeros(512, np.float32),
              np.repeat(np.arange(64, dtype=np.float32), 8)]
     for x in cases:
-        assert np.array_equal(kwta_np(x, 20), kwta_indices(torch.from_numpy(x)[None], 20)[0])
+        t = torch.from_numpy(x)[None]
+        v, i = topk_stable(t, 20)
+        ref = np.lexsort((np.arange(x.size), -x))[:20]  # by score, then by index
+        assert np.array_equal(i[0].numpy(), ref)
+        assert np.array_equal(np.sort(ref), kwta_indices(t, 20)[0].numpy())
