@@ -18,10 +18,10 @@ import functools
 import numpy as np
 
 from nuonuo_core import HybridMemory, MemoryConfig
+from nuonuo_core.recall import min_units
 
 from . import check, check_range, unit_vectors, validate_fields
 
-MIN_OVERLAP = 0.5   # the engine's default min_overlap: a recall needs >= half of k units
 RATE_COSINE = 0.5   # the seed's Rate: code cosine above this
 PROJECTIONS = ("shared", "separate")
 DENSE_MAX = 0  # never dense: the sparse store costs less CPU at these sizes
@@ -89,7 +89,7 @@ def score(mem: HybridMemory, cues: np.ndarray, want_ids, noise_std: float = 0.0,
     recalled = mem.recall_codes(cues, hops=1, noise_std=noise_std, seed=seed)
     target = mem.codes(want)[1]
     cos = code_cosine(recalled, target)
-    need = getattr(mem.config, "min_overlap", MIN_OVERLAP) * target.shape[1]
+    need = min_units(mem.config)  # the engine's own rule: ceil(min_overlap · k)
     hit = (got[:, 0] == want) & (want >= 0) & (code_overlap(recalled, target) >= need)
     return {"recall_at_1": float(np.mean(hit)), "code_cos": float(np.mean(cos)),
             "rate": float(np.mean(cos > RATE_COSINE))}
