@@ -39,7 +39,8 @@ def _label(thr: float) -> str:
 
 def heatmap(df: pd.DataFrame, night: int, metric: str = "survival") -> go.Figure:
     """Panels (rows: arm, columns: epochs a night) of ``metric`` over (θ, h) after ``night``
-    nights; ★ the seed's (h, θ), ◆ ours, each on the panels of its epochs a night. θ and h are categorical axes (θ = 0 included)."""
+    nights; ★ the seed's (h, θ), ◆ ours, each on the panels of its epochs a night. θ and h
+    are categorical axes (θ = 0 included)."""
     d = at_night(df, night)
     arms = [a for a in ("replay", "no_replay") if a in set(d.arm)]
     epochs = sorted(d.epochs.unique())
