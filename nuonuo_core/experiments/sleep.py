@@ -18,11 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import Progress, check, check_range
-from .sleep_common import (check_sleep, make_memory, one_blas_thread, score, store_pairs,
-                           w_stats)
+from .sleep_common import (SEED_CODES, check_sleep, make_memory, one_blas_thread, score,
+                           store_pairs, w_stats)
 
 ARMS_C = ("replay_all", "clear_priority", "clear_recent", "clear_random", "no_replay")
-SEED_CODES = {"code_dim": 16384, "k": 20, "target_projection": "separate"}
 PRESETS = {
     "sleep_basic": {"seed": {"n_pairs": (100, 500), "epochs": (1, 3, 5, 10),
                              "homeostasis": 0.95, "prune_threshold": 1e-3,

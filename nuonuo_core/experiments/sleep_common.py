@@ -24,6 +24,8 @@ from . import check, check_range, unit_vectors, validate_fields
 
 RATE_COSINE = 0.5   # the seed's Rate: code cosine above this
 PROJECTIONS = ("shared", "separate")
+# the seed's code space: D 16384, k 20, targets coded by their own projection
+SEED_CODES = {"code_dim": 16384, "k": 20, "target_projection": "separate"}
 DENSE_MAX = 0  # never dense: the sparse store costs less CPU at these sizes
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import Progress, check, check_range
-from .sleep_common import (check_sleep, make_memory, one_blas_thread, score, store_pairs,
-                           w_stats)
+from .sleep_common import (SEED_CODES, check_sleep, make_memory, one_blas_thread, score,
+                           store_pairs, w_stats)
 
 ARMS_E = ("replay", "no_replay", "no_replay_no_prune")
-SEED_CODES = {"code_dim": 16384, "k": 20, "target_projection": "separate"}
 PRESETS = {
     # 50 important (replayed 5x) vs 50 unimportant, one night of 10 epochs at h = 0.90
     "sleep_priority": {"seed": {"n_important": 50, "n_unimportant": 50, "importance": 5.0,
