@@ -63,12 +63,13 @@ def kwta_recall(n: int, code_dim: int, k: int, cfg: CapacityConfig, seed: int) -
 def classical_hopfield(n: int, dim: int, steps: int, seed: int) -> tuple[float, float]:
     """Dense Hopfield over n sign patterns of N = dim neurons; (recalled fraction, mean overlap).
 
-    Exact integer arithmetic (W·N = ξᵀξ has integer entries): a float32 product summed in a
-    thread-count-dependent order flipped the sign of near-zero fields, so reruns of one seed
-    differed (82% vs 84% at n = 50); integers make a seed's result deterministic."""
-    xi = np.sign(unit_vectors(n, dim, seed)).astype(np.int64)
+    Exact arithmetic: N·W = ξᵀξ and the fields s·(N·W) are integers below 2^53, so float64
+    BLAS sums them exactly in any order. A float32 product summed in a thread-count-dependent
+    order flipped the sign of near-zero fields, so reruns of one seed differed (82% vs 84% at
+    n = 50); exact sums make a seed's result deterministic."""
+    xi = np.sign(unit_vectors(n, dim, seed)).astype(np.float64)
     xi[xi == 0] = 1
-    w = xi.T @ xi           # N·W, exact
+    w = xi.T @ xi           # N·W, exact (integer-valued float64)
     np.fill_diagonal(w, 0)
     s = xi.copy()
     for _ in range(steps):  # synchronous update from every stored pattern at once
