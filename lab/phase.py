@@ -33,14 +33,23 @@ def at_night(df: pd.DataFrame, night: int) -> pd.DataFrame:
     return df[df.night == night][cols].reset_index(drop=True)
 
 
+MARKS = [("seed", SEED_POINT, "#E45756", "solid")] + [
+    (name, p, "#F58518" if "(c)" in name else "#17BECF", "dash")
+    for name, p in OUR_POINTS.items()]
+
+
+def _mark_name(name: str, p: dict) -> str:
+    return f"{name}: h {p['homeostasis']:g}, θ {_label(p['prune_threshold'])}"
+
+
 def _label(thr: float) -> str:
     return "0" if thr == 0 else f"{thr:g}"
 
 
 def heatmap(df: pd.DataFrame, night: int, metric: str = "survival") -> go.Figure:
     """Panels (rows: arm, columns: epochs a night) of ``metric`` over (θ, h) after ``night``
-    nights; ★ the seed's (h, θ), ◆ ours, each on the panels of its epochs a night. θ and h
-    are categorical axes (θ = 0 included)."""
+    nights; the seed's (h, θ) and ours outlined, each on the panels of its epochs a night.
+    θ and h are categorical axes (θ = 0 included)."""
     d = at_night(df, night)
     arms = [a for a in ("replay", "no_replay") if a in set(d.arm)]
     epochs = sorted(d.epochs.unique())
@@ -59,23 +68,24 @@ def heatmap(df: pd.DataFrame, night: int, metric: str = "survival") -> go.Figure
                             text=grid.round(2).values, texttemplate="%{text}",
                             hovertemplate="h=%{y}<br>θ=%{x}<br>" + metric +
                             "=%{z:.2f}<extra></extra>", row=r, col=c)
-            points = [("seed", SEED_POINT, "star", "#E45756")] + [
-                (name, p, "diamond", "#FFFFFF") for name, p in OUR_POINTS.items()]
-            for name, p, symbol, color in points:
+            for name, p, color, dash in MARKS:
                 x, y = _label(p["prune_threshold"]), f"{p['homeostasis']:g}"
                 if x in xs and y in ys and e in p["epochs"]:
-                    fig.add_scatter(x=[x], y=[y], mode="markers", name=name,
-                                    legendgroup=name, showlegend=(r, c) == (1, 1),
-                                    marker=dict(symbol=symbol, size=16, color=color,
-                                                line=dict(color="black", width=1.5)),
-                                    hovertemplate=f"{name}: h={y}, θ={x}<extra></extra>",
-                                    row=r, col=c)
+                    i, j = xs.index(x), ys.index(y)  # categorical axes: cells sit at 0, 1, …
+                    fig.add_shape(type="rect", x0=i - 0.46, x1=i + 0.46, y0=j - 0.44,
+                                  y1=j + 0.44, line=dict(color=color, width=3, dash=dash),
+                                  row=r, col=c)
+    for name, p, color, dash in MARKS:  # legend entries for the outlines
+        fig.add_scatter(x=[None], y=[None], mode="markers", name=_mark_name(name, p),
+                        marker=dict(symbol="square-open", size=14, color=color,
+                                    line=dict(width=3)), row=1, col=1)
     what = ("survival: strict recall@1 of day-1 memories (-1 = miss)" if metric == "survival"
             else f"the seed's {metric} (code cosine)")
-    fig.update_layout(template="plotly_white", height=260 * len(arms) + 110,
+    fig.update_layout(template="plotly_white", height=260 * len(arms) + 170,
                       title=dict(text=f"After {min(int(night), int(df.night.max()))} nights: "
                                  f"{what}", x=0.0, font=dict(size=15)),
-                      margin=dict(l=60, r=20, t=80, b=60), legend=dict(orientation="h", y=-0.12),
+                      margin=dict(l=60, r=20, t=80, b=110),
+                      legend=dict(orientation="h", y=-0.16, x=0.0),
                       font=dict(size=12))
     fig.update_xaxes(title_text="prune threshold θ", type="category", row=len(arms))
     fig.update_yaxes(title_text="homeostasis h", type="category", col=1)

@@ -44,8 +44,9 @@ with st.expander("🗺 Where does forgetting start? Survival over homeostasis ×
     st.markdown("Day 1 stores 20 random pairs, every later day 20 more; each night scales, "
                 "replays (or not) and prunes. A cell is **survival** after N nights: the "
                 "fraction of day-1 memories recalled by the strict criterion (right memory, "
-                "≥ half its code; nothing recalled is a miss). ★ the seed's setting "
-                "(h 0.95, θ 1e-3), ◆ ours (c: h 0.9, θ 0.1; e: h 0.95, θ 0.1). Command: "
+                "≥ half its code; nothing recalled is a miss). Outlined: the seed's setting "
+                "(red, h 0.95, θ 1e-3) and ours (dashed; c: h 0.9, θ 0.1; e: h 0.95, θ 0.1). "
+                "Command: "
                 f"`{phase.COMMAND} --out phase.csv`.")
     p1, p2 = st.columns(2)
     ph_night = p1.slider("After N nights", 1, 10, 10, key="phase_night")

@@ -34,8 +34,12 @@ def test_heatmap_cells_are_the_records(small_df):
     assert maps[3].z.tolist() == [[nr5[(0.5, 1e-3)], nr5[(0.5, 0.1)]],
                                   [nr5[(0.95, 1e-3)], nr5[(0.95, 0.1)]]]
     assert nr5[(0.5, 1e-3)] == 0.0 and nr5[(0.95, 1e-3)] == 1.0  # 0.5^10 < 1e-3 pruned
-    marks = {(t.name, t.x[0], t.y[0]) for t in fig.data if t.type == "scatter"}
-    assert ("seed", "0.001", "0.95") in marks and ("ours (e)", "0.1", "0.95") in marks
+    # outlines: the seed's cell (θ 1e-3 = column 0, h 0.95 = row 1) on all four panels, ours
+    # (e) (θ 0.1, h 0.95) only on the two 5-epoch panels
+    boxes = [(round(b.x0 + 0.46), round(b.y0 + 0.44), b.line.color) for b in fig.layout.shapes]
+    assert boxes.count((0, 1, "#E45756")) == 4 and boxes.count((1, 1, "#17BECF")) == 2
+    names = {t.name for t in fig.data if t.type == "scatter"}
+    assert {"seed: h 0.95, θ 0.001", "ours (e): h 0.95, θ 0.1"} <= names
     assert "strict" in fig.layout.title.text
     assert "code cosine" in phase.heatmap(small_df, 9, "code_cos").layout.title.text
 
