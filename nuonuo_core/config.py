@@ -34,9 +34,14 @@ RANGES: dict[str, tuple[float, float, bool]] = {
 }
 
 
+MAX_PROJECTION = 2**26  # code_dim × embed_dim: the projection P holds at most 256 MiB
+MAX_DENSE_DIM = 16384   # a dense W of D × D float32 is at most 1 GiB
+
+
 def range_text(name: str) -> str:
     lo, hi, lo_open = RANGES[name]
-    return f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
+    fmt = (lambda v: str(v)) if isinstance(hi, int) else (lambda v: f"{v:g}")
+    return f"{'(' if lo_open else '['}{fmt(lo)}, {fmt(hi)}]"
 
 
 def check_range(name: str, value) -> None:
@@ -107,6 +112,12 @@ class MemoryConfig:
             check_range(name, getattr(self, name))
         _check(self.k <= self.code_dim,
                f"k must be in [1, code_dim={self.code_dim}], got {self.k}")
+        _check(self.code_dim * self.embed_dim <= MAX_PROJECTION,
+               f"code_dim × embed_dim must be <= 2^26 (a 256 MiB projection), got "
+               f"{self.code_dim} × {self.embed_dim}")
+        _check(self.w_format != "dense" or self.code_dim <= MAX_DENSE_DIM,
+               f"w_format='dense' needs code_dim <= {MAX_DENSE_DIM} (a 1 GiB W), "
+               f"got {self.code_dim}")
         _check(self.target_projection in TARGET_PROJECTIONS,
                f"target_projection must be one of {TARGET_PROJECTIONS}, "
                f"got {self.target_projection!r}")

@@ -12,15 +12,15 @@ import torch
 
 from .functional import kwta_active, kwta_indices
 from .hebbian import SparseW
-from .recall import best_rows, min_units, rank_final, row_owners, target_postings
+from .recall import best_rows, min_units, rank_final
 
 
-def hopfield_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def hopfield_one(store, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Two-stage recall of one unit query (d,) -> (scores (k,), memory positions (k,))."""
-    cfg, index = mem.config, mem._index
+    cfg, index = store.config, store.index
     if index.n == 0:
         return np.zeros(k, np.float32), np.full(k, -1, np.int64)
-    _, rows_t = best_rows(mem, torch.from_numpy(q)[None], max(cfg.top_k, k))
+    _, rows_t = best_rows(store, torch.from_numpy(q)[None], max(cfg.top_k, k))
     rows_t = rows_t[0][rows_t[0] >= 0]
     X = index.emb.numpy()[rows_t.numpy()]
     xi = q.astype(np.float32)
@@ -33,29 +33,41 @@ def hopfield_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if delta < cfg.eps:
             break
     final = X @ (xi / max(float(np.linalg.norm(xi)), 1e-12))
-    s, p = rank_final(torch.from_numpy(final[None]), row_owners(mem, rows_t[None]), k)
+    s, p = rank_final(torch.from_numpy(final[None]), store.row_owners(rows_t[None]), k)
     return s[0].numpy(), p[0].numpy()
 
 
-def hebbian_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """One Hebbian hop for one unit query (d,) -> (scores (k,), memory positions (k,))."""
-    kc, dim = mem.config.k, mem.config.code_dim
-    out_s, out_p = np.zeros(k, np.float32), np.full(k, -1, np.int64)
-    h = mem._sep.projection.numpy() @ q
-    code = kwta_indices(torch.from_numpy(h[None]), kc)[0].numpy()
-    w = mem._w
+def hebbian_step_np(w, code: np.ndarray, kc: int) -> tuple[np.ndarray, np.ndarray]:
+    """One application of W to one code (k,) (-1 = no unit) -> (r (D,), new code (k,))."""
+    code = code[code >= 0]
     if isinstance(w, SparseW):
         ptr, keys, vals = w.colptr().numpy(), w.keys.numpy(), w.vals.numpy()
-        cells = np.concatenate([np.arange(ptr[c], ptr[c + 1]) for c in code])
-        r = np.bincount(keys[cells].astype(np.int64) % dim, weights=vals[cells],
-                        minlength=dim).astype(np.float32)
+        cells = np.concatenate([np.arange(ptr[c], ptr[c + 1]) for c in code]) \
+            if code.size else np.zeros(0, np.int64)
+        r = np.bincount(keys[cells].astype(np.int64) % w.dim, weights=vals[cells],
+                        minlength=w.dim).astype(np.float32)
     else:
         r = w.W.numpy()[:, code].sum(1)
-    code = kwta_active(torch.from_numpy(r[None]), kc)[0].numpy()
+    return r, kwta_active(torch.from_numpy(r[None]), kc)[0].numpy()
+
+
+def hebbian_one(store, sep, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """One Hebbian hop for one unit query (d,) -> (scores (k,), memory positions (k,))."""
+    kc = store.config.k
+    h = sep.projection.numpy() @ q
+    code = kwta_indices(torch.from_numpy(h[None]), kc)[0].numpy()
+    r, code = hebbian_step_np(store.w, code, kc)
+    return decode_np(store, code, r, k)
+
+
+def decode_np(store, code: np.ndarray, r: np.ndarray, k: int):
+    """:func:`recall.decode_codes` for one code (k,) -> (scores (k,), positions (k,))."""
+    kc = store.config.k
+    out_s, out_p = np.zeros(k, np.float32), np.full(k, -1, np.int64)
     code = code[code >= 0]
-    if mem._n_mem == 0 or code.size == 0:
+    if store.n == 0 or code.size == 0:
         return out_s, out_p
-    uptr, post = (t.numpy() for t in target_postings(mem))
+    uptr, post = (t.numpy() for t in store.postings())
     lengths = uptr[code + 1] - uptr[code]
     if lengths.sum() == 0:
         return out_s, out_p
@@ -65,7 +77,7 @@ def hebbian_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     weight = (np.float32(1.0) + np.float32(0.999) * np.repeat(share, lengths)).astype(np.float64)
     uniq, inverse = np.unique(positions, return_inverse=True)
     rank = np.bincount(inverse, weights=weight, minlength=uniq.shape[0])
-    enough = np.floor(rank + 1e-6) >= min_units(mem.config)
+    enough = np.floor(rank + 1e-6) >= min_units(store.config)
     uniq, rank = uniq[enough], rank[enough]
     best = np.argsort(-rank, kind="stable")[:k]  # ties to the lower position
     out_s[:best.shape[0]] = np.floor(rank[best] + 1e-6) / kc

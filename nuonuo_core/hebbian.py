@@ -17,21 +17,80 @@ from .functional import expand_segments
 SPARSITY_EPS = 1e-3  # a cell counts as empty for the sparsity statistic when |w| < this
 
 
-def _outer_keys(target_idx: torch.Tensor, cue_idx: torch.Tensor, dim: int,
-                dtype: torch.dtype) -> torch.Tensor:
-    """(n, k) target and cue indices -> (n, k·k) keys col·D + row of outer(target, cue)."""
-    cols = cue_idx.to(torch.int64)[:, None, :]
-    rows = target_idx.to(torch.int64)[:, :, None]
-    return (cols * dim + rows).reshape(target_idx.shape[0], -1).to(dtype)
+BLOCK = 1 << 18  # cells handled at a time when W grows: bounds the temporaries (~10 MB)
 
 
-def _outer_cells(target_idx, cue_idx, weight, dim: int, dtype, device):
-    """Every cell of Σ_i weight_i · outer(target_i, cue_i): (keys (n·k·k,), values)."""
-    n = target_idx.shape[0]
-    w = torch.as_tensor(weight, dtype=torch.float32, device=device)
+def _cells_by_column(target_idx, cue_idx, weight, dim: int, dtype):
+    """Σ_i weight_i · outer(target_i, cue_i) as sorted unique (keys, values) blocks, one
+    range of columns at a time (~BLOCK cells each), in key order: never all n·k² cells at
+    once. Cue units of -1 add nothing."""
+    n, kc = cue_idx.shape
+    kt = target_idx.shape[1]
+    w = torch.as_tensor(weight, dtype=torch.float32, device=cue_idx.device)
     w = w.expand(n) if w.dim() == 0 else w
-    keys = _outer_keys(target_idx.to(device), cue_idx.to(device), dim, dtype).reshape(-1)
-    vals = w[:, None].expand(n, target_idx.shape[1] * cue_idx.shape[1]).reshape(-1)
+    cols = cue_idx.reshape(-1).to(torch.int64)
+    owner = torch.arange(n, device=cue_idx.device).repeat_interleave(kc)
+    live = cols >= 0
+    cols, owner = cols[live], owner[live]
+    order = torch.argsort(cols, stable=True)
+    cols, owner = cols[order], owner[order]
+    step = max(1, BLOCK // kt)
+    s = 0
+    while s < cols.shape[0]:
+        e = min(s + step, cols.shape[0])
+        e = int(torch.searchsorted(cols, cols[e - 1:e], right=True))  # whole columns
+        c, o = cols[s:e], owner[s:e]
+        keys = (c[:, None] * dim + target_idx[o].to(torch.int64)).reshape(-1)
+        vals = w[o][:, None].expand(-1, kt).reshape(-1)
+        k2, v2 = coalesce(keys, vals)
+        yield k2.to(dtype), v2
+        s = e
+
+
+def coalesce(keys: torch.Tensor, vals: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unsorted (keys, values) with repeats -> sorted unique keys and their summed values."""
+    keys, order = torch.sort(keys)
+    uniq, inverse = torch.unique_consecutive(keys, return_inverse=True)
+    summed = torch.zeros(uniq.shape[0], dtype=torch.float32, device=keys.device)
+    summed.index_add_(0, inverse, vals[order].to(torch.float32))
+    return uniq, summed
+
+
+def merge_sorted(keys, vals, new_keys, new_vals) -> tuple[torch.Tensor, torch.Tensor]:
+    """Add sorted unique (new_keys, new_vals) into sorted unique (keys, vals) in O(n + m);
+    returns the merged pair (the inputs' values may be updated in place)."""
+    n = keys.shape[0]
+    pos = torch.searchsorted(keys, new_keys)
+    exists = pos < n
+    if n:
+        exists &= keys[pos.clamp(max=n - 1)] == new_keys
+    vals.index_add_(0, pos[exists], new_vals[exists])
+    fresh = ~exists
+    ins_pos, ins_keys, ins_vals = pos[fresh], new_keys[fresh], new_vals[fresh]
+    m = ins_keys.shape[0]
+    if not m:
+        return keys, vals
+    shift = torch.bincount(ins_pos, minlength=n + 1).cumsum(0)[:n]
+    old_out = torch.arange(n, device=keys.device) + shift
+    new_out = ins_pos + torch.arange(m, device=keys.device)
+    out_k = torch.empty(n + m, dtype=keys.dtype, device=keys.device)
+    out_v = torch.empty(n + m, dtype=torch.float32, device=keys.device)
+    out_k[old_out], out_k[new_out] = keys, ins_keys
+    out_v[old_out], out_v[new_out] = vals, ins_vals
+    return out_k, out_v
+
+
+def _checked_cells(state: dict, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Saved W cells: int64 keys (nnz,) sorted, unique, in [0, D²); float32 values > 0."""
+    keys, vals = state["w_keys"], state["w_vals"]
+    if keys.dtype != torch.int64 or vals.dtype != torch.float32 or keys.dim() != 1 \
+            or keys.shape != vals.shape:
+        raise ValueError("W keys (int64) and values (float32) must be 1-d of equal length")
+    if keys.numel() and (int(keys.min()) < 0 or int(keys.max()) >= dim ** 2
+                         or not bool((keys[1:] > keys[:-1]).all())):
+        raise ValueError("W keys are out of range or not sorted")
+    if not bool(torch.isfinite(vals).all()) or not bool((vals > 0).all()):
+        raise ValueError("W values must be finite and > 0")
     return keys, vals
 
 
@@ -53,35 +112,34 @@ class SparseW:
         """W += weight_i · outer(target_i, cue_i) for each row i; weight scalar or (n,)."""
         if target_idx.shape[0] == 0:
             return
-        keys, vals = _outer_cells(target_idx, cue_idx, weight, self.dim, self.key_dtype,
-                                  self.device)
-        keys, order = torch.sort(keys)
-        uniq, inverse = torch.unique_consecutive(keys, return_inverse=True)
-        summed = torch.zeros(uniq.shape[0], dtype=torch.float32, device=self.device)
-        summed.index_add_(0, inverse, vals[order])
-        self._merge(uniq, summed)
+        parts = list(_cells_by_column(target_idx.to(self.device), cue_idx.to(self.device),
+                                      weight, self.dim, self.key_dtype))
+        keys = torch.cat([p[0] for p in parts])
+        vals = torch.cat([p[1] for p in parts])
+        del parts
+        self._merge(keys, vals)
 
     def _merge(self, new_keys: torch.Tensor, new_vals: torch.Tensor) -> None:
-        """Add sorted unique (new_keys, new_vals) into the sorted store in O(nnz + m)."""
+        """Add sorted unique (new_keys, new_vals) into the sorted store, one block of
+        BLOCK stored cells at a time, so temporaries stay block-sized; untouched blocks are
+        kept as they are."""
         n = self.keys.shape[0]
-        pos = torch.searchsorted(self.keys, new_keys)
-        exists = pos < n
-        if n:
-            exists &= self.keys[pos.clamp(max=n - 1)] == new_keys
-        self.vals.index_add_(0, pos[exists], new_vals[exists])
-        fresh = ~exists
-        ins_pos, ins_keys, ins_vals = pos[fresh], new_keys[fresh], new_vals[fresh]
-        m = ins_keys.shape[0]
-        if m:
-            shift = torch.bincount(ins_pos, minlength=n + 1).cumsum(0)[:n]
-            old_out = torch.arange(n, device=self.device) + shift
-            new_out = ins_pos + torch.arange(m, device=self.device)
-            keys = torch.empty(n + m, dtype=self.key_dtype, device=self.device)
-            vals = torch.empty(n + m, dtype=torch.float32, device=self.device)
-            keys[old_out], keys[new_out] = self.keys, ins_keys
-            vals[old_out], vals[new_out] = self.vals, ins_vals
-            self.keys, self.vals = keys, vals
-            self._colptr = None
+        if n == 0:
+            self.keys, self.vals = new_keys.to(self.key_dtype), new_vals
+        elif new_keys.numel():
+            starts = list(range(0, n, BLOCK)) + [n]
+            cut = torch.searchsorted(new_keys, self.keys[starts[1:-1]]).tolist()
+            cut = [0] + cut + [new_keys.shape[0]]
+            pk, pv = [], []
+            for b in range(len(starts) - 1):
+                ok, ov = self.keys[starts[b]:starts[b + 1]], self.vals[starts[b]:starts[b + 1]]
+                nk, nv = new_keys[cut[b]:cut[b + 1]], new_vals[cut[b]:cut[b + 1]]
+                if nk.numel():
+                    ok, ov = merge_sorted(ok, ov.clone(), nk.to(self.key_dtype), nv)
+                pk.append(ok)
+                pv.append(ov)
+            self.keys, self.vals = torch.cat(pk), torch.cat(pv)
+        self._colptr = None
         self._drop(self.vals > 0)  # subtraction may leave empty or negative cells
 
     def _drop(self, keep: torch.Tensor) -> int:
@@ -148,16 +206,26 @@ class SparseW:
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {"w_keys": self.keys.to(torch.int64).cpu(), "w_vals": self.vals.cpu()}
 
-    def load_state(self, state: dict[str, torch.Tensor]) -> None:
-        keys, vals = state["w_keys"], state["w_vals"]
-        if keys.shape != vals.shape or keys.dim() != 1:
-            raise ValueError("W keys and values differ in shape")
-        if keys.numel() and (int(keys.min()) < 0 or int(keys.max()) >= self.dim ** 2
-                             or not bool((keys[1:] > keys[:-1]).all())):
+    def max_value(self) -> float:
+        return float(self.vals.abs().max()) if self.vals.numel() else 0.0
+
+    def validate(self) -> None:
+        """Keys sorted, unique, inside D²; values finite and > 0."""
+        k, v = self.keys, self.vals
+        if k.shape != v.shape or k.dim() != 1 or v.dtype != torch.float32:
+            raise ValueError("W keys and values differ in shape or type")
+        if k.numel() and (int(k.min()) < 0 or int(k.max()) >= self.dim ** 2
+                          or not bool((k[1:] > k[:-1]).all())):
             raise ValueError("W keys are out of range or not sorted")
+        if not bool(torch.isfinite(v).all()) or not bool((v > 0).all()):
+            raise ValueError("W values must be finite and > 0")
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None:
+        keys, vals = _checked_cells(state, self.dim)
         self.keys = keys.to(self.device, self.key_dtype)
-        self.vals = vals.to(self.device, torch.float32)
+        self.vals = vals.to(self.device)
         self._colptr = None
+        self.validate()
 
 
 class DenseW:
@@ -173,10 +241,10 @@ class DenseW:
     def add(self, target_idx: torch.Tensor, cue_idx: torch.Tensor, weight) -> None:
         if target_idx.shape[0] == 0:
             return
-        keys, vals = _outer_cells(target_idx, cue_idx, weight, self.dim, torch.int64,
-                                  self.device)
         flat = self.W.view(-1)  # cell (row, col) lives at row·D + col
-        flat.index_add_(0, (keys % self.dim) * self.dim + keys // self.dim, vals)
+        for keys, vals in _cells_by_column(target_idx.to(self.device), cue_idx.to(self.device),
+                                           weight, self.dim, torch.int64):
+            flat.index_add_(0, (keys % self.dim) * self.dim + keys // self.dim, vals)
         self.W.clamp_(min=0)
 
     def scale(self, factor: float) -> None:
@@ -212,18 +280,71 @@ class DenseW:
         keys = flat.nonzero().squeeze(1)
         return {"w_keys": keys.cpu(), "w_vals": flat[keys].cpu()}
 
+    def max_value(self) -> float:
+        return float(self.W.abs().max())
+
+    def validate(self) -> None:
+        if not bool(torch.isfinite(self.W).all()) or not bool((self.W >= 0).all()):
+            raise ValueError("W values must be finite and >= 0")
+
     def load_state(self, state: dict[str, torch.Tensor]) -> None:
-        keys, vals = state["w_keys"].to(torch.int64), state["w_vals"].to(torch.float32)
-        if keys.shape != vals.shape or (keys.numel() and (int(keys.min()) < 0
-                                                            or int(keys.max()) >= self.dim ** 2)):
-            raise ValueError("W keys are out of range or differ in shape from the values")
+        keys, vals = _checked_cells(state, self.dim)
         self.W.zero_()
         self.W.view(-1)[(keys % self.dim) * self.dim + keys // self.dim] = vals.to(self.device)
 
 
+class Contributions:
+    """What each memory put into W, so that removing a memory removes exactly its share.
+
+    Every change to W is W += Σ_i outer(target_i, v_i) for memories i and cue weight vectors
+    v_i (D,): storing a cue row adds lr · cue_code, a replay adds weight · (noisy) cue code,
+    homeostasis scales every v_i. So W = Σ_i outer(target_i, v_i) minus what pruning cut, and
+    v_i is short (the columns its cue and replays touched). Kept sparse as sorted keys
+    id · D + column (int64) and float32 values.
+    """
+
+    def __init__(self, dim: int, device: torch.device | str = "cpu"):
+        self.dim, self.device = dim, torch.device(device)
+        self.keys = torch.zeros(0, dtype=torch.int64, device=self.device)
+        self.vals = torch.zeros(0, dtype=torch.float32, device=self.device)
+
+    def add(self, ids: torch.Tensor, cue_idx: torch.Tensor, weight) -> None:
+        """v_id += weight · code for each row: ids (n,), codes (n, k) (-1 = none), weight."""
+        n, k = cue_idx.shape
+        if n == 0:
+            return
+        w = torch.as_tensor(weight, dtype=torch.float32, device=self.device)
+        w = (w.expand(n) if w.dim() == 0 else w)[:, None].expand(n, k)
+        cols = cue_idx.to(self.device, torch.int64)
+        keys = ids.to(self.device, torch.int64)[:, None] * self.dim + cols
+        live = cols >= 0
+        self.keys, self.vals = merge_sorted(self.keys, self.vals,
+                                            *coalesce(keys[live], w[live]))
+
+    def scale(self, factor: float) -> None:
+        self.vals.mul_(factor)
+
+    def take(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Remove the given memories' vectors; returns their (ids, columns, values)."""
+        mem = self.keys // self.dim
+        hit = torch.isin(mem, ids.to(self.device, torch.int64))
+        out = (mem[hit], self.keys[hit] % self.dim, self.vals[hit])
+        self.keys, self.vals = self.keys[~hit], self.vals[~hit]
+        return out
+
+    def nbytes(self) -> int:
+        return self.keys.numel() * 12
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"c_keys": self.keys.cpu(), "c_vals": self.vals.cpu()}
+
+    def load_state(self, keys: torch.Tensor, vals: torch.Tensor) -> None:
+        self.keys, self.vals = keys.to(self.device), vals.to(self.device)
+
+
 def make_w(w_format: str, dim: int, device: torch.device) -> SparseW | DenseW:
-    """Choose the store: "auto" is dense on CUDA up to D=16384 and for D ≤ 2048, else sparse."""
+    """Choose the store: "auto" is dense for D ≤ 2048 (16 MiB at most), else sparse, on every
+    device (a dense W of the default D = 16384 would be 1 GiB per memory)."""
     if w_format == "auto":
-        small = dim <= 2048 or (device.type == "cuda" and dim <= 16384)
-        w_format = "dense" if small else "sparse"
+        w_format = "dense" if dim <= 2048 else "sparse"
     return DenseW(dim, device) if w_format == "dense" else SparseW(dim, device)

@@ -1,4 +1,4 @@
-"""The three recall methods, as functions over a memory's parts.
+"""The three recall methods, as functions over a :class:`~nuonuo_core.store.MemoryStore`.
 
 All take unit queries (m, d) and return (scores (m, k), memory positions (m, k)) with -1 for
 "no answer"; :class:`~nuonuo_core.memory.HybridMemory` maps positions to ids.
@@ -9,43 +9,50 @@ from dataclasses import dataclass
 
 import math
 
+import numpy as np
 import torch
 
 from .functional import expand_segments, hopfield_settle, kwta_active, normalize
 from .ops import compact, first_per_owner, topk_stable
 
 
-def best_rows(mem, queries: torch.Tensor, width: int):
+def best_rows(store, queries: torch.Tensor, width: int):
     """Stage-1 window counted in memories: each memory's best cue row, the ``width`` best
     memories -> (scores (m, width), rows (m, width)); -inf / -1 past the end. Paraphrase
     rows of one memory never crowd others out: the row search widens until every query has
     ``width`` distinct memories or all rows were searched."""
-    index = mem._index
-    if index.n == mem._n_mem:  # one cue row per memory: every row has its own owner
+    index = store.index
+    if index.n == store.n:  # one cue row per memory: every row has its own owner
         return index.search(queries, width)
-    want, w = min(width, mem._n_mem), min(index.n, width)
+    want, w = min(width, store.n), min(index.n, width)
     while True:
         s, rows = index.search(queries, w)
-        first = first_per_owner(row_owners(mem, rows))
+        first = first_per_owner(store.row_owners(rows))
         if w >= index.n or bool((first.sum(1) >= want).all()):
             break
         w = min(index.n, 2 * w + 16)
     return tuple(compact(first, width, s, rows, fill=(-float("inf"), -1)))
 
 
-def cosine_recall(mem, queries: torch.Tensor, k: int):
+def cosine_recall(store, queries: torch.Tensor, k: int):
     """Nearest neighbour over every stored cue row, best row per memory."""
-    s, rows = best_rows(mem, queries, k)
+    s, rows = best_rows(store, queries, k)
     ok = rows >= 0
-    return s.masked_fill(~ok, 0.0).cpu(), row_owners(mem, rows).cpu()
+    return s.masked_fill(~ok, 0.0).cpu(), store.row_owners(rows).cpu()
 
 
-def row_owners(mem, rows: torch.Tensor) -> torch.Tensor:
-    """Cue rows (any shape, -1 = none) -> the memory position owning each row (-1 = none)."""
-    owner = torch.full_like(rows, -1)
-    ok = rows >= 0
-    owner[ok] = mem._row_mem[rows[ok]]
-    return owner
+@dataclass
+class HopfieldTrace:
+    """What stage 2 did for one query: K candidates, attention (steps, K), energy (steps+1,)."""
+
+    candidate_ids: np.ndarray
+    stage1_scores: np.ndarray
+    attention: np.ndarray
+    energy: np.ndarray
+    answer_id: int
+    answer_score: float
+    query: np.ndarray
+    noisy_cosine: float
 
 
 @dataclass
@@ -59,10 +66,10 @@ class HopfieldCandidates:
     mask: torch.Tensor      # (m, K) bool
 
 
-def hopfield_stage1(mem, queries: torch.Tensor, width: int) -> HopfieldCandidates:
-    scores, rows = best_rows(mem, queries, width)
+def hopfield_stage1(store, queries: torch.Tensor, width: int) -> HopfieldCandidates:
+    scores, rows = best_rows(store, queries, width)
     mask = rows >= 0
-    emb = mem._index.emb
+    emb = store.index.emb
     if emb.shape[0] == 0:
         patterns = torch.zeros(*rows.shape, emb.shape[1], device=emb.device)
     else:
@@ -86,17 +93,17 @@ def _pad(s: torch.Tensor, pos: torch.Tensor, k: int):
     return out_s, out_p
 
 
-def hopfield_recall(mem, queries: torch.Tensor, k: int, trace: bool = False,
+def hopfield_recall(store, queries: torch.Tensor, k: int, trace: bool = False,
                     beta: float | None = None):
     """Two-stage recall: top-K memories' best cue rows, settle ξ ← Xᵀ softmax(βXξ), rank by
     cos(ξ*, x)."""
-    cfg = mem.config
-    cand = hopfield_stage1(mem, queries, max(cfg.top_k, k))
+    cfg = store.config
+    cand = hopfield_stage1(store, queries, max(cfg.top_k, k))
     settle = hopfield_settle(queries, cand.patterns, beta or cfg.beta, cfg.max_steps, cfg.eps,
                              mask=cand.mask, trace=trace)
     final = torch.bmm(cand.patterns, normalize(settle.state).unsqueeze(-1)).squeeze(-1)
     final = final.masked_fill(~cand.mask, -float("inf"))
-    s, pos = rank_final(final, row_owners(mem, cand.rows), k)
+    s, pos = rank_final(final, store.row_owners(cand.rows), k)
     return s, pos, cand, settle
 
 
@@ -107,12 +114,12 @@ def hebbian_step(w, code: torch.Tensor, k: int):
     return r, kwta_active(r, k)
 
 
-def hebbian_recall(mem, queries: torch.Tensor, k: int, hops: int = 1):
+def hebbian_recall(store, sep, queries: torch.Tensor, k: int, hops: int = 1):
     """Code the query, apply W ``hops`` times with k-WTA, decode to the nearest target code."""
-    code = mem._sep.codes(queries).long()
+    code = sep.codes(queries).long()
     for _ in range(hops):
-        r, code = hebbian_step(mem._w, code, mem.config.k)
-    return decode_codes(mem, code, r, k)
+        r, code = hebbian_step(store.w, code, store.config.k)
+    return decode_codes(store, code, r, k)
 
 
 def min_units(cfg) -> int:
@@ -120,19 +127,7 @@ def min_units(cfg) -> int:
     return max(1, math.ceil(cfg.min_overlap * cfg.k - 1e-9))
 
 
-def target_postings(mem):
-    """Inverted index of target codes: (unit_ptr (D+1,), positions) sorted by unit."""
-    if mem._postings is None:
-        flat = mem._target_codes.reshape(-1).long()
-        order = torch.argsort(flat, stable=True)
-        counts = torch.bincount(flat, minlength=mem.config.code_dim)
-        ptr = torch.zeros(mem.config.code_dim + 1, dtype=torch.long, device=flat.device)
-        ptr[1:] = counts.cumsum(0)
-        mem._postings = (ptr, order // mem.config.k)
-    return mem._postings
-
-
-def decode_codes(mem, code: torch.Tensor, r: torch.Tensor | None, k: int):
+def decode_codes(store, code: torch.Tensor, r: torch.Tensor | None, k: int):
     """Codes (m, k_code) (-1 = no unit) -> the k stored memories whose target codes overlap
     most, among those sharing at least :func:`min_units` units (the rest are not recalls).
 
@@ -141,12 +136,12 @@ def decode_codes(mem, code: torch.Tensor, r: torch.Tensor | None, k: int):
     then to the lower position.
     """
     m, kc = code.shape
-    n = mem._n_mem
+    n = store.n
     out_s = torch.zeros(m, k)
     out_p = torch.full((m, k), -1, dtype=torch.long)
     if n == 0:
         return out_s, out_p
-    ptr, post = target_postings(mem)
+    ptr, post = store.postings()
     units = code.reshape(-1).to(ptr.device)
     live = units >= 0
     units = units.clamp(min=0)
@@ -168,7 +163,7 @@ def decode_codes(mem, code: torch.Tensor, r: torch.Tensor | None, k: int):
     uniq, inverse = torch.unique(query * n + positions, return_inverse=True)
     rank = torch.zeros(uniq.shape[0], dtype=torch.float64, device=ptr.device)
     rank.index_add_(0, inverse, weight.double())
-    enough = torch.floor(rank + 1e-6) >= min_units(mem.config)
+    enough = torch.floor(rank + 1e-6) >= min_units(store.config)
     uniq, rank = uniq[enough], rank[enough]
     q_of, p_of = uniq // n, uniq % n
     order = torch.argsort(q_of.double() * (kc + 2) + (kc + 1 - rank), stable=True)
