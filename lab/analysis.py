@@ -282,24 +282,3 @@ def experiment_names() -> list[str]:
     except Exception:  # the experiments package is optional for the lab
         return []
     return sorted(EXPERIMENTS)
-
-
-def tour(encoder, progress: Progress = None) -> dict[str, pd.DataFrame]:
-    """The guided tour's three findings, each on its own fresh memory (never the workspace)."""
-    from . import demos, nights
-
-    cfg = MemoryConfig(seed=0, device="cpu")
-    _tell(progress, 0.05, "1/3 noise tolerance")
-    mem = HybridMemory(cfg, encoder=encoder)
-    io.add_rows(mem, demos.load("teaching"))
-    noise = noise_sweep(mem, np.linspace(0, 0.2, 9))
-    _tell(progress, 0.4, "2/3 multi-hop")
-    mem = HybridMemory(cfg, encoder=encoder)
-    io.add_rows(mem, demos.load("chains"))
-    chain = chain_frame(mem, mem.ids()[0], 4)
-    _tell(progress, 0.6, "3/3 nights of consolidation")
-    lab = nights.NightLab(demos.split_days(demos.load("teaching"), 8), encoder)
-    for i in range(5):
-        lab.step(nights.NightParams())
-        _tell(progress, 0.6 + 0.08 * (i + 1), f"3/3 night {i + 1}")
-    return {"noise": noise, "chain": chain, "forgetting": lab.forgetting_frame()}

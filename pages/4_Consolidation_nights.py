@@ -1,6 +1,6 @@
 import streamlit as st
 
-from lab import charts, demos, io, nights, state, ui
+from lab import charts, demos, io, nights, phase, state, ui
 
 ui.page("🌙 Consolidation nights",
         "Each step is a **day** (learn new memories) and a **night**: every epoch W is scaled "
@@ -37,6 +37,30 @@ with st.expander("Sleep my own workspace tonight (same settings)"):
         except ValueError as exc:
             ui.error(exc)
         bar.empty()
+
+
+# --- phase map: where forgetting starts (experiment sleep_phase; lab/phase.py) -------------
+with st.expander("🗺 Where does forgetting start? Survival over homeostasis × pruning"):
+    st.markdown("Day 1 stores 20 random pairs, every later day 20 more; each night scales, "
+                "replays (or not) and prunes. A cell is **survival** after N nights: the "
+                "fraction of day-1 memories recalled by the strict criterion (right memory, "
+                "≥ half its code; nothing recalled is a miss). Outlined: the seed's setting "
+                "(red, h 0.95, θ 1e-3) and ours (dashed; c: h 0.9, θ 0.1; e: h 0.95, θ 0.1). "
+                "Command: "
+                f"`{phase.COMMAND} --out phase.csv`.")
+    p1, p2 = st.columns(2)
+    ph_night = p1.slider("After N nights", 1, 10, 10, key="phase_night")
+    ph_metric = p2.radio("Measure", ["survival", "code_cos", "rate"], horizontal=True,
+                         key="phase_metric", help="survival: strict recall@1 (ours); "
+                         "code_cos / rate: the seed's metric (code cosine, share > 0.5).")
+    if st.button("▶ Compute the phase map (64 runs, about a minute)", key="phase_go"):
+        ph_bar = st.progress(0.0, "starting…")
+        st.session_state["phase_df"] = phase.run(lambda f, t: ph_bar.progress(f, t))
+        ph_bar.empty()
+    if st.session_state.get("phase_df") is not None:
+        ph_df = st.session_state["phase_df"]
+        ui.chart(phase.heatmap(ph_df, ph_night, ph_metric), phase.at_night(ph_df, ph_night),
+                 "phase")
 
 
 def fresh() -> nights.NightLab:

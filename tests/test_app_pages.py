@@ -69,7 +69,7 @@ def test_home_status_demo_and_tour():
     no_exceptions(at)
     assert at.title[0].value.endswith("Guided tour")
     assert texts(at.subheader) == ["Step 1 · Noise tolerance", "Step 2 · Multi-hop",
-                                   "Step 3 · A night of consolidation"]
+                                   "Step 3 · Nights of consolidation"]
     assert len(at.get("plotly_chart")) == 3 and len(at.get("download_button")) >= 3
     assert len(at.session_state[state.MEM_KEY]) == 16     # the tour left the workspace alone
 
@@ -241,6 +241,11 @@ def test_tour_button():
     assert len(at.get("plotly_chart")) == 3
     chain = at.session_state["tour"]["chain"]
     assert chain.recalled.tolist()[:3] == ["red key", "blue box", "old map"]
+    from lab import tour, ui   # each sentence shown is the one computed from its chart's data
+    said = tour.sentences(at.session_state["tour"])
+    shown = texts(at.markdown)
+    for key in ("noise", "chain", "forgetting"):
+        assert ui.plain(said[key]) in shown, key
 
 
 # --- workspaces: save, open, upload, corrupt files --------------------------------------------

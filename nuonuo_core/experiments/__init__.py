@@ -11,8 +11,8 @@ query as right when the top answer is the memory whose cue it was made from.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
-from typing import Any, Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -79,21 +79,6 @@ def unit_vectors(n: int, d: int, seed: int) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-STRICT_SCORE = 0.5  # a strict recall also needs the recalled code to match >= half its units
-
-
-def recall_pair(mem, queries: np.ndarray, want_ids, method: str, noise_std: float = 0.0,
-                seed: int = 0) -> dict[str, float]:
-    """{"recall_at_1": top-1 is right, "recall_strict": top-1 is right *and* its score (for
-    hebbian: the code cosine, overlap / k) is >= STRICT_SCORE}. Hebbian decoding names the
-    right memory even from a single surviving W cell (score 1/k), hence both."""
-    scores, ids = mem.recall_vectors(queries, k=1, method=method, noise_std=noise_std,
-                                     seed=seed)
-    hit = ids[:, 0] == np.asarray(want_ids)
-    return {"recall_at_1": float(np.mean(hit)),
-            "recall_strict": float(np.mean(hit & (scores[:, 0] >= STRICT_SCORE)))}
-
-
 @dataclass(frozen=True)
 class Experiment:
     """One registered experiment: its function, config class, title and the reported figure."""
@@ -103,6 +88,7 @@ class Experiment:
     config_cls: type
     title: str
     reported: str
+    presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _build_registry() -> dict[str, Experiment]:
@@ -126,12 +112,15 @@ def _build_registry() -> dict[str, Experiment]:
         ("sleep_multi_night", "sleep", "run_multi_night", "MultiNightConfig",
          "Sleep (c): day-1 survival over 7 nights of new learning, selective clearing 30%",
          "no figure given (day-1 recall after 7 nights)"),
-        ("sleep_priority", "sleep", "run_priority", "PriorityConfig",
+        ("sleep_priority", "sleep_decay", "run_priority", "PriorityConfig",
          "Sleep (d): 50 important (5x replay) vs 50 unimportant, homeostasis 0.90, 10 epochs",
          "no figure given (important outlast unimportant)"),
-        ("sleep_forgetting", "sleep", "run_forgetting", "ForgettingConfig",
+        ("sleep_forgetting", "sleep_decay", "run_forgetting", "ForgettingConfig",
          "Sleep (e): forgetting curve over 10 nights, with vs without replay",
          "no figure given (forgetting curve)"),
+        ("sleep_phase", "sleep_phase", "run_phase", "PhaseConfig",
+         "Sleep phase map: day-1 survival over homeostasis x prune threshold x nights, "
+         "replay vs no replay", "no figure given (where forgetting starts)"),
         ("paraphrase", "paraphrase", "run_paraphrase", "ParaphraseConfig",
          "Paraphrase augmentation: recall@1 vs stored cue variants (assets set)",
          "55% -> 100%"),
@@ -145,7 +134,9 @@ def _build_registry() -> dict[str, Experiment]:
     out = {}
     for name, module, func, cls, title, reported in items:
         mod = importlib.import_module(f"{__name__}.{module}")
-        out[name] = Experiment(name, getattr(mod, func), getattr(mod, cls), title, reported)
+        presets = getattr(mod, "PRESETS", {}).get(name, {})
+        out[name] = Experiment(name, getattr(mod, func), getattr(mod, cls), title, reported,
+                               presets)
     return out
 
 
@@ -171,9 +162,24 @@ def _coerce(value: Any, kind: str, is_tuple: bool, name: str) -> Any:
     return one(value)
 
 
-def make_config(name: str, **params: Any) -> Any:
-    """Build experiment ``name``'s config from params (strings and lists are coerced)."""
+OURS = "ours"  # the label of a run without a preset: our own defaults
+
+
+def resolve_params(name: str, preset: str | None = None, **params: Any) -> dict[str, Any]:
+    """The preset's overrides (none for ``None`` / "ours") with ``params`` on top."""
     exp = get_experiment(name)
+    if preset in (None, OURS):
+        return dict(params)
+    check(preset in exp.presets, f"unknown preset {preset!r} for {name!r}; known: "
+          f"{sorted(exp.presets) + [OURS]}")
+    return {**exp.presets[preset], **params}
+
+
+def make_config(name: str, preset: str | None = None, **params: Any) -> Any:
+    """Build experiment ``name``'s config from a preset (e.g. "seed") and params (strings
+    and lists are coerced; params override the preset's values)."""
+    exp = get_experiment(name)
+    params = resolve_params(name, preset, **params)
     kinds = {f.name: field_kind(f.type) for f in fields(exp.config_cls)}
     unknown = sorted(set(params) - set(kinds))
     check(not unknown, f"unknown parameters for {name!r}: {unknown}; known: {sorted(kinds)}")
@@ -186,20 +192,39 @@ def get_experiment(name: str) -> Experiment:
     return EXPERIMENTS[name]
 
 
-def run_experiment(name: str, seed: int = 0, progress: Progress = None, **params: Any):
-    """Run one experiment and return its tidy records as a pandas DataFrame."""
+def _changed(name: str, preset: str | None, cfg: Any) -> str:
+    """Comma-separated fields of ``cfg`` that differ from the preset (or our defaults)."""
+    base = make_config(name, preset)
+    return ",".join(f.name for f in fields(cfg) if getattr(cfg, f.name) != getattr(base, f.name))
+
+
+def run_experiment(name: str, seed: int = 0, progress: Progress = None,
+                   preset: str | None = None, **params: Any):
+    """Run one experiment and return its tidy records as a pandas DataFrame.
+
+    ``preset`` names a set of settings (``"seed"``: the seed code's own) that ``params``
+    may override. Columns added to every record: ``preset`` ("seed" / "ours"), ``changed``
+    (fields set away from that preset, comma-separated, "" if none), every config field
+    the rows do not carry already (tuples joined with ","), and ``seed``."""
     import pandas as pd
 
     check(isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0,
           f"seed must be an int >= 0, got {seed!r}")
-    cfg = make_config(name, **params)
+    cfg = make_config(name, preset, **params)
     rows = get_experiment(name).func(cfg, int(seed), progress)
     df = pd.DataFrame(rows)
     df.insert(0, "experiment", name)
+    df.insert(1, "preset", preset or OURS)
+    df.insert(2, "changed", _changed(name, preset, cfg))
+    for f in fields(cfg):
+        if f.name not in df.columns:
+            value = getattr(cfg, f.name)
+            df[f.name] = ",".join(map(str, value)) if isinstance(value, tuple) else value
     df["seed"] = int(seed)
     return df
 
 
 EXPERIMENTS: dict[str, Experiment] = _build_registry()
 
-__all__ = ["EXPERIMENTS", "Experiment", "run_experiment", "make_config", "get_experiment"]
+__all__ = ["EXPERIMENTS", "OURS", "Experiment", "run_experiment", "make_config",
+           "get_experiment", "resolve_params"]

@@ -1,5 +1,9 @@
 """CLI: ``python -m nuonuo_core.experiments list`` or
-``python -m nuonuo_core.experiments NAME [--param value ...] [--seed N] [--out results.csv]``.
+``python -m nuonuo_core.experiments NAME [--preset seed] [--param value ...] [--seed N]
+[--out results.csv]``.
+
+``--preset seed`` runs with the seed code's own settings (``NAME --help`` lists them); any
+``--param`` given as well overrides the preset, and the records' ``changed`` column says so.
 
 Tuple parameters take comma-separated values (``--noise_stds 0,0.05,0.1``); ``-`` and ``_``
 are interchangeable in parameter names. ``NAME --help`` lists the parameters and defaults.
@@ -14,7 +18,8 @@ from . import EXPERIMENTS, get_experiment, run_experiment
 
 def _list() -> None:
     for name, exp in EXPERIMENTS.items():
-        print(f"{name:20s} {exp.title}\n{'':20s} reported: {exp.reported}")
+        presets = ", ".join(sorted(exp.presets)) or "none"
+        print(f"{name:20s} {exp.title}\n{'':20s} reported: {exp.reported}; presets: {presets}")
 
 
 def _help(name: str) -> None:
@@ -25,6 +30,9 @@ def _help(name: str) -> None:
         if isinstance(default, tuple):
             default = ",".join(str(v) for v in default)
         print(f"  --{f.name} {default}")
+    for preset, values in exp.presets.items():
+        shown = ", ".join(f"{k}={v}" for k, v in values.items())
+        print(f"  --preset {preset}: {shown}")
     print("  --seed 0\n  --out FILE.csv")
 
 
@@ -42,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if "-h" in rest or "--help" in rest:
         _help(name)
         return 0
-    params, seed, out = {}, 0, None
+    params, seed, out, preset = {}, 0, None, None
     i = 0
     while i < len(rest):
         key = rest[i]
@@ -52,13 +60,18 @@ def main(argv: list[str] | None = None) -> int:
         key, value = key[2:].replace("-", "_"), rest[i + 1]
         i += 2
         if key == "seed":
+            if not value.isdigit():
+                print(f"error: seed must be an int >= 0, got {value!r}", file=sys.stderr)
+                return 2
             seed = int(value)
         elif key == "out":
             out = value
+        elif key == "preset":
+            preset = value
         else:
             params[key] = value
     try:
-        df = run_experiment(name, seed=seed, **params)
+        df = run_experiment(name, seed=seed, preset=preset, **params)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ from nuonuo_core.paraphrase import paraphrase
 from . import Progress, check, check_range, validate_fields
 
 ASSET = Path(__file__).resolve().parents[2] / "assets" / "paraphrase_facts.json"
-ENCODERS = ("minilm", "hashing")
+ENCODERS = ("minilm", "hashing", "wordllama")
 METHODS = ("hopfield", "cosine", "hebbian")
 
 
@@ -35,8 +35,12 @@ def load_facts(path: str | Path = ASSET) -> list[dict]:
 
 
 def get_encoder(name: str):
-    """"minilm" (shared process-wide model) or "hashing" (model-free bag of words)."""
+    """"minilm" (shared process-wide model), "hashing" (model-free bag of words) or
+    "wordllama" (a second neural encoder, 256-d, shipped inside its PyPI package)."""
     check(name in ENCODERS, f"encoder must be one of {ENCODERS}, got {name!r}")
+    if name == "wordllama":
+        from .wordllama_encoder import WordLlamaEncoder
+        return WordLlamaEncoder()
     return get_minilm_encoder() if name == "minilm" else HashingEncoder()
 
 
@@ -44,7 +48,8 @@ _CACHE: dict[str, dict[str, np.ndarray]] = {}
 
 
 def embed(name: str, texts: list[str]) -> np.ndarray:
-    """(len(texts), 384) unit embeddings; each text is encoded once per encoder and process."""
+    """(len(texts), d) unit embeddings (d = 384, 256 for wordllama); each text is encoded
+    once per encoder and process."""
     cache = _CACHE.setdefault(name, {})
     missing = sorted(set(texts) - set(cache))
     if missing:
@@ -84,7 +89,8 @@ def run_paraphrase(cfg: ParaphraseConfig, seed: int = 0, progress: Progress = No
     rows, jobs = [], [(e, n) for e in cfg.encoders for n in cfg.n_variants]
     for j, (enc, n) in enumerate(jobs):
         vec = dict(zip(texts, embed(enc, texts)))
-        mem = HybridMemory(MemoryConfig(code_dim=cfg.code_dim, k=cfg.k, seed=seed,
+        mem = HybridMemory(MemoryConfig(embed_dim=len(next(iter(vec.values()))),
+                                        code_dim=cfg.code_dim, k=cfg.k, seed=seed,
                                         device="cpu"))
         paras = [np.stack([vec[v] for v in vs[:n]]) if n and vs[:n] else None
                  for vs in variants]

@@ -1,0 +1,138 @@
+"""Finding 4 - sleep consolidation, scenarios (d) priority replay and (e) the forgetting
+curve of the seed's Experiment 3 (see :mod:`.sleep` for the shared conventions: strict
+``recall_at_1``, the seed's ``code_cos`` / ``rate``, the parameters in every row).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import Progress, check, check_range
+from .sleep_common import (SEED_CODES, check_sleep, make_memory, one_blas_thread, score,
+                           store_pairs, w_stats)
+
+ARMS_E = ("replay", "no_replay", "no_replay_no_prune")
+PRESETS = {
+    # 50 important (replayed 5x) vs 50 unimportant, one night of 10 epochs at h = 0.90
+    "sleep_priority": {"seed": {"n_important": 50, "n_unimportant": 50, "importance": 5.0,
+                                "homeostasis": 0.9, "epochs": 10, "prune_threshold": 1e-3,
+                                "nights": 1, "test_noise": (0.0,), **SEED_CODES}},
+    # 100 pairs, 10 nights of one x0.95 scaling each, prune 1e-3, no new learning
+    "sleep_forgetting": {"seed": {"n_pairs": 100, "nights": 10, "epochs": 1,
+                                  "homeostasis": 0.95, "prune_threshold": 1e-3,
+                                  "new_per_night": (0,), "test_noise": (0.0,), **SEED_CODES}},
+}
+
+
+# --- (d) priority replay --------------------------------------------------------------
+@dataclass(frozen=True)
+class PriorityConfig:
+    n_important: int = 50
+    n_unimportant: int = 50
+    importance: float = 5.0
+    homeostasis: float = 0.9
+    epochs: int = 10
+    prune_threshold: float = 1.0
+    nights: int = 5
+    keep_fraction: float = 0.5
+    test_noise: tuple[float, ...] = (0.0, 0.05)
+    code_dim: int = 4096
+    target_projection: str = "shared"
+    k: int = 20
+
+    def __post_init__(self) -> None:
+        check_sleep(self)
+        check_range(self, "n_important", 1)
+        check_range(self, "n_unimportant", 1)
+        check_range(self, "importance", 1e-6)
+        check_range(self, "keep_fraction", 0.0, 1.0)
+
+
+@one_blas_thread
+def run_priority(cfg: PriorityConfig, seed: int = 0, progress: Progress = None) -> list[dict]:
+    """Night 1 replays everyone, important memories ``importance``× as often. Then arm
+    "weighted_only": later nights replay nothing (the 5× strength alone must carry them);
+    arm "priority_clear": before night 2 the buffer is cut once to ``keep_fraction`` by
+    priority (the important ones) and every later night replays what is left."""
+    rows, arms = [], ("weighted_only", "priority_clear")
+    for a, arm in enumerate(arms):
+        mem = make_memory(cfg, seed)
+        imp_ids, imp_cues = store_pairs(mem, cfg.n_important, seed, cfg.importance)
+        un_ids, un_cues = store_pairs(mem, cfg.n_unimportant, seed + 1, 1.0)
+        for night in range(0, cfg.nights + 1):
+            if night >= 1:
+                if night == 2 and arm == "priority_clear":
+                    mem.clear_replay(cfg.keep_fraction, "priority")
+                mem.consolidate(epochs=cfg.epochs, homeostasis=cfg.homeostasis,
+                                prune_threshold=cfg.prune_threshold,
+                                replay=night == 1 or arm == "priority_clear", seed=seed)
+            w = w_stats(mem)
+            for group, ids, cues in (("important", imp_ids, imp_cues),
+                                     ("unimportant", un_ids, un_cues)):
+                for tn in cfg.test_noise:
+                    rows.append({"arm": arm, "night": night, "group": group, "test_noise": tn,
+                                 **score(mem, cues, ids, tn,
+                                                            seed + 3),
+                                 **w, "importance": cfg.importance if group == "important"
+                                 else 1.0, "homeostasis": cfg.homeostasis,
+                                 "epochs": cfg.epochs, "prune_threshold": cfg.prune_threshold,
+                                 "keep_fraction": cfg.keep_fraction
+                                 if arm == "priority_clear" else 0.0,
+                                 "code_dim": cfg.code_dim, "k": cfg.k})
+            if progress is not None:
+                progress(a * (cfg.nights + 1) + night + 1, len(arms) * (cfg.nights + 1))
+    return rows
+
+
+# --- (e) forgetting curve -------------------------------------------------------------
+@dataclass(frozen=True)
+class ForgettingConfig:
+    n_pairs: int = 200
+    nights: int = 10
+    epochs: int = 5
+    homeostasis: float = 0.95
+    prune_threshold: float = 0.1
+    new_per_night: tuple[int, ...] = (0, 50)
+    arms: tuple[str, ...] = ARMS_E
+    test_noise: tuple[float, ...] = (0.0, 0.05)
+    code_dim: int = 4096
+    target_projection: str = "shared"
+    k: int = 20
+
+    def __post_init__(self) -> None:
+        check_sleep(self)
+        check_range(self, "n_pairs", 1)
+        check_range(self, "new_per_night", 0)
+        for a in self.arms:
+            check(a in ARMS_E, f"arms must be from {ARMS_E}, got {a!r}")
+
+
+@one_blas_thread
+def run_forgetting(cfg: ForgettingConfig, seed: int = 0, progress: Progress = None
+                   ) -> list[dict]:
+    """Recall of the day-0 memories after each of ``nights`` nights, while ``new_per_night``
+    new memories are learned each day. "no_replay_no_prune" is homeostasis alone
+    (prune_threshold = 0): with no new learning that is uniform scaling and recall must not
+    move; with new learning the fresh, unscaled memories out-compete the decayed old ones."""
+    jobs = [(a, n) for n in cfg.new_per_night for a in cfg.arms]
+    rows, total = [], len(jobs) * (cfg.nights + 1)
+    for j, (arm, new) in enumerate(jobs):
+        mem = make_memory(cfg, seed)
+        ids, cues = store_pairs(mem, cfg.n_pairs, seed)
+        thr = 0.0 if arm == "no_replay_no_prune" else cfg.prune_threshold
+        for night in range(0, cfg.nights + 1):
+            if night >= 1:
+                if new:
+                    store_pairs(mem, new, seed + 100 + night)
+                mem.consolidate(epochs=cfg.epochs, homeostasis=cfg.homeostasis,
+                                prune_threshold=thr, replay=arm == "replay", seed=seed)
+            w = w_stats(mem)
+            for tn in cfg.test_noise:
+                rows.append({"arm": arm, "night": night, "test_noise": tn,
+                             **score(mem, cues, ids, tn,
+                                                        seed + 3),
+                             **w, "n_pairs": cfg.n_pairs, "new_per_night": new,
+                             "epochs": cfg.epochs, "homeostasis": cfg.homeostasis,
+                             "prune_threshold": thr, "code_dim": cfg.code_dim, "k": cfg.k})
+            if progress is not None:
+                progress(j * (cfg.nights + 1) + night + 1, total)
+    return rows
