@@ -67,7 +67,7 @@ class HybridPatterns:
         for hop in range(1, max_steps + 1):
             code = self.memory.recall_codes(s, hops=hop)
             moved = np.any(np.sort(code, axis=1) != np.sort(codes[-1], axis=1), axis=1)
-            steps += moved
+            steps += moved & (steps == hop - 1)
             codes.append(code)
             recalled.append(self.decode(code))
             idx = recalled[-1]

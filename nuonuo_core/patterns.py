@@ -2,8 +2,8 @@
 
 Shapes: P stored patterns X (P, N) of N units with values ±1; m probes S (m, N).
 
-* Classical (Hopfield 1982): W = (1/N) Σ_μ ξ^μ ξ^μᵀ with a zero diagonal; a unit takes the sign
-  of its local field h = W s (h = 0 keeps its value). ``sync`` updates every unit at once (may
+* Classical (Hopfield 1982): W = (1/N) Σ_μ ξ^μ ξ^μᵀ with a zero diagonal; a unit takes the
+  sign of its local field h = W s (h = 0 keeps its value). ``sync`` updates every unit at once (may
   cycle between two states); ``async`` updates one unit at a time in a seeded random order
   (one step = one sweep over all N units), under which E = -½ sᵀ W s never rises.
 * Modern (Ramsauer et al. 2020): ξ ← Xᵀ softmax(β X ξ) on the unit-scaled patterns X/√N (so
@@ -90,8 +90,8 @@ def corrupt(patterns, flip_fraction: float, seed: int, occlude: bool = False,
 @dataclass
 class Run:
     """Trajectories of m probes: ``states`` and ``energy`` per step (entry 0 is the start),
-    each (m, N) ±1 (0 where a model recalled nothing) and (m,); ``steps`` (m,) taken until
-    nothing changed (or the step limit)."""
+    each (m, N) ±1 (0 where a model recalled nothing) and (m,); ``steps`` (m,) the steps
+    that changed the state (0 for a fixed point)."""
 
     states: list[np.ndarray]
     energy: list[np.ndarray]
@@ -148,8 +148,8 @@ def classical_run(w: np.ndarray, probes, update: str = "async", max_steps: int =
         else:
             order = np.argsort(rng.random((m, n)), axis=1)
             changed = async_sweep(w, s, h, order) > 0
-        steps += active
         active &= changed
+        steps += active
         states.append(s.copy())
         energy.append(classical_energy(w, s))
         if not active.any():
@@ -177,7 +177,7 @@ def modern_run(patterns, probes, beta: float, max_steps: int = 20, eps: float = 
         res = hopfield_settle(xi, xs, beta, max_steps=1, eps=eps)
         moved = (res.state - xi).norm(dim=-1).numpy() >= eps
         xi = res.state
-        steps += moved
+        steps += moved & (steps == len(states) - 1)
         states.append(pm1_sign(xi.numpy(), keep=states[-1]))
         energy.append(hopfield_energy(xi, xs, beta).numpy())
         attention.append(res.attention[-1].numpy())
