@@ -135,10 +135,10 @@ def classical_run(w: np.ndarray, probes, update: str = "async", max_steps: int =
     if w.shape != (n, n):
         raise ValueError(f"W must be ({n}, {n}) for probes of N = {n}, got {w.shape}")
     rng = np.random.default_rng(seed)
-    states, energy = [s.copy()], [classical_energy(w, s)]
+    h = s @ w                                   # local fields; E = -½ Σ s·h reuses them
+    states, energy = [s.copy()], [-0.5 * np.einsum("mn,mn->m", s, h)]
     steps = np.zeros(m, dtype=np.int64)
     active = np.ones(m, dtype=bool)
-    h = s @ w
     for _ in range(max_steps):
         if update == "sync":
             new = pm1_sign(h, keep=s)
@@ -151,7 +151,7 @@ def classical_run(w: np.ndarray, probes, update: str = "async", max_steps: int =
         active &= changed
         steps += active
         states.append(s.copy())
-        energy.append(classical_energy(w, s))
+        energy.append(-0.5 * np.einsum("mn,mn->m", s, h))
         if not active.any():
             break
     return Run(states, energy, steps)

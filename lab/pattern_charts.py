@@ -1,0 +1,107 @@
+"""Plotly figures for the pattern-completion sandbox: pixel images, step strips, energy,
+overlap and capacity. Pixels: +1 black (ink), -1 white, 0 (nothing recalled) grey."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .charts import ACCENT, METHOD_COLORS, TEMPLATE
+
+MODEL_COLORS = {"classical": ACCENT, "modern": METHOD_COLORS["hopfield"],
+                "hybrid": METHOD_COLORS["hebbian"]}
+PIXELS = [[0.0, "#ffffff"], [0.5, "#bdbdbd"], [1.0, "#111111"]]
+
+
+def _frame(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(template=TEMPLATE, height=height, font=dict(size=13),
+                      title=dict(text=title, x=0.0, font=dict(size=15)),
+                      margin=dict(l=10, r=10, t=40 if title else 10, b=10))
+    return fig
+
+
+def _pixels(img: np.ndarray, shape) -> go.Heatmap:
+    return go.Heatmap(z=np.asarray(img, np.float32).reshape(shape), zmin=-1, zmax=1,
+                      colorscale=PIXELS, showscale=False, xgap=0, ygap=0,
+                      hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>")
+
+
+def images(imgs: list[np.ndarray], titles: list[str], shape, height: int = 260) -> go.Figure:
+    """Images side by side, one panel each, square pixels."""
+    fig = make_subplots(1, len(imgs), subplot_titles=titles, horizontal_spacing=0.03)
+    for i, img in enumerate(imgs, start=1):
+        fig.add_trace(_pixels(img, shape), 1, i)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
+    for i in range(1, len(imgs) + 1):
+        fig.update_yaxes(scaleanchor=f"x{'' if i == 1 else i}", row=1, col=i)
+    fig.update_annotations(font=dict(size=13))
+    return _frame(fig, "", height)
+
+
+def strip(states: list[np.ndarray], shape, title: str, current: int | None = None,
+          height: int = 150) -> go.Figure:
+    """Every step of one probe as a row of images (a grey gap between steps); the shown
+    step is outlined."""
+    h, w = shape
+    gap = np.full((h, 1), np.nan, dtype=np.float32)
+    tiles = []
+    for s in states:
+        tiles += [np.asarray(s, np.float32).reshape(h, w), gap]
+    z = np.hstack(tiles[:-1])
+    fig = go.Figure(go.Heatmap(z=z, zmin=-1, zmax=1, colorscale=PIXELS, showscale=False,
+                               hoverinfo="skip"))
+    centers = [(w + 1) * i + (w - 1) / 2 for i in range(len(states))]
+    fig.update_xaxes(tickvals=centers, ticktext=[str(i) for i in range(len(states))],
+                     title_text="step", showgrid=False, zeroline=False)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    if current is not None:
+        c = min(current, len(states) - 1)
+        x0 = (w + 1) * c - 0.5
+        fig.add_shape(type="rect", x0=x0, x1=x0 + w, y0=-0.5, y1=h - 0.5,
+                      line=dict(color="#E45756", width=3))
+    fig.update_layout(plot_bgcolor="#dddddd")
+    _frame(fig, title, height)
+    fig.update_layout(margin=dict(l=10, r=10, t=35, b=40))
+    return fig
+
+
+def energy(df: pd.DataFrame) -> go.Figure:
+    """df: model, step, energy -> one panel per model (each model's energy has its own
+    units: -½sᵀWs, -lse + ½ξᵀξ, -½Σ(c·c_μ)²)."""
+    fig = px.line(df, x="step", y="energy", facet_col="model", markers=True, color="model",
+                  color_discrete_map=MODEL_COLORS)
+    fig.update_yaxes(matches=None, showticklabels=True, title_text="")
+    fig.update_yaxes(title_text="energy", col=1)
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    fig.update_layout(showlegend=False)
+    _frame(fig, "Energy per step", 300)
+    fig.update_layout(margin=dict(l=60, r=20, t=60, b=50))
+    return fig
+
+
+def overlap(df: pd.DataFrame) -> go.Figure:
+    """df: model, step, overlap (fraction of pixels equal to the stored pattern)."""
+    fig = px.line(df, x="step", y="overlap", color="model", markers=True,
+                  color_discrete_map=MODEL_COLORS)
+    fig.update_yaxes(range=[-0.02, 1.03], title_text="overlap with the stored pattern")
+    fig.update_layout(legend=dict(orientation="h", y=-0.3))
+    _frame(fig, "Overlap per step", 300)
+    fig.update_layout(margin=dict(l=60, r=20, t=50, b=50))
+    return fig
+
+
+def capacity(df: pd.DataFrame) -> go.Figure:
+    """df: model, load (P/N), overlap, n_patterns -> overlap vs load, the 0.138 N line."""
+    fig = px.line(df, x="load", y="overlap", color="model", markers=True,
+                  color_discrete_map=MODEL_COLORS, hover_data=["n_patterns", "recalled"])
+    fig.add_vline(x=0.138, line_dash="dash", line_color="#888",
+                  annotation_text="0.138 N", annotation_position="bottom left")
+    fig.update_yaxes(range=[0.45, 1.03], title_text="overlap after settling")
+    fig.update_xaxes(title_text="stored patterns / N  (N = 1024 units)")
+    fig.update_layout(legend=dict(orientation="h", y=-0.3))
+    _frame(fig, "Capacity: overlap vs load", 340)
+    fig.update_layout(margin=dict(l=60, r=20, t=50, b=50))
+    return fig

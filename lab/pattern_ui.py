@@ -1,0 +1,130 @@
+"""Streamlit pieces of the pattern-completion sandbox: your own patterns (draw / upload), the
+session's hybrid memory, the guided-tour stop. The maths lives in ``lab.patterns``."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+import streamlit as st
+
+from nuonuo_core import pattern_sets as ps
+from nuonuo_core.pattern_hybrid import HybridPatterns
+
+from . import pattern_charts as pc
+from . import patterns as lp
+from . import ui
+
+OWN_KEY, HYBRID_KEY, TOUR_KEY = "pc_own", "pc_hybrid", "pc_tour"
+LABEL = re.compile(r"^[A-Za-z0-9 _\-]{1,12}$")
+
+
+def own_patterns() -> list[tuple[str, np.ndarray]]:
+    """This session's own patterns (label, (N,) ±1)."""
+    return st.session_state.setdefault(OWN_KEY, [])
+
+
+def _add_own(label: str, pattern: np.ndarray) -> None:
+    own = own_patterns()
+    label = label.strip() or f"mine {len(own) + 1}"
+    if not LABEL.match(label):
+        raise ValueError(f"label {label!r} must be 1-12 letters, digits, spaces, _ or -")
+    if len(own) >= lp.MAX_OWN:
+        raise ValueError(f"you have {len(own)} patterns; the most is {lp.MAX_OWN} "
+                         "(clear them to start again)")
+    own.append((label, pattern))
+    st.session_state.pop(HYBRID_KEY, None)
+
+
+def own_editor() -> None:
+    """Draw a pattern on a 16×16 grid (each cell 2×2 pixels) or upload a small image."""
+    own = own_patterns()
+    with st.expander(f"✏️ Your own patterns ({len(own)} of {lp.MAX_OWN})", expanded=not own):
+        left, right = st.columns([3, 2])
+        with left:
+            st.caption(f"Tick cells to draw ({lp.DRAW_SIDE}×{lp.DRAW_SIDE}, each cell is 2×2 "
+                       "pixels of the 32×32 image).")
+            grid = st.data_editor(lp.blank_drawing(), key="pc_draw", hide_index=True,
+                                  width="stretch")
+        with right:
+            label = st.text_input("Label", key="pc_label", max_chars=12,
+                                  help="1-12 letters, digits, spaces, _ or -")
+            if st.button("➕ Add the drawing", key="pc_add_draw"):
+                try:
+                    _add_own(label, lp.drawing_pattern(grid.to_numpy()))
+                    st.success("Added your drawing.")
+                except ValueError as exc:
+                    ui.error(exc)
+            up = st.file_uploader("…or upload an image (dark = ink)", type=["png", "jpg", "jpeg"],
+                                  key="pc_upload", max_upload_size=2,
+                                  help=f"At most {ps.MAX_IMAGE_BYTES // 2**20} MB and "
+                                       f"{ps.MAX_IMAGE_SIDE} pixels a side; resized to 32×32.")
+            if st.button("➕ Add the image", key="pc_add_image", disabled=up is None):
+                try:
+                    _add_own(label, ps.image_pattern(up.getvalue(), lp.SIDE))
+                    st.success("Added your image.")
+                except ValueError as exc:
+                    ui.error(exc)
+            if own and st.button("🗑 Clear my patterns", key="pc_clear"):
+                own.clear()
+                st.session_state.pop(HYBRID_KEY, None)
+                st.rerun()
+        if own:
+            st.plotly_chart(pc.images([p for _, p in own], [lbl for lbl, _ in own],
+                                      (lp.SIDE, lp.SIDE), height=150),
+                            key="pc_own_gallery", config={"displaylogo": False})
+
+
+def hybrid_for(pset: ps.PatternSet, seed: int) -> HybridPatterns:
+    """The session's HybridMemory over the stored set, rebuilt only when the set changes."""
+    key = (pset.name, len(pset.patterns), seed,
+           hashlib.sha1(pset.patterns.tobytes()).hexdigest())
+    cached = st.session_state.get(HYBRID_KEY)
+    if cached is None or cached[0] != key:
+        cached = (key, HybridPatterns(pset.patterns, seed=seed))
+        st.session_state[HYBRID_KEY] = cached
+    return cached[1]
+
+
+def final_images(c: lp.Completion, step: int | None = None, height: int = 260):
+    """The probe and each model's image at ``step`` (default: the last), titled."""
+    step = c.max_step if step is None else step
+    titles = [f"Input: {c.pset.labels[c.target]}, corrupted"]
+    imgs = [c.probe]
+    for model in c.runs:
+        imgs.append(c.image(model, step))
+        titles.append(lp.MODEL_TITLES[model])
+    return pc.images(imgs, titles, c.pset.shape, height=height)
+
+
+def follow_last_step(c: lp.Completion, inputs: tuple) -> None:
+    """Show the last step whenever an input changes; keep the chosen step in range."""
+    if st.session_state.get("pc_inputs") != inputs:
+        st.session_state["pc_inputs"] = inputs
+        st.session_state["pc_step"] = c.max_step
+    elif st.session_state.get("pc_step", 0) > c.max_step:
+        st.session_state["pc_step"] = c.max_step
+
+
+def captions(c: lp.Completion, step: int) -> None:
+    """Under the images: what was corrupted, and each model's named state at ``step``."""
+    cols = st.columns(len(c.runs) + 1)
+    flipped = int((c.probe != c.pset.patterns[c.target]).sum())
+    cols[0].caption(f"{flipped} of {c.probe.size} pixels differ from the stored pattern")
+    for col, model in zip(cols[1:], c.runs):
+        rows = c.frame[c.frame.model == model]
+        row = rows.iloc[min(step, len(rows) - 1)]
+        col.markdown(f"**Step {row.step}: {ui.plain(row.state)}** · overlap {row.overlap:.3f}")
+
+
+def tour_stop(title: str = "Step 4 · Pattern completion") -> None:
+    """Guided tour: corrupt 30 % of a letter and watch it come back (computed here, ~1 s)."""
+    st.subheader(title)
+    if TOUR_KEY not in st.session_state:
+        st.session_state[TOUR_KEY] = lp.tour_letter()
+    c, sentence = st.session_state[TOUR_KEY]
+    st.markdown(sentence)
+    ui.chart(final_images(c), c.frame, "tour_patterns")
+    st.plotly_chart(pc.strip([s[0] for s in c.runs["modern"].states], c.pset.shape,
+                             "Modern Hopfield, step by step"),
+                    key="tour_patterns_strip", config={"displaylogo": False})

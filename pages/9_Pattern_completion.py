@@ -1,0 +1,60 @@
+import streamlit as st
+
+from lab import pattern_charts as pc, pattern_ui, patterns as lp, ui
+
+ui.page("🧩 Pattern completion",
+        "Store ±1 pixel images, corrupt one, and watch three memories settle the **same** "
+        "corrupted input: the classical Hopfield net (Hebbian W, sign updates, energy "
+        "−½sᵀWs never rises under asynchronous updates, capacity ≈ 0.138 N), the modern "
+        "Hopfield net (one softmax over the stored patterns, β sharpens it) and the "
+        "project's hybrid (k-WTA codes and W; it returns a stored pattern or nothing).",
+        r"W=\tfrac1N\sum_\mu \xi^\mu\xi^{\mu\top},\ s_i\leftarrow\mathrm{sign}(Ws)_i;\quad "
+        r"\xi\leftarrow X^\top\mathrm{softmax}(\beta X\xi);\quad c\leftarrow\mathrm{kWTA}(Wc)")
+a, b, c, d, e = st.columns([3, 3, 3, 3, 2])
+kind = a.selectbox("Pattern set", list(lp.SETS), format_func=lp.SETS.get, key="pc_set")
+n = a.slider("Stored patterns", 1, lp.MAX_STORED[kind], 100 if kind == "random" else 10,
+             key=f"pc_n_{kind}", help="P patterns in W; the classical limit is 0.138·N ≈ 141.")
+flip = b.slider("Flip fraction", 0.0, 0.5, 0.3, 0.01, key="pc_flip",
+                help="Exactly round(f·N) pixels, chosen at random (seeded), are flipped.")
+occlude = b.checkbox("Erase the bottom half first", key="pc_occlude")
+beta = c.select_slider("β (modern)", [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024], 64,
+                       key="pc_beta", help="On cosines X ξ/N; large β = nearest pattern.")
+update = c.radio("Classical updates", ["async", "sync"], key="pc_update", horizontal=True,
+                 help="async: one unit at a time, seeded order (energy never rises); "
+                      "sync: all at once (may cycle between two states).")
+seed = d.number_input("Seed", 0, 1_000_000, 0, key="pc_seed")
+if kind == "own":
+    pattern_ui.own_editor()
+try:
+    pset = lp.stored_set(kind, n, int(seed), pattern_ui.own_patterns())
+    target = d.selectbox("Pattern to corrupt", range(len(pset.labels)), key=f"pc_t_{kind}",
+                         format_func=lambda i: pset.labels[i])
+    res = lp.complete(pset, target, flip, occlude, float(beta), update, int(seed),
+                      pattern_ui.hybrid_for(pset, int(seed)))
+except ValueError as exc:
+    ui.error(exc)
+    st.stop()
+pattern_ui.follow_last_step(res, (kind, n, flip, occlude, beta, update, seed, target))
+step = e.number_input("Step", 0, res.max_step, key="pc_step",
+                      help="Show every model at this step (a model that stopped stays put).")
+st.plotly_chart(pattern_ui.final_images(res, int(step)), key="pc_images")
+pattern_ui.captions(res, int(step))
+st.info(ui.plain(lp.story(res)))
+for model, run in res.runs.items():
+    st.plotly_chart(pc.strip([s[0] for s in run.states], pset.shape,
+                             f"{lp.MODEL_TITLES[model]}: every step", int(step)),
+                    key=f"pc_strip_{model}")
+left, right = st.columns(2)
+with left:
+    ui.chart(pc.energy(res.frame), res.frame, "pc_energy")
+with right:
+    ui.chart(pc.overlap(res.frame), res.frame, "pc_overlap")
+st.subheader("Capacity: where the classical network breaks")
+if st.button("▶ Run the capacity chart (random patterns, N = 1024)", key="pc_capacity"):
+    bar = st.progress(0.0, "settling…")
+    st.session_state["pc_capacity_df"] = lp.capacity_frame(
+        update, int(seed), float(beta), progress=lambda i, t: bar.progress(i / t, f"{i}/{t}"))
+    bar.empty()
+if "pc_capacity_df" in st.session_state:
+    cap = st.session_state["pc_capacity_df"]
+    ui.chart(pc.capacity(cap), cap, "pc_capacity")
