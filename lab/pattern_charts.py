@@ -28,7 +28,7 @@ def _pixels(img: np.ndarray, shape) -> go.Heatmap:
                       hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>")
 
 
-def images(imgs: list[np.ndarray], titles: list[str], shape, height: int = 260) -> go.Figure:
+def images(imgs: list[np.ndarray], titles: list[str], shape, height: int = 230) -> go.Figure:
     """Images side by side, one panel each, square pixels."""
     fig = make_subplots(1, len(imgs), subplot_titles=titles, horizontal_spacing=0.03)
     for i, img in enumerate(imgs, start=1):
@@ -38,7 +38,9 @@ def images(imgs: list[np.ndarray], titles: list[str], shape, height: int = 260) 
     for i in range(1, len(imgs) + 1):
         fig.update_yaxes(scaleanchor=f"x{'' if i == 1 else i}", row=1, col=i)
     fig.update_annotations(font=dict(size=13))
-    return _frame(fig, "", height)
+    _frame(fig, "", height)
+    fig.update_layout(margin=dict(l=10, r=10, t=30, b=5))
+    return fig
 
 
 def strip(states: list[np.ndarray], shape, title: str, current: int | None = None,
@@ -46,7 +48,7 @@ def strip(states: list[np.ndarray], shape, title: str, current: int | None = Non
     """Every step of one probe as a row of images (a grey gap between steps); the shown
     step is outlined."""
     h, w = shape
-    gap = np.full((h, 1), np.nan, dtype=np.float32)
+    gap = np.full((h, 1), np.nan, dtype=np.float32)   # a white column between steps
     tiles = []
     for s in states:
         tiles += [np.asarray(s, np.float32).reshape(h, w), gap]
@@ -62,7 +64,7 @@ def strip(states: list[np.ndarray], shape, title: str, current: int | None = Non
         x0 = (w + 1) * c - 0.5
         fig.add_shape(type="rect", x0=x0, x1=x0 + w, y0=-0.5, y1=h - 0.5,
                       line=dict(color="#E45756", width=3))
-    fig.update_layout(plot_bgcolor="#dddddd")
+    fig.update_layout(plot_bgcolor="#ffffff")
     _frame(fig, title, height)
     fig.update_layout(margin=dict(l=10, r=10, t=35, b=40))
     return fig
@@ -104,4 +106,25 @@ def capacity(df: pd.DataFrame) -> go.Figure:
     fig.update_layout(legend=dict(orientation="h", y=-0.3))
     _frame(fig, "Capacity: overlap vs load", 340)
     fig.update_layout(margin=dict(l=60, r=20, t=50, b=50))
+    return fig
+
+
+def gallery(patterns: np.ndarray, labels, shape, per_row: int = 12) -> go.Figure:
+    """The stored patterns tiled in rows of ``per_row``, each labelled underneath."""
+    h, w = shape
+    n = len(patterns)
+    rows = -(-n // per_row)
+    z = np.full((rows * (h + 3), per_row * (w + 1)), np.nan, dtype=np.float32)
+    fig = go.Figure()
+    for i, p in enumerate(patterns):
+        r, c = divmod(i, per_row)
+        z[r * (h + 3):r * (h + 3) + h, c * (w + 1):c * (w + 1) + w] = p.reshape(h, w)
+        fig.add_annotation(x=c * (w + 1) + w / 2, y=r * (h + 3) + h + 1.2, text=str(labels[i]),
+                           showarrow=False, font=dict(size=11))
+    fig.add_trace(go.Heatmap(z=z, zmin=-1, zmax=1, colorscale=PIXELS, showscale=False,
+                             hoverinfo="skip"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    fig.update_layout(plot_bgcolor="#ffffff")
+    _frame(fig, "", 40 + 95 * rows)
     return fig

@@ -16,8 +16,7 @@ from nuonuo_core.experiments import run_experiment
 from nuonuo_core.pattern_hybrid import HybridPatterns
 
 N_UNITS, SIDE, DRAW_SIDE = 1024, 32, 16
-SETS = {"glyphs": "Letters and digits", "random": "Random ±1 pixels",
-        "own": "Your own + letters"}
+SETS = {"glyphs": "Letters", "random": "Random", "own": "Your own"}  # short: narrow columns
 MAX_STORED = {"glyphs": len(ps.GLYPHS), "random": 300, "own": len(ps.GLYPHS)}
 MAX_OWN = 12
 MODELS = ("classical", "modern", "hybrid")

@@ -8,17 +8,23 @@ ui.page("🧩 Pattern completion",
         "−½sᵀWs never rises under asynchronous updates, capacity ≈ 0.138 N), the modern "
         "Hopfield net (one softmax over the stored patterns, β sharpens it) and the "
         "project's hybrid (k-WTA codes and W; it returns a stored pattern or nothing).",
-        r"W=\tfrac1N\sum_\mu \xi^\mu\xi^{\mu\top},\ s_i\leftarrow\mathrm{sign}(Ws)_i;\quad "
-        r"\xi\leftarrow X^\top\mathrm{softmax}(\beta X\xi);\quad c\leftarrow\mathrm{kWTA}(Wc)")
-a, b, c, d, e = st.columns([3, 3, 3, 3, 2])
-kind = a.selectbox("Pattern set", list(lp.SETS), format_func=lp.SETS.get, key="pc_set")
+        r"\begin{gathered}W=\tfrac1N\textstyle\sum_\mu \xi^\mu\xi^{\mu\top},\ "
+        r"s_i\leftarrow\mathrm{sign}(Ws)_i,\ E=-\tfrac12 s^\top W s\\"
+        r"\xi\leftarrow X^\top\mathrm{softmax}(\beta X\xi);\quad "
+        r"c\leftarrow\mathrm{kWTA}(Wc)\end{gathered}")
+a, b, c, d = st.columns(4)
+kind = a.selectbox("Pattern set", list(lp.SETS), format_func=lp.SETS.get, key="pc_set",
+                    help="Letters: A-Z and 0-9, 32×32. Random: ±1 pixels. Your own: your "
+                         "drawings and images first, then letters.")
 n = a.slider("Stored patterns", 1, lp.MAX_STORED[kind], 100 if kind == "random" else 10,
              key=f"pc_n_{kind}", help="P patterns in W; the classical limit is 0.138·N ≈ 141.")
 flip = b.slider("Flip fraction", 0.0, 0.5, 0.3, 0.01, key="pc_flip",
                 help="Exactly round(f·N) pixels, chosen at random (seeded), are flipped.")
-occlude = b.checkbox("Erase the bottom half first", key="pc_occlude")
+occlude = b.checkbox("Erase half", key="pc_occlude",
+                     help="Set the bottom half of the image to -1 (blank) before flipping.")
 beta = c.select_slider("β (modern)", [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024], 64,
-                       key="pc_beta", help="On cosines X ξ/N; large β = nearest pattern.")
+                       key="pc_beta", help="Softmax over X ξ / N (the cosine, for ±1 patterns); "
+                            "large β = the nearest stored pattern.")
 update = c.radio("Classical updates", ["async", "sync"], key="pc_update", horizontal=True,
                  help="async: one unit at a time, seeded order (energy never rises); "
                       "sync: all at once (may cycle between two states).")
@@ -34,9 +40,12 @@ try:
 except ValueError as exc:
     ui.error(exc)
     st.stop()
+with st.expander(f"The {len(pset.labels)} stored patterns"
+                 + (" (the first 48 shown)" if len(pset.labels) > 48 else "")):
+    st.plotly_chart(pc.gallery(pset.patterns[:48], pset.labels, pset.shape), key="pc_gallery")
 pattern_ui.follow_last_step(res, (kind, n, flip, occlude, beta, update, seed, target))
-step = e.number_input("Step", 0, res.max_step, key="pc_step",
-                      help="Show every model at this step (a model that stopped stays put).")
+step = st.slider("Show step", 0, res.max_step, key="pc_step",
+                 help="Every model at this step (a model that stopped stays put).")
 st.plotly_chart(pattern_ui.final_images(res, int(step)), key="pc_images")
 pattern_ui.captions(res, int(step))
 st.info(ui.plain(lp.story(res)))

@@ -46,7 +46,7 @@ def test_pattern_page_interacts():
     times["flip"] = timed(lambda: at.slider(key="pc_flip").set_value(0.1).run())
     ok(at)
     assert any("102 of 1024 pixels differ" in c.value for c in at.caption)
-    times["step"] = timed(lambda: at.number_input(key="pc_step").set_value(0).run())
+    times["step"] = timed(lambda: at.slider(key="pc_step").set_value(0).run())
     ok(at)
     assert all(c.startswith("**Step 0: ") and "overlap 0.900" in c for c in captions(at))
     at.slider(key="pc_n_glyphs").set_value(3)
