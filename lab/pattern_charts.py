@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -70,14 +69,26 @@ def strip(states: list[np.ndarray], shape, title: str, current: int | None = Non
     return fig
 
 
+def _lines(fig: go.Figure, df: pd.DataFrame, x: str, y: str, col: int | None = None,
+           only: str | None = None) -> None:
+    for model, color in MODEL_COLORS.items():
+        d = df[df.model == model]
+        if len(d) and only in (None, model):
+            fig.add_scatter(x=d[x], y=d[y], mode="lines+markers", name=model,
+                            line=dict(color=color, width=3), showlegend=col in (None, 1),
+                            hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y:.4g}}<extra>{model}</extra>",
+                            **({} if col is None else {"row": 1, "col": col}))
+
+
 def energy(df: pd.DataFrame) -> go.Figure:
     """df: model, step, energy -> one panel per model (each model's energy has its own
     units: -½sᵀWs, -lse + ½ξᵀξ, -½Σ(c·c_μ)²)."""
-    fig = px.line(df, x="step", y="energy", facet_col="model", markers=True, color="model",
-                  color_discrete_map=MODEL_COLORS)
-    fig.update_yaxes(matches=None, showticklabels=True, title_text="")
-    fig.update_yaxes(title_text="energy", col=1)
-    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    models = [m for m in MODEL_COLORS if m in set(df.model)]
+    fig = make_subplots(1, len(models), subplot_titles=models, horizontal_spacing=0.12)
+    for i, model in enumerate(models, start=1):
+        _lines(fig, df, "step", "energy", col=i, only=model)
+        fig.update_xaxes(title_text="step", row=1, col=i)
+    fig.update_yaxes(title_text="energy", row=1, col=1)
     fig.update_layout(showlegend=False)
     _frame(fig, "Energy per step", 300)
     fig.update_layout(margin=dict(l=60, r=20, t=60, b=50))
@@ -86,9 +97,10 @@ def energy(df: pd.DataFrame) -> go.Figure:
 
 def overlap(df: pd.DataFrame) -> go.Figure:
     """df: model, step, overlap (fraction of pixels equal to the stored pattern)."""
-    fig = px.line(df, x="step", y="overlap", color="model", markers=True,
-                  color_discrete_map=MODEL_COLORS)
+    fig = go.Figure()
+    _lines(fig, df, "step", "overlap")
     fig.update_yaxes(range=[-0.02, 1.03], title_text="overlap with the stored pattern")
+    fig.update_xaxes(title_text="step")
     fig.update_layout(legend=dict(orientation="h", y=-0.3))
     _frame(fig, "Overlap per step", 300)
     fig.update_layout(margin=dict(l=60, r=20, t=50, b=50))
@@ -96,9 +108,9 @@ def overlap(df: pd.DataFrame) -> go.Figure:
 
 
 def capacity(df: pd.DataFrame) -> go.Figure:
-    """df: model, load (P/N), overlap, n_patterns -> overlap vs load, the 0.138 N line."""
-    fig = px.line(df, x="load", y="overlap", color="model", markers=True,
-                  color_discrete_map=MODEL_COLORS, hover_data=["n_patterns", "recalled"])
+    """df: model, load (P/N), overlap -> overlap vs load, with the 0.138 N line."""
+    fig = go.Figure()
+    _lines(fig, df, "load", "overlap")
     fig.add_vline(x=0.138, line_dash="dash", line_color="#888",
                   annotation_text="0.138 N", annotation_position="bottom left")
     fig.update_yaxes(range=[0.45, 1.03], title_text="overlap after settling")
@@ -115,14 +127,16 @@ def gallery(patterns: np.ndarray, labels, shape, per_row: int = 12) -> go.Figure
     n = len(patterns)
     rows = -(-n // per_row)
     z = np.full((rows * (h + 3), per_row * (w + 1)), np.nan, dtype=np.float32)
-    fig = go.Figure()
+    xs, ys = [], []
     for i, p in enumerate(patterns):
         r, c = divmod(i, per_row)
         z[r * (h + 3):r * (h + 3) + h, c * (w + 1):c * (w + 1) + w] = p.reshape(h, w)
-        fig.add_annotation(x=c * (w + 1) + w / 2, y=r * (h + 3) + h + 1.2, text=str(labels[i]),
-                           showarrow=False, font=dict(size=11))
-    fig.add_trace(go.Heatmap(z=z, zmin=-1, zmax=1, colorscale=PIXELS, showscale=False,
-                             hoverinfo="skip"))
+        xs.append(c * (w + 1) + w / 2)
+        ys.append(r * (h + 3) + h + 1.2)
+    fig = go.Figure(go.Heatmap(z=z, zmin=-1, zmax=1, colorscale=PIXELS, showscale=False,
+                               hoverinfo="skip"))
+    fig.add_scatter(x=xs, y=ys, text=[str(v) for v in labels[:n]], mode="text",
+                    textfont=dict(size=11), hoverinfo="skip", showlegend=False)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     fig.update_layout(plot_bgcolor="#ffffff")

@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from nuonuo_core import pattern_sets as ps
+from nuonuo_core import patterns as pt
 from nuonuo_core.pattern_hybrid import HybridPatterns
 
 from . import pattern_charts as pc
@@ -75,15 +76,17 @@ def own_editor() -> None:
                             key="pc_own_gallery", config={"displaylogo": False})
 
 
-def hybrid_for(pset: ps.PatternSet, seed: int) -> HybridPatterns:
-    """The session's HybridMemory over the stored set, rebuilt only when the set changes."""
+def networks(pset: ps.PatternSet, seed: int) -> tuple[np.ndarray, HybridPatterns]:
+    """The session's classical W and hybrid memory over the stored set, rebuilt only when
+    the set or the seed changes (one pair per session)."""
     key = (pset.name, len(pset.patterns), seed,
            hashlib.sha1(pset.patterns.tobytes()).hexdigest())
     cached = st.session_state.get(HYBRID_KEY)
     if cached is None or cached[0] != key:
-        cached = (key, HybridPatterns(pset.patterns, seed=seed))
+        cached = (key, pt.hebbian_weights(pset.patterns),
+                  HybridPatterns(pset.patterns, seed=seed))
         st.session_state[HYBRID_KEY] = cached
-    return cached[1]
+    return cached[1], cached[2]
 
 
 def final_images(c: lp.Completion, step: int | None = None, height: int = 260):
@@ -115,6 +118,15 @@ def captions(c: lp.Completion, step: int) -> None:
         rows = c.frame[c.frame.model == model]
         row = rows.iloc[min(step, len(rows) - 1)]
         col.markdown(f"**Step {row.step}: {ui.plain(row.state)}** · overlap {row.overlap:.3f}")
+
+
+def capacity_caption(cap) -> str:
+    """The settings the capacity chart was computed with, read from its own rows."""
+    r = cap.iloc[0]
+    return (f"Random ±1 patterns, N = {r.n_units}, {r.flip_fraction:.0%} of pixels flipped, "
+            f"{r.n_probes} probes per point, seed {r.seed}; classical: {r['update']} updates, "
+            f"at most {r.max_steps} steps; modern: β = {r.beta:g}. Overlap = fraction of "
+            f"pixels equal to the stored pattern after settling.")
 
 
 def tour_stop(title: str = "Step 4 · Pattern completion") -> None:

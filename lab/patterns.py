@@ -97,13 +97,15 @@ class Completion:
 
 def complete(pset: ps.PatternSet, target: int, flip: float, occlude: bool, beta: float,
              update: str, seed: int, hybrid: HybridPatterns | None = None,
-             max_steps: int = 20, hybrid_hops: int = 3) -> Completion:
-    """Corrupt stored pattern ``target`` and settle it with every model (hybrid if given)."""
+             max_steps: int = 20, hybrid_hops: int = 3, w: np.ndarray | None = None
+             ) -> Completion:
+    """Corrupt stored pattern ``target`` and settle it with every model (hybrid if given;
+    ``w``: the classical W of the set, if already built)."""
     target = check_int(target, "pattern", 0, len(pset.patterns) - 1)
     x = pset.patterns
     probe = pt.corrupt(x[target:target + 1], flip, seed, occlude, pset.shape)
-    runs = {"classical": pt.classical_run(pt.hebbian_weights(x), probe, update, max_steps,
-                                          seed),
+    w = pt.hebbian_weights(x) if w is None else w
+    runs = {"classical": pt.classical_run(w, probe, update, max_steps, seed),
             "modern": pt.modern_run(x, probe, beta, max_steps)}
     if hybrid is not None:
         runs["hybrid"] = hybrid.run(probe, hybrid_hops)
@@ -120,13 +122,16 @@ def complete(pset: ps.PatternSet, target: int, flip: float, occlude: bool, beta:
 
 
 def capacity_frame(update: str = "async", seed: int = 0, beta: float = 64.0,
-                   flip: float = 0.1, n_probes: int = 10, progress=None) -> pd.DataFrame:
-    """Overlap vs load P/N for classical and modern Hopfield on random patterns, N = 1024."""
+                   flip: float = 0.1, n_probes: int = 8, max_steps: int = 10,
+                   progress=None) -> pd.DataFrame:
+    """Overlap vs load P/N for classical and modern Hopfield on random patterns, N = 1024
+    (``max_steps`` 10: below the limit async settles in <= 8 sweeps; above it the overlap
+    has fallen by then)."""
     n_patterns = ",".join(str(max(1, round(a * N_UNITS))) for a in CAPACITY_LOADS)
     return run_experiment("pattern_completion", seed=seed, progress=progress,
                           pattern_set="random", n_units=N_UNITS, n_patterns=n_patterns,
                           flip_fraction=str(flip), models="classical,modern", beta=beta,
-                          update=update, n_probes=n_probes)
+                          update=update, n_probes=n_probes, max_steps=max_steps)
 
 
 def story(c: Completion) -> str:

@@ -14,8 +14,8 @@ ui.page("🧩 Pattern completion",
         r"c\leftarrow\mathrm{kWTA}(Wc)\end{gathered}")
 a, b, c, d = st.columns(4)
 kind = a.selectbox("Pattern set", list(lp.SETS), format_func=lp.SETS.get, key="pc_set",
-                    help="Letters: A-Z and 0-9, 32×32. Random: ±1 pixels. Your own: your "
-                         "drawings and images first, then letters.")
+                   help="Letters: A-Z and 0-9, 32×32. Random: ±1 pixels. Your own: your "
+                        "drawings and images first, then letters.")
 n = a.slider("Stored patterns", 1, lp.MAX_STORED[kind], 100 if kind == "random" else 10,
              key=f"pc_n_{kind}", help="P patterns in W; the classical limit is 0.138·N ≈ 141.")
 flip = b.slider("Flip fraction", 0.0, 0.5, 0.3, 0.01, key="pc_flip",
@@ -35,8 +35,8 @@ try:
     pset = lp.stored_set(kind, n, int(seed), pattern_ui.own_patterns())
     target = d.selectbox("Pattern to corrupt", range(len(pset.labels)), key=f"pc_t_{kind}",
                          format_func=lambda i: pset.labels[i])
-    res = lp.complete(pset, target, flip, occlude, float(beta), update, int(seed),
-                      pattern_ui.hybrid_for(pset, int(seed)))
+    w, hybrid = pattern_ui.networks(pset, int(seed))
+    res = lp.complete(pset, target, flip, occlude, float(beta), update, int(seed), hybrid, w=w)
 except ValueError as exc:
     ui.error(exc)
     st.stop()
@@ -66,4 +66,5 @@ if st.button("▶ Run the capacity chart (random patterns, N = 1024)", key="pc_c
     bar.empty()
 if "pc_capacity_df" in st.session_state:
     cap = st.session_state["pc_capacity_df"]
+    st.caption(pattern_ui.capacity_caption(cap))
     ui.chart(pc.capacity(cap), cap, "pc_capacity")
