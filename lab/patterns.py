@@ -134,20 +134,24 @@ def capacity_frame(update: str = "async", seed: int = 0, beta: float = 64.0,
                           update=update, n_probes=n_probes, max_steps=max_steps)
 
 
+def outcome(c: Completion, model: str) -> str:
+    """'restored it at step k (overlap a → b)' or 'ended in … after n steps (…)'."""
+    rows = c.frame[c.frame.model == model]
+    back = rows[rows.state == f"pattern {c.pset.labels[c.target]}"]
+    a, b = rows.overlap.iloc[0], rows.overlap.iloc[-1]
+    if len(back) and back.step.iloc[0] > 0 and rows.state.iloc[-1] == back.state.iloc[0]:
+        return f"restored it at step {back.step.iloc[0]} (overlap {a:.2f} → {b:.2f})"
+    n = int(c.runs[model].steps[0])
+    return (f"ended in {rows.state.iloc[-1]} after {n} step{'s' if n != 1 else ''} "
+            f"(overlap {a:.2f} → {b:.2f})")
+
+
 def story(c: Completion) -> str:
     """One sentence per model, from the data shown: where each one ended and how fast."""
-    lbl = c.pset.labels[c.target]
     start = float(pt.overlap(c.probe, c.pset.patterns[c.target]))
-    parts = []
-    for model, run in c.runs.items():
-        name = c.final_name(model)
-        ov = float(pt.overlap(run.final[0], c.pset.patterns[c.target]))
-        verdict = "restored it" if name.kind == "pattern" and name.members == (c.target,) \
-            else f"ended in {name.text}"
-        parts.append(f"{MODEL_TITLES[model]} {verdict} (overlap {start:.2f} → {ov:.2f} "
-                     f"in {int(run.steps[0])} step{'s' if run.steps[0] != 1 else ''})")
-    return (f"Pattern {lbl}, {len(c.pset.patterns)} patterns stored, starting at overlap "
-            f"{start:.2f}: " + "; ".join(parts) + ".")
+    parts = [f"{MODEL_TITLES[m]} {outcome(c, m)}" for m in c.runs]
+    return (f"Pattern {c.pset.labels[c.target]}, {len(c.pset.patterns)} patterns stored, "
+            f"starting at overlap {start:.2f}: " + "; ".join(parts) + ".")
 
 
 def tour_letter(letter: str = "A", n_patterns: int = 10, flip: float = 0.3,
@@ -158,17 +162,12 @@ def tour_letter(letter: str = "A", n_patterns: int = 10, flip: float = 0.3,
     c = complete(pset, target, flip, False, beta, "async", seed,
                  HybridPatterns(pset.patterns, seed=seed))
     flipped = int(round(flip * N_UNITS))
-    m = c.runs["modern"]
-    back = pt.name_state(m.final[0], pset.patterns, pset.labels)
-    came = "came back" if back.kind == "pattern" and back.members == (target,) else \
-        f"did not come back ({back.text})"
-    cl = c.final_name("classical")
-    classical = "restored it too" if cl.kind == "pattern" and cl.members == (target,) else (
-        f"ended in {cl.text}: the letters share most of their background pixels, and its "
-        f"Hebbian W cannot keep such alike patterns apart")
-    mo = c.frame[c.frame.model == "modern"].overlap
+    modern, classical = outcome(c, "modern"), outcome(c, "classical")
+    why = "" if classical.startswith("restored") else (
+        ": the letters share most of their background pixels, and its Hebbian W cannot "
+        "keep such alike patterns apart")
+    came = "it came back" if modern.startswith("restored") else "it did not come back"
     sentence = (f"We flipped {flipped} of the {N_UNITS} pixels of the letter {letter} "
-                f"({flip:.0%}) with {n_patterns} letters stored. Under modern Hopfield "
-                f"(β = {beta:g}) it {came} in {int(m.steps[0])} step(s), overlap "
-                f"{mo.iloc[0]:.2f} → {mo.iloc[-1]:.2f}; the classical network {classical}.")
+                f"({flip:.0%}) with {n_patterns} letters stored, and {came}: modern Hopfield "
+                f"(β = {beta:g}) {modern}; the classical network {classical}{why}.")
     return c, sentence
