@@ -95,29 +95,31 @@ def energy(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def overlap(df: pd.DataFrame) -> go.Figure:
-    """df: model, step, overlap (fraction of pixels equal to the stored pattern)."""
+def _line_chart(df: pd.DataFrame, x: str, y: str, title: str, x_title: str, y_title: str,
+                y_min: float, height: int) -> go.Figure:
     fig = go.Figure()
-    _lines(fig, df, "step", "overlap")
-    fig.update_yaxes(range=[-0.02, 1.03], title_text="overlap with the stored pattern")
-    fig.update_xaxes(title_text="step")
+    _lines(fig, df, x, y)
+    fig.update_yaxes(range=[y_min, 1.03], title_text=y_title)
+    fig.update_xaxes(title_text=x_title)
     fig.update_layout(legend=dict(orientation="h", y=-0.3))
-    _frame(fig, "Overlap per step", 300)
+    _frame(fig, title, height)
     fig.update_layout(margin=dict(l=60, r=20, t=50, b=50))
     return fig
 
 
+def overlap(df: pd.DataFrame) -> go.Figure:
+    """df: model, step, overlap (fraction of pixels equal to the stored pattern)."""
+    return _line_chart(df, "step", "overlap", "Overlap per step", "step",
+                       "overlap with the stored pattern", -0.02, 300)
+
+
 def capacity(df: pd.DataFrame) -> go.Figure:
     """df: model, load (P/N), overlap -> overlap vs load, with the 0.138 N line."""
-    fig = go.Figure()
-    _lines(fig, df, "load", "overlap")
+    fig = _line_chart(df, "load", "overlap", "Capacity: overlap vs load",
+                      "stored patterns / N  (N = 1024 units)", "overlap after settling",
+                      min(0.45, float(df.overlap.min()) - 0.03), 340)
     fig.add_vline(x=0.138, line_dash="dash", line_color="#888",
                   annotation_text="0.138 N", annotation_position="bottom left")
-    fig.update_yaxes(range=[0.45, 1.03], title_text="overlap after settling")
-    fig.update_xaxes(title_text="stored patterns / N  (N = 1024 units)")
-    fig.update_layout(legend=dict(orientation="h", y=-0.3))
-    _frame(fig, "Capacity: overlap vs load", 340)
-    fig.update_layout(margin=dict(l=60, r=20, t=50, b=50))
     return fig
 
 

@@ -83,8 +83,9 @@ def networks(pset: ps.PatternSet, seed: int) -> tuple[np.ndarray, HybridPatterns
            hashlib.sha1(pset.patterns.tobytes()).hexdigest())
     cached = st.session_state.get(HYBRID_KEY)
     if cached is None or cached[0] != key:
-        cached = (key, pt.hebbian_weights(pset.patterns),
-                  HybridPatterns(pset.patterns, seed=seed))
+        with pt.one_thread():
+            cached = (key, pt.hebbian_weights(pset.patterns),
+                      HybridPatterns(pset.patterns, seed=seed))
         st.session_state[HYBRID_KEY] = cached
     return cached[1], cached[2]
 

@@ -104,11 +104,12 @@ def complete(pset: ps.PatternSet, target: int, flip: float, occlude: bool, beta:
     target = check_int(target, "pattern", 0, len(pset.patterns) - 1)
     x = pset.patterns
     probe = pt.corrupt(x[target:target + 1], flip, seed, occlude, pset.shape)
-    w = pt.hebbian_weights(x) if w is None else w
-    runs = {"classical": pt.classical_run(w, probe, update, max_steps, seed),
-            "modern": pt.modern_run(x, probe, beta, max_steps)}
-    if hybrid is not None:
-        runs["hybrid"] = hybrid.run(probe, hybrid_hops)
+    with pt.one_thread():
+        w = pt.hebbian_weights(x) if w is None else w
+        runs = {"classical": pt.classical_run(w, probe, update, max_steps, seed),
+                "modern": pt.modern_run(x, probe, beta, max_steps)}
+        if hybrid is not None:
+            runs["hybrid"] = hybrid.run(probe, hybrid_hops)
     rows = []
     for model, run in runs.items():
         for step, (s, e) in enumerate(zip(run.states, run.energy)):
@@ -122,11 +123,10 @@ def complete(pset: ps.PatternSet, target: int, flip: float, occlude: bool, beta:
 
 
 def capacity_frame(update: str = "async", seed: int = 0, beta: float = 64.0,
-                   flip: float = 0.1, n_probes: int = 8, max_steps: int = 10,
+                   flip: float = 0.1, n_probes: int = 8, max_steps: int = 20,
                    progress=None) -> pd.DataFrame:
     """Overlap vs load P/N for classical and modern Hopfield on random patterns, N = 1024
-    (``max_steps`` 10: below the limit async settles in <= 8 sweeps; above it the overlap
-    has fallen by then)."""
+    (about 1 s on one thread: see ``patterns.one_thread``)."""
     n_patterns = ",".join(str(max(1, round(a * N_UNITS))) for a in CAPACITY_LOADS)
     return run_experiment("pattern_completion", seed=seed, progress=progress,
                           pattern_set="random", n_units=N_UNITS, n_patterns=n_patterns,
@@ -159,8 +159,9 @@ def tour_letter(letter: str = "A", n_patterns: int = 10, flip: float = 0.3,
     """The guided-tour stop: corrupt 30 % of a letter among ``n_patterns`` letters."""
     pset = stored_set("glyphs", n_patterns)
     target = pset.labels.index(letter)
-    c = complete(pset, target, flip, False, beta, "async", seed,
-                 HybridPatterns(pset.patterns, seed=seed))
+    with pt.one_thread():
+        hybrid = HybridPatterns(pset.patterns, seed=seed)
+    c = complete(pset, target, flip, False, beta, "async", seed, hybrid)
     flipped = int(round(flip * N_UNITS))
     modern, classical = outcome(c, "modern"), outcome(c, "classical")
     why = "" if classical.startswith("restored") else (

@@ -40,8 +40,8 @@ try:
 except ValueError as exc:
     ui.error(exc)
     st.stop()
-with st.expander(f"The {len(pset.labels)} stored patterns"
-                 + (" (the first 48 shown)" if len(pset.labels) > 48 else "")):
+if st.toggle(f"Show the {len(pset.labels)} stored patterns"
+             + (" (the first 48)" if len(pset.labels) > 48 else ""), key="pc_show_stored"):
     st.plotly_chart(pc.gallery(pset.patterns[:48], pset.labels, pset.shape), key="pc_gallery")
 pattern_ui.follow_last_step(res, (kind, n, flip, occlude, beta, update, seed, target))
 step = st.slider("Show step", 0, res.max_step, key="pc_step",

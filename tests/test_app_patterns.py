@@ -41,7 +41,9 @@ def test_pattern_page_interacts():
     cl, mo, hy = captions(at)
     assert "pattern A" in mo and "overlap 1.000" in mo
     assert any("307 of 1024 pixels differ" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) >= 6           # images, 3 strips, energy, overlap
+    assert len(at.get("plotly_chart")) == 6           # images, 3 strips, energy, overlap
+    at.toggle(key="pc_show_stored").set_value(True).run()
+    assert len(at.get("plotly_chart")) == 7           # + the stored-pattern gallery
     times = {}
     times["flip"] = timed(lambda: at.slider(key="pc_flip").set_value(0.1).run())
     ok(at)

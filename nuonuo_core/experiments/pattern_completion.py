@@ -84,7 +84,12 @@ def settle(model: str, x: np.ndarray, probes: np.ndarray, cfg, seed: int,
 
 def run_pattern_completion(cfg: PatternCompletionConfig, seed: int = 0,
                            progress: Progress = None) -> list[dict]:
-    """One row per (model, n_patterns, flip_fraction)."""
+    """One row per (model, n_patterns, flip_fraction); BLAS and torch on one thread."""
+    with pt.one_thread():
+        return _run(cfg, seed, progress)
+
+
+def _run(cfg: PatternCompletionConfig, seed: int, progress: Progress) -> list[dict]:
     full = pattern_sets.make_set(cfg.pattern_set, max(cfg.n_patterns), cfg.n_units, seed)
     n = cfg.n_units
     total = len(cfg.n_patterns) * len(cfg.flip_fraction) * len(cfg.models)
