@@ -14,7 +14,7 @@ from nuonuo_core.pattern_hybrid import HybridPatterns
 
 from . import pattern_charts as pc
 from . import patterns as lp
-from . import ui
+from . import state, ui
 
 OWN_KEY, HYBRID_KEY, TOUR_KEY = "pc_own", "pc_hybrid", "pc_tour"
 LABEL = re.compile(r"^[A-Za-z0-9 _\-]{1,12}$")
@@ -25,7 +25,7 @@ def own_patterns() -> list[tuple[str, np.ndarray]]:
     return st.session_state.setdefault(OWN_KEY, [])
 
 
-def _add_own(label: str, pattern: np.ndarray) -> None:
+def _add_own(label: str, pattern: np.ndarray) -> str:
     own = own_patterns()
     label = label.strip() or f"mine {len(own) + 1}"
     if not LABEL.match(label):
@@ -35,44 +35,46 @@ def _add_own(label: str, pattern: np.ndarray) -> None:
                          "(clear them to start again)")
     own.append((label, pattern))
     st.session_state.pop(HYBRID_KEY, None)
+    return label
 
 
 def own_editor() -> None:
     """Draw a pattern on a 16×16 grid (each cell 2×2 pixels) or upload a small image."""
     own = own_patterns()
     with st.expander(f"✏️ Your own patterns ({len(own)} of {lp.MAX_OWN})", expanded=not own):
-        left, right = st.columns([3, 2])
-        with left:
-            st.caption(f"Tick cells to draw ({lp.DRAW_SIDE}×{lp.DRAW_SIDE}, each cell is 2×2 "
-                       "pixels of the 32×32 image).")
-            grid = st.data_editor(lp.blank_drawing(), key="pc_draw", hide_index=True,
-                                  width="stretch")
-        with right:
-            label = st.text_input("Label", key="pc_label", max_chars=12,
-                                  help="1-12 letters, digits, spaces, _ or -")
-            if st.button("➕ Add the drawing", key="pc_add_draw"):
+        st.caption(f"Tick cells to draw ({lp.DRAW_SIDE}×{lp.DRAW_SIDE}, each cell is 2×2 "
+                   "pixels of the 32×32 image), or upload a picture (dark = ink).")
+        cells = {c: st.column_config.CheckboxColumn(c, width=30) for c in lp.blank_drawing()}
+        grid = st.data_editor(lp.blank_drawing(), key="pc_draw", hide_index=True,
+                              column_config=cells, height=35 * (lp.DRAW_SIDE + 1) + 3)
+        a, b, c = st.columns([2, 3, 2])
+        label = a.text_input("Label", key="pc_label", max_chars=12,
+                             help="1-12 letters, digits, spaces, _ or -")
+        up = b.file_uploader("Image", type=["png", "jpg", "jpeg"], key="pc_upload",
+                             max_upload_size=2,
+                             help=f"At most {ps.MAX_IMAGE_BYTES // 2**20} MB and "
+                                  f"{ps.MAX_IMAGE_SIDE} pixels a side; resized to 32×32 and "
+                                  "thresholded at its mean grey.")
+        for key, text, make, ready in [
+                ("pc_add_draw", "➕ Add drawing",
+                 lambda: lp.drawing_pattern(grid.to_numpy()), True),
+                ("pc_add_image", "➕ Add image",
+                 lambda: ps.image_pattern(up.getvalue(), lp.SIDE), up is not None)]:
+            if c.button(text, key=key, disabled=not ready):
                 try:
-                    _add_own(label, lp.drawing_pattern(grid.to_numpy()))
-                    st.success("Added your drawing.")
+                    name = _add_own(label, make())
                 except ValueError as exc:
                     ui.error(exc)
-            up = st.file_uploader("…or upload an image (dark = ink)", type=["png", "jpg", "jpeg"],
-                                  key="pc_upload", max_upload_size=2,
-                                  help=f"At most {ps.MAX_IMAGE_BYTES // 2**20} MB and "
-                                       f"{ps.MAX_IMAGE_SIDE} pixels a side; resized to 32×32.")
-            if st.button("➕ Add the image", key="pc_add_image", disabled=up is None):
-                try:
-                    _add_own(label, ps.image_pattern(up.getvalue(), lp.SIDE))
-                    st.success("Added your image.")
-                except ValueError as exc:
-                    ui.error(exc)
-            if own and st.button("🗑 Clear my patterns", key="pc_clear"):
-                own.clear()
-                st.session_state.pop(HYBRID_KEY, None)
-                st.rerun()
+                else:
+                    state.flash("success", f"Added your {text.split()[-1]} as {name!r}.")
+                    st.rerun()
+        if own and c.button("🗑 Clear mine", key="pc_clear"):
+            own.clear()
+            st.session_state.pop(HYBRID_KEY, None)
+            st.rerun()
         if own:
-            st.plotly_chart(pc.images([p for _, p in own], [lbl for lbl, _ in own],
-                                      (lp.SIDE, lp.SIDE), height=150),
+            st.plotly_chart(pc.gallery(np.array([p for _, p in own]), [lbl for lbl, _ in own],
+                                       (lp.SIDE, lp.SIDE), per_row=6),
                             key="pc_own_gallery", config={"displaylogo": False})
 
 
@@ -103,7 +105,8 @@ def final_images(c: lp.Completion, step: int | None = None, height: int = 260):
 
 def follow_last_step(c: lp.Completion, inputs: tuple) -> None:
     """Show the last step whenever an input changes; keep the chosen step in range."""
-    if st.session_state.get("pc_inputs") != inputs:
+    inputs = inputs + (c.pset.labels,)
+    if st.session_state.get("pc_inputs") != inputs or "pc_step" not in st.session_state:
         st.session_state["pc_inputs"] = inputs
         st.session_state["pc_step"] = c.max_step
     elif st.session_state.get("pc_step", 0) > c.max_step:
