@@ -241,7 +241,7 @@ def test_tour_button():
     assert any("Run the tour" in i for i in texts(at.info))
     at.button(key="tour_go").click().run()
     no_exceptions(at)
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 5   # 3 steps + the letter images and its strip
     chain = at.session_state["tour"]["chain"]
     assert chain.recalled.tolist()[:3] == ["red key", "blue box", "old map"]
 
