@@ -124,13 +124,31 @@ def captions(c: lp.Completion, step: int) -> None:
         col.markdown(f"**Step {row.step}: {ui.plain(row.state)}** · overlap {row.overlap:.3f}")
 
 
-def capacity_caption(cap) -> str:
-    """The settings the capacity chart was computed with, read from its own rows."""
+def strips(c: lp.Completion, step: int) -> None:
+    """Every step of every model as an image strip, the shown step outlined."""
+    for model, run in c.runs.items():
+        st.plotly_chart(pc.strip([s[0] for s in run.states], c.pset.shape,
+                                 f"{lp.MODEL_TITLES[model]}: every step", step),
+                        key=f"pc_strip_{model}", config={"displaylogo": False})
+
+
+def capacity_section(update: str, seed: int, beta: float) -> None:
+    """The capacity chart: computed on request with progress, kept in the session."""
+    st.subheader("Capacity: where the classical network breaks")
+    if st.button("▶ Run the capacity chart (random patterns, N = 1024)", key="pc_capacity"):
+        bar = st.progress(0.0, "settling…")
+        st.session_state["pc_capacity_df"] = lp.capacity_frame(
+            update, seed, beta, progress=lambda i, t: bar.progress(i / t, f"{i}/{t}"))
+        bar.empty()
+    cap = st.session_state.get("pc_capacity_df")
+    if cap is None:
+        return
     r = cap.iloc[0]
-    return (f"Random ±1 patterns, N = {r.n_units}, {r.flip_fraction:.0%} of pixels flipped, "
-            f"{r.n_probes} probes per point, seed {r.seed}; classical: {r['update']} updates, "
-            f"at most {r.max_steps} steps; modern: β = {r.beta:g}. Overlap = fraction of "
-            f"pixels equal to the stored pattern after settling.")
+    st.caption(f"Random ±1 patterns, N = {r.n_units}, {r.flip_fraction:.0%} of pixels flipped, "
+               f"{r.n_probes} probes per point, seed {r.seed}; classical: {r['update']} "
+               f"updates, at most {r.max_steps} steps; modern: β = {r.beta:g}. Overlap = "
+               "fraction of pixels equal to the stored pattern after settling.")
+    ui.chart(pc.capacity(cap), cap, "pc_capacity")
 
 
 def tour_stop(title: str = "Step 4 · Pattern completion") -> None:

@@ -49,22 +49,10 @@ step = st.slider("Show step", 0, res.max_step, key="pc_step",
 st.plotly_chart(pattern_ui.final_images(res, int(step)), key="pc_images")
 pattern_ui.captions(res, int(step))
 st.info(ui.plain(lp.story(res)))
-for model, run in res.runs.items():
-    st.plotly_chart(pc.strip([s[0] for s in run.states], pset.shape,
-                             f"{lp.MODEL_TITLES[model]}: every step", int(step)),
-                    key=f"pc_strip_{model}")
+pattern_ui.strips(res, int(step))
 left, right = st.columns(2)
 with left:
     ui.chart(pc.energy(res.frame), res.frame, "pc_energy")
 with right:
     ui.chart(pc.overlap(res.frame), res.frame, "pc_overlap")
-st.subheader("Capacity: where the classical network breaks")
-if st.button("▶ Run the capacity chart (random patterns, N = 1024)", key="pc_capacity"):
-    bar = st.progress(0.0, "settling…")
-    st.session_state["pc_capacity_df"] = lp.capacity_frame(
-        update, int(seed), float(beta), progress=lambda i, t: bar.progress(i / t, f"{i}/{t}"))
-    bar.empty()
-if "pc_capacity_df" in st.session_state:
-    cap = st.session_state["pc_capacity_df"]
-    st.caption(pattern_ui.capacity_caption(cap))
-    ui.chart(pc.capacity(cap), cap, "pc_capacity")
+pattern_ui.capacity_section(update, int(seed), float(beta))
