@@ -21,22 +21,28 @@ def _frame(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
-def _pixels(img: np.ndarray, shape) -> go.Heatmap:
-    return go.Heatmap(z=np.asarray(img, np.float32).reshape(shape), zmin=-1, zmax=1,
-                      colorscale=PIXELS, showscale=False, xgap=0, ygap=0,
-                      hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>")
+def _tiled(imgs: list[np.ndarray], shape, gap: int) -> tuple[go.Figure, list[float]]:
+    """One heatmap of images side by side (``gap`` white columns between them), square
+    pixels; returns the figure and each image's centre on the x axis. One trace is far
+    cheaper to build and draw than a subplot per image."""
+    h, w = shape
+    space = np.full((h, gap), np.nan, dtype=np.float32)
+    tiles = []
+    for img in imgs:
+        tiles += [np.asarray(img, np.float32).reshape(h, w), space]
+    fig = go.Figure(go.Heatmap(z=np.hstack(tiles[:-1]), zmin=-1, zmax=1, colorscale=PIXELS,
+                               showscale=False, hoverinfo="skip"))
+    fig.update_xaxes(showgrid=False, zeroline=False)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    fig.update_layout(plot_bgcolor="#ffffff")
+    return fig, [(w + gap) * i + (w - 1) / 2 for i in range(len(imgs))]
 
 
 def images(imgs: list[np.ndarray], titles: list[str], shape, height: int = 230) -> go.Figure:
-    """Images side by side, one panel each, square pixels."""
-    fig = make_subplots(1, len(imgs), subplot_titles=titles, horizontal_spacing=0.03)
-    for i, img in enumerate(imgs, start=1):
-        fig.add_trace(_pixels(img, shape), 1, i)
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", constrain="domain")
-    for i in range(1, len(imgs) + 1):
-        fig.update_yaxes(scaleanchor=f"x{'' if i == 1 else i}", row=1, col=i)
-    fig.update_annotations(font=dict(size=13))
+    """Images side by side, each titled above."""
+    fig, centers = _tiled(imgs, shape, gap=max(2, shape[1] // 3))
+    fig.update_xaxes(side="top", tickvals=centers, ticktext=titles, ticks="",
+                     tickfont=dict(size=13))
     _frame(fig, "", height)
     fig.update_layout(margin=dict(l=10, r=10, t=30, b=5))
     return fig
@@ -44,26 +50,15 @@ def images(imgs: list[np.ndarray], titles: list[str], shape, height: int = 230) 
 
 def strip(states: list[np.ndarray], shape, title: str, current: int | None = None,
           height: int = 150) -> go.Figure:
-    """Every step of one probe as a row of images (a grey gap between steps); the shown
-    step is outlined."""
+    """Every step of one probe as a row of images; the shown step is outlined."""
     h, w = shape
-    gap = np.full((h, 1), np.nan, dtype=np.float32)   # a white column between steps
-    tiles = []
-    for s in states:
-        tiles += [np.asarray(s, np.float32).reshape(h, w), gap]
-    z = np.hstack(tiles[:-1])
-    fig = go.Figure(go.Heatmap(z=z, zmin=-1, zmax=1, colorscale=PIXELS, showscale=False,
-                               hoverinfo="skip"))
-    centers = [(w + 1) * i + (w - 1) / 2 for i in range(len(states))]
+    fig, centers = _tiled(states, shape, gap=1)
     fig.update_xaxes(tickvals=centers, ticktext=[str(i) for i in range(len(states))],
-                     title_text="step", showgrid=False, zeroline=False)
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+                     title_text="step")
     if current is not None:
-        c = min(current, len(states) - 1)
-        x0 = (w + 1) * c - 0.5
+        x0 = (w + 1) * min(current, len(states) - 1) - 0.5
         fig.add_shape(type="rect", x0=x0, x1=x0 + w, y0=-0.5, y1=h - 0.5,
                       line=dict(color="#E45756", width=3))
-    fig.update_layout(plot_bgcolor="#ffffff")
     _frame(fig, title, height)
     fig.update_layout(margin=dict(l=10, r=10, t=35, b=40))
     return fig
