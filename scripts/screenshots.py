@@ -118,8 +118,14 @@ def main() -> None:
         page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT)
         shoot(page, out / "8_benchmark.png")
 
+        goto(page, "Pattern completion")
+        page.locator(".js-plotly-plot").nth(5).wait_for(timeout=WAIT)
+        click(page, "Run the capacity chart")
+        page.get_by_text("Capacity: overlap vs load").wait_for(timeout=WAIT)
+        shoot(page, out / "9_pattern_completion.png")
+
         goto(page, "Home", "NuoNuo Lab")
-        click(page, "Start the guided tour", "Step 3")
+        click(page, "Start the guided tour", "Step 4")
         shoot(page, out / "7_guided_tour.png")
         browser.close()
 

@@ -69,8 +69,11 @@ def test_home_status_demo_and_tour():
     no_exceptions(at)
     assert at.title[0].value.endswith("Guided tour")
     assert texts(at.subheader) == ["Step 1 · Noise tolerance", "Step 2 · Multi-hop",
-                                   "Step 3 · Nights of consolidation"]
-    assert len(at.get("plotly_chart")) == 3 and len(at.get("download_button")) >= 3
+                                   "Step 3 · Nights of consolidation",
+                                   "Step 4 · Pattern completion"]
+    assert len(at.get("plotly_chart")) == 5 and len(at.get("download_button")) >= 4
+    assert any("pixels of the letter A" in m.value and "came back" in m.value
+               for m in at.markdown)
     assert len(at.session_state[state.MEM_KEY]) == 16     # the tour left the workspace alone
 
 
@@ -238,7 +241,7 @@ def test_tour_button():
     assert any("Run the tour" in i for i in texts(at.info))
     at.button(key="tour_go").click().run()
     no_exceptions(at)
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 5   # 3 steps + the letter images and its strip
     chain = at.session_state["tour"]["chain"]
     assert chain.recalled.tolist()[:3] == ["red key", "blue box", "old map"]
     from lab import tour, ui   # each sentence shown is the one computed from its chart's data

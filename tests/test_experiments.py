@@ -40,7 +40,7 @@ def test_registry_names_and_configs():
     assert set(EXPERIMENTS) == {
         "noise", "capacity", "multihop", "sleep_basic", "sleep_noisy_replay",
         "sleep_multi_night", "sleep_priority", "sleep_forgetting", "sleep_phase", "paraphrase",
-        "encoder_gap", "spiking"}
+        "encoder_gap", "spiking", "pattern_completion"}
     for exp in EXPERIMENTS.values():
         cfg = exp.config_cls()  # defaults are valid
         with pytest.raises(dataclasses.FrozenInstanceError):

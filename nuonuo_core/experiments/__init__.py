@@ -130,6 +130,11 @@ def _build_registry() -> dict[str, Experiment]:
         ("spiking", "spiking", "run_spiking", "SpikingConfig",
          "Spiking encoder: embedding -> spike train -> embedding, cosine vs time steps",
          "cosine 0.99"),
+        ("pattern_completion", "pattern_completion", "run_pattern_completion",
+         "PatternCompletionConfig",
+         "Pattern completion on ±1 images: overlap after settling vs stored patterns, "
+         "classical / modern Hopfield / hybrid",
+         "classical bound 0.138·N (Amit et al.); modern: exponential capacity"),
     ]
     out = {}
     for name, module, func, cls, title, reported in items:
