@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from . import limits
+
 MAX_UPLOAD_BYTES = 5 * 2**20   # 5 MB, matches server.maxUploadSize in .streamlit/config.toml
 MAX_ROWS = 5000
 MAX_TEXT = 2000                # characters per cue / target / paraphrase
@@ -51,18 +53,11 @@ class ImportResult:
 
 
 def check_importance(value) -> float:
-    """A positive, finite importance (replay weight); NaN, inf, text and <= 0 are refused."""
-    if isinstance(value, bool):
-        raise ValueError(f"importance must be a positive number, got {value!r}")
+    """Importance (replay weight) in (0, 100]; empty means 1. NaN, inf, text, <= 0 and
+    > 100 are refused with the range in the message."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return 1.0
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"importance must be a positive number, got {value!r}") from None
-    if not math.isfinite(x) or x <= 0:
-        raise ValueError(f"importance must be a positive finite number, got {value!r}")
-    return x
+    return limits.number("importance", value, *limits.IMPORTANCE, lo_open=True)
 
 
 def _text(value, what: str, required: bool) -> str | None:
@@ -87,7 +82,7 @@ def make_row(cue, target=None, paraphrases=None, importance=1.0) -> MemoryRow:
     if paraphrases is None:
         paras: list = []
     elif isinstance(paraphrases, str):
-        paras = [p for p in paraphrases.replace("\n", "|").split("|")]
+        paras = _paraphrase_cell(paraphrases)
     elif isinstance(paraphrases, list):
         paras = paraphrases
     else:
@@ -165,10 +160,7 @@ def _csv_items(text: str):
 
 
 def _json_items(text: str):
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON: {exc}") from None
+    data = limits.load_json(text)
     if isinstance(data, dict) and isinstance(data.get("memories"), list):
         data = data["memories"]
     if not isinstance(data, list):
@@ -234,6 +226,44 @@ def rows_of(mem) -> list[MemoryRow]:
     """The text memories of ``mem`` as rows (to replay them into another memory)."""
     return [make_row(g["cue"], g["target"], g["paraphrases"], g["importance"])
             for g in mem.records() if g["cue"]]
+
+
+COLUMNS = ["cue", "target", "paraphrases", "importance"]
+
+
+def _paraphrase_cell(cell: str) -> list:
+    """A CSV paraphrases cell: a JSON list of strings (what export_csv writes when a
+    paraphrase holds '|' or a line break), else texts split on '|' or line breaks."""
+    text = cell.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except (ValueError, RecursionError):
+            items = None
+        if isinstance(items, list) and all(isinstance(p, str) for p in items):
+            return items
+    return cell.replace("\r\n", "\n").replace("\n", "|").split("|")
+
+
+def _paraphrase_text(paras: list[str]) -> str:
+    if any("|" in p or "\n" in p or "\r" in p for p in paras) or \
+            (paras and paras[0].lstrip().startswith("[")):
+        return json.dumps(paras, ensure_ascii=False)
+    return "|".join(paras)
+
+
+def export_csv(mem) -> str:
+    """The workspace's text memories as CSV (cue, target, paraphrases, importance) that
+    ``parse(text, "csv")`` reads back to the same memories. Vector-only memories have no text
+    and are left out."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for g in mem.records():
+        if g["cue"]:
+            w.writerow([g["cue"], g["target"] or "", _paraphrase_text(g["paraphrases"]),
+                        repr(float(g["importance"]))])
+    return out.getvalue()
 
 
 def export_json(mem) -> str:
