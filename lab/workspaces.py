@@ -39,7 +39,7 @@ def new_owner() -> str:
 
 
 def check_owner(owner) -> str:
-    if not isinstance(owner, str) or not _OWNER.match(owner):
+    if not isinstance(owner, str) or not _OWNER.fullmatch(owner):
         shown = repr(owner) if not isinstance(owner, str) or len(owner) <= 70 else \
             repr(owner[:67] + "…")
         raise ValueError(f"owner key {shown} is not valid: it must be 16-64 letters, digits, "
@@ -53,7 +53,7 @@ def check_name(name: str) -> str:
     name = name.strip()
     if not name:
         raise ValueError("workspace name is empty")
-    if ".." in name or not _NAME.match(name):
+    if ".." in name or not _NAME.fullmatch(name):
         shown = name if len(name) <= 70 else name[:67] + "…"
         raise ValueError(f"workspace name {shown!r} is not allowed: use 1-64 letters, digits, "
                          f"spaces, '_', '-' or '.', starting with a letter or digit")
