@@ -22,8 +22,8 @@ _FORMAT = {"beta": "%.4g", "eps": "%.1e", "lr": "%.4g"}
 
 
 def _rng(table: dict, key: str) -> str:
-    lo, hi, integer, lo_open = table[key]
-    return f" Allowed: {'(' if lo_open else '['}{lo:g}, {hi:g}]."
+    lo, hi, _, lo_open = table[key]
+    return f" Allowed: {limits.span(lo, hi, lo_open)}."
 
 
 def _field(col, table: dict, key: str, value):

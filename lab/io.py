@@ -146,10 +146,10 @@ def _csv_items(text: str):
     header = [h.strip().lower() for h in table[0]]
     if "cue" not in header:
         raise ValueError(f"malformed CSV: the first row must be a header with a 'cue' column "
-                         f"(optional: target, paraphrases, importance); got {table[0]}")
+                         f"(optional: target, paraphrases, importance); got {str(table[0])[:80]}")
     unknown = sorted(set(header) - {"cue", "target", "paraphrases", "importance"})
     if unknown:
-        raise ValueError(f"malformed CSV: unknown columns {unknown}")
+        raise ValueError(f"malformed CSV: unknown columns {str(unknown)[:80]}")
     items = []
     for i, r in enumerate(table[1:], start=2):
         if len(r) != len(header):
@@ -175,7 +175,7 @@ def _json_items(text: str):
             continue
         unknown = sorted(set(obj) - {"cue", "target", "paraphrases", "importance"})
         if unknown:
-            items.append((i, ValueError(f"unknown fields {unknown}")))
+            items.append((i, ValueError(f"unknown fields {str(unknown)[:80]}")))
             continue
         items.append((i, obj))
     return items

@@ -34,7 +34,7 @@ def number(name: str, value, lo, hi, *, integer: bool = False, lo_open: bool = F
     names the setting, the allowed range and the value given.
     """
     kind = "a whole number" if integer else "a number"
-    where = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
+    where = span(lo, hi, lo_open)
     msg = f"{name} must be {kind} in {where}, got {_show(value)}"
     if isinstance(value, bool) or value is None:
         raise ValueError(msg)
@@ -49,6 +49,13 @@ def number(name: str, value, lo, hi, *, integer: bool = False, lo_open: bool = F
             raise ValueError(msg)
         return int(x)
     return x
+
+
+def span(lo, hi, lo_open: bool = False) -> str:
+    """The range as the messages write it: [1, 50], (0, 100]."""
+    def fmt(v):
+        return str(v) if isinstance(v, int) else f"{v:g}"
+    return f"{'(' if lo_open else '['}{fmt(lo)}, {fmt(hi)}]"
 
 
 def _show(value) -> str:
