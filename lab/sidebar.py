@@ -17,8 +17,7 @@ def workspace_sidebar() -> None:
     with sb.expander("Save, open, download, upload"):
         _save(mem)
         _open()
-        download("⬇ Download workspace file", mem.to_bytes, f"{state.name()}.nuonuo",
-                 "application/octet-stream", "ws_download")
+        _download(mem)
         _upload()
     with sb.expander("New empty workspace"):
         _new_empty(mem)
@@ -51,6 +50,23 @@ def _store(mem, name: str, overwrite: bool) -> None:
     workspaces.save(mem, name, owner=state.owner(), overwrite=overwrite)
     state.set_memory(mem, name)
     st.success(plain(f"Saved workspace '{name}'."))
+
+
+def _download(mem) -> None:
+    """The workspace file is built on request (it can be MBs) and kept until the next edit."""
+    ready = st.session_state.get("ws_file")
+    if ready is not None and ready[0] != state.signature(mem):
+        st.session_state.pop("ws_file")
+        st.session_state.pop("dl_cache_ws_download", None)
+        ready = None
+    if ready is None:
+        if st.button("📦 Prepare workspace file", key="ws_prepare",
+                     help="Packs this workspace into one .nuonuo file to download."):
+            st.session_state["ws_file"] = (state.signature(mem),)
+            st.rerun()
+        return
+    download("⬇ Download workspace file", mem.to_bytes, f"{state.name()}.nuonuo",
+             "application/octet-stream", "ws_download", ready[0])
 
 
 def _open() -> None:

@@ -71,19 +71,26 @@ def confirmed(key: str, question, yes: str = "Yes"):
     return None
 
 
-def download(label: str, data, file_name: str, mime: str, key: str) -> None:
-    """A download button whose data (a callable) is built when clicked. on_click="ignore":
-    no rerun, so the deferred file is never dropped before the browser fetches it (a rerun
-    between two clicks gave MediaFileStorageError)."""
-    st.download_button(label, data, file_name=file_name, mime=mime, key=key,
+def download(label: str, make, file_name: str, mime: str, key: str, version=None) -> None:
+    """A download button with eager data from ``make()``, rebuilt only when ``version``
+    changes. Eager, content-addressed files keep their id across reruns, so a click during a
+    rerun still finds its file (deferred callables get a new id each run: "Export JSON" right
+    after "Export CSV" failed with MediaFileStorageError); on_click="ignore": no rerun."""
+    slot = f"dl_cache_{key}"
+    cached = st.session_state.get(slot)
+    if cached is None or version is None or cached[0] != version:
+        cached = (version, make())
+        st.session_state[slot] = cached
+    st.download_button(label, cached[1], file_name=file_name, mime=mime, key=key,
                        on_click="ignore")
 
 
 def chart(fig, df: pd.DataFrame, name: str) -> None:
     """A Plotly chart and a button that downloads its data as CSV."""
     st.plotly_chart(fig, key=f"chart_{name}", config={"displaylogo": False})
-    download("⬇ Chart data (CSV)", lambda: df.to_csv(index=False).encode("utf-8"),
-             f"nuonuo_{name}.csv", "text/csv", f"dl_{name}")
+    st.download_button("⬇ Chart data (CSV)", df.to_csv(index=False).encode("utf-8"),
+                       file_name=f"nuonuo_{name}.csv", mime="text/csv", key=f"dl_{name}",
+                       on_click="ignore")
 
 
 def add_rows(rows, what: str) -> bool:

@@ -70,9 +70,10 @@ if c1.button("🗑️ Delete selected", disabled=not gone, key="delete_go"):
         st.rerun()
     except (KeyError, ValueError) as exc:
         ui.error(exc)
+version = state.signature(mem)
 with c2:
     ui.download("⬇ Export CSV", lambda: io.export_csv(mem), "memories.csv", "text/csv",
-                "export_csv")
+                "export_csv", version)
 with c3:
     ui.download("⬇ Export JSON", lambda: io.export_json(mem), "memories.json",
-                "application/json", "export_json")
+                "application/json", "export_json", version)

@@ -53,6 +53,9 @@ def test_add_recall_with_noise_and_two_nights(tmp_path):
         page.get_by_role("heading", name="Stored memories (1)").wait_for(timeout=WAIT)
         page.screenshot(path=str(SHOTS / "1_memory_added.png"), full_page=True)
         page.get_by_text("Save, open, download, upload").click()     # download the workspace
+        page.get_by_role("button", name=re.compile("Prepare workspace file")).click()
+        page.get_by_role("button", name=re.compile("Download workspace file")).wait_for()
+        idle(page)
         with page.expect_download(timeout=WAIT) as dl:
             page.get_by_role("button", name=re.compile("Download workspace file")).click()
         saved = tmp_path / "downloaded.nuonuo"
