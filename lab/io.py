@@ -18,6 +18,9 @@ from . import limits
 MAX_UPLOAD_BYTES = 5 * 2**20   # 5 MB, matches server.maxUploadSize in .streamlit/config.toml
 MAX_ROWS = 5000
 MAX_TEXT = 2000                # characters per cue / target / paraphrase
+MAX_PARAPHRASES = 50           # per memory
+MAX_TEXTS = 20_000             # texts (cues, targets, paraphrases) encoded by one import
+MAX_MEMORIES = 20_000          # memories in one workspace
 FORMATS = ("csv", "json", "text")
 
 
@@ -88,6 +91,8 @@ def make_row(cue, target=None, paraphrases=None, importance=1.0) -> MemoryRow:
     else:
         raise ValueError(f"paraphrases must be a list or '|'-separated text, "
                          f"got {type(paraphrases).__name__}")
+    if len(paras) > MAX_PARAPHRASES:
+        raise ValueError(f"paraphrases: at most {MAX_PARAPHRASES} per memory, got {len(paras)}")
     clean = [p for p in (_text(p, "paraphrase", False) for p in paras) if p]
     return MemoryRow(cue, target, clean, check_importance(importance))
 
@@ -198,8 +203,24 @@ def _text_items(text: str):
     return items
 
 
-def add_rows(mem, rows: list[MemoryRow]) -> list[int]:
-    """Add validated rows to ``mem`` (targets and self-targets in separate batches)."""
+def check_work(mem, rows: list[MemoryRow]) -> None:
+    """Refuse an addition that would encode too many texts at once or grow the workspace
+    past MAX_MEMORIES (bounded work and memory per request)."""
+    texts = sum(1 + (r.target is not None) + len(r.paraphrases) for r in rows)
+    if texts > MAX_TEXTS:
+        raise ValueError(f"this import has {texts:,} texts to encode (cues, targets, "
+                         f"paraphrases); at most {MAX_TEXTS:,} at once")
+    if len(mem) + len(rows) > MAX_MEMORIES:
+        raise ValueError(f"a workspace holds at most {MAX_MEMORIES:,} memories; it has "
+                         f"{len(mem):,} and {len(rows):,} more were given")
+
+
+def add_rows(mem, rows: list[MemoryRow], bounded: bool = True) -> list[int]:
+    """Add validated rows to ``mem`` (targets and self-targets in separate batches);
+    ``bounded``: refuse more work than :func:`check_work` allows (off for a rebuild, whose
+    rows come from a workspace that was bounded when they were added)."""
+    if bounded:
+        check_work(mem, rows)
     ids: list[int] = []
     for with_target in (True, False):
         group = [r for r in rows if (r.target is not None) == with_target]

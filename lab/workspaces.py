@@ -20,6 +20,7 @@ from nuonuo_core import HybridMemory
 SUFFIX = ".nuonuo"
 MAX_FILE_BYTES = 200 * 2**20
 UPLOAD_LIMIT = 20 * 2**20    # matches server.maxUploadSize (MB) in .streamlit/config.toml
+MAX_SAVED = 50               # named workspaces per owner
 AUTOSAVE = "_autosave"       # a name check_name refuses, so no user name can collide
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 _OWNER = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -108,6 +109,9 @@ def save(mem: HybridMemory, name: str, owner: str, overwrite: bool = False,
     if path.exists() and not overwrite:
         raise NameTaken(f"a workspace named {check_name(name)!r} already exists; confirm to "
                         f"overwrite it")
+    if not path.exists() and len(list_names(owner, base)) >= MAX_SAVED:
+        raise ValueError(f"you have {MAX_SAVED} saved workspaces, the most allowed; "
+                         f"overwrite one of them instead")
     path.parent.mkdir(parents=True, exist_ok=True)
     return mem.save(path)
 
@@ -173,5 +177,5 @@ def rebuild(mem: HybridMemory, encoder, **changes) -> tuple[HybridMemory, int]:
     new = HybridMemory(cfg, encoder=encoder)
     rows = io.rows_of(mem)
     if rows:
-        io.add_rows(new, rows)
+        io.add_rows(new, rows, bounded=False)
     return new, len(mem) - len(rows)

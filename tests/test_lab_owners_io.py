@@ -181,3 +181,36 @@ def test_hand_written_paraphrases_still_split_on_bar():
     res = io.parse("cue,paraphrases\nq,a | b|c\nr,[not json\n", "csv")
     assert res.rows[0].paraphrases == ["a", "b", "c"]
     assert res.rows[1].paraphrases == ["[not json"]
+
+
+def test_work_per_request_is_bounded(mem, tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="paraphrases: at most 50 per memory, got 51"):
+        io.make_row("q", "a", [f"p{i}" for i in range(51)])
+    res = io.parse(json.dumps([{"cue": f"c{i}", "target": "t",
+                                "paraphrases": [f"p{j}" for j in range(40)]}
+                               for i in range(500)]), "json")
+    assert len(res.rows) == 500
+    n = len(mem)
+    with pytest.raises(ValueError, match="21,000 texts to encode .* at most 20,000 at once"):
+        io.add_rows(mem, res.rows)
+    monkeypatch.setattr(io, "MAX_MEMORIES", n + 1)
+    with pytest.raises(ValueError, match=f"at most {n + 1} memories; it has {n} and 2 more"):
+        io.add_rows(mem, [io.make_row("a"), io.make_row("b")])
+    assert len(mem) == n
+    monkeypatch.setattr(workspaces, "MAX_SAVED", 2)
+    for name in ("one", "two"):
+        workspaces.save(mem, name, owner=A, base=tmp_path)
+    with pytest.raises(ValueError, match="2 saved workspaces, the most allowed"):
+        workspaces.save(mem, "three", owner=A, base=tmp_path)
+    workspaces.save(mem, "two", owner=A, base=tmp_path, overwrite=True)
+
+
+def test_streamlit_config_stops_the_file_watcher():
+    import tomllib
+    from pathlib import Path
+
+    cfg = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml")
+                        .read_text())
+    assert cfg["server"]["fileWatcherType"] == "none"
+    assert {".venv", "data", "workspaces"} <= set(cfg["server"]["folderWatchBlacklist"])
+    assert cfg["server"]["address"] == "localhost"
