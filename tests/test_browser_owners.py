@@ -6,21 +6,16 @@ comes back. Browser B (another context) sees none of it, until it opens A's expl
 Skipped when no Chromium is found, except in CI (NUONUO_REQUIRE_BROWSER=1).
 """
 import json
-import os
 import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from lab import io
-from lab.devserver import CHROMIUM_ARGS, ROOT, find_chromium, running_server
+from lab.devserver import (CHROMIUM_ARGS, ROOT, chromium_or_skip, goto, idle,
+                           running_server)
 
-CHROMIUM = find_chromium()
-if CHROMIUM is None:
-    reason = "no Chromium found at /usr/bin/chromium"
-    if os.environ.get("NUONUO_REQUIRE_BROWSER") == "1":
-        pytest.fail(reason + " but NUONUO_REQUIRE_BROWSER=1", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+CHROMIUM = chromium_or_skip()
 sync_api = pytest.importorskip("playwright.sync_api")
 SHOTS = ROOT / "artifacts" / "browser"
 WAIT = 60_000
@@ -30,16 +25,6 @@ SECRET = 'Alice\'s secret, with "quotes"'
 def owner_of(page) -> str:
     page.wait_for_function("() => location.search.includes('owner=')", timeout=WAIT)
     return parse_qs(urlparse(page.url).query)["owner"][0]
-
-
-def goto(page, title: str) -> None:
-    page.get_by_role("link", name=re.compile(title)).first.click()
-    page.get_by_role("heading", name=re.compile(title)).first.wait_for(timeout=WAIT)
-
-
-def idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT)
 
 
 def open_home(browser, url: str):
