@@ -86,7 +86,7 @@ def test_owner_isolation_reload_restores_and_exports(tmp_path):
         goto(b, "Memories")
         b.get_by_role("heading", name="Stored memories (0)").wait_for(timeout=WAIT)
         b.get_by_text("Save, open, download, upload").click()
-        opener = b.get_by_role("button", name=re.compile("Open$"))
+        opener = b.get_by_role("button", name="📂 Open")
         opener.wait_for(timeout=WAIT)
         assert opener.is_disabled()                     # nothing of B's own to open
         b.get_by_role("combobox", name=re.compile("Saved workspaces")).click()
