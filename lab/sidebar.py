@@ -49,6 +49,7 @@ def _save(mem) -> None:
 def _store(mem, name: str, overwrite: bool) -> None:
     workspaces.save(mem, name, owner=state.owner(), overwrite=overwrite)
     state.set_memory(mem, name)
+    state.changed()
     st.success(plain(f"Saved workspace '{name}'."))
 
 

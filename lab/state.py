@@ -67,9 +67,11 @@ def memory() -> HybridMemory:
                              f"starting empty.")
         mem, label = restored or (new_memory(), "untitled")
         if restored:
-            flash("info", f"Restored your autosaved workspace ({len(mem)} memories).")
+            n = len(mem)
+            flash("info", f"Restored your autosaved workspace ({n} "
+                          f"{'memory' if n == 1 else 'memories'}).")
         set_memory(mem, label)
-        st.session_state[SAVED_KEY] = (signature(mem), time.monotonic())
+        st.session_state[SAVED_KEY] = ((signature(mem), label), time.monotonic())
     return st.session_state[MEM_KEY]
 
 
@@ -97,7 +99,7 @@ def autosave(force: bool = True) -> bool:
     mem = st.session_state.get(MEM_KEY)
     if mem is None:
         return False
-    sig = signature(mem)
+    sig = (signature(mem), name())          # a rename (save as) is a change too
     last_sig, last_t = st.session_state.get(SAVED_KEY, (None, 0.0))
     now = time.monotonic()
     if sig == last_sig or (not force and now - last_t < AUTOSAVE_SECONDS):

@@ -279,6 +279,7 @@ def test_workspace_save_open_upload_and_corrupt(workspace_dir):
     other = owned("2_", owner).run()    # the same owner's link in a second tab
     assert other.sidebar.selectbox(key="ws_pick").options == ["chain demo", "corrupt"]
     assert len(other.session_state[state.MEM_KEY]) == 13       # autosave restored
+    assert other.session_state[state.NAME_KEY] == "chain demo"  # with its name
     other.sidebar.selectbox(key="ws_pick").set_value("corrupt").run()
     other.sidebar.button(key="ws_open").click().run()
     assert any("not a valid NuoNuo memory file" in e for e in texts(other.sidebar.error))

@@ -75,7 +75,8 @@ def test_owner_isolation_reload_restores_and_exports(tmp_path):
         # reload (F5): the same key, the workspace comes back
         a.reload(wait_until="domcontentloaded")
         a.get_by_role("heading", name="Stored memories (1)").wait_for(timeout=WAIT)
-        a.get_by_text(re.compile("Restored your autosaved workspace")).wait_for(timeout=WAIT)
+        a.get_by_text("Restored your autosaved workspace (1 memory).").wait_for(timeout=WAIT)
+        a.get_by_text("alice notes", exact=True).wait_for(timeout=WAIT)   # its name too
         assert owner_of(a) == key_a
         a.screenshot(path=str(SHOTS / "4_reload_restored.png"), full_page=True)
 
