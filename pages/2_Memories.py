@@ -12,7 +12,7 @@ with add, st.form("add_memory"):
     cue = st.text_input("Cue", max_chars=io.MAX_TEXT, help="What you will ask with; encoded to x = MiniLM(cue).")
     target = st.text_input("Target (optional)", max_chars=io.MAX_TEXT, help="What the cue should recall; empty "
                            "stores a self-association cue → cue.")
-    paras = st.text_area("Paraphrases (one per line)", help="Extra cue rows r with "
+    paras = st.text_area("Paraphrases (one per line)", max_chars=50_000, help="Extra cue rows r with "
                          "W += η c_target c_rᵀ each.")
     imp = st.number_input("Importance", value=1.0, help=ui.HELP["importance"] +
                           " Allowed: (0, 100].")
@@ -28,7 +28,8 @@ with bulk:
                "`|`), a JSON list of objects, or text lines `cue -> target`. Max 5 MB.")
     up = st.file_uploader("File", type=["csv", "json", "txt"], key="import_file",
                           max_upload_size=io.MAX_UPLOAD_BYTES // 2**20)
-    pasted = st.text_area("…or paste", key="import_text", height=120)
+    pasted = st.text_area("…or paste", key="import_text", height=120,
+                          max_chars=io.MAX_UPLOAD_BYTES)
     fmt = st.radio("Format of pasted text", io.FORMATS, horizontal=True, key="import_fmt")
     data, kind = (up.getvalue(), io.guess_format(up.name)) if up else (pasted, fmt)
     if (up or pasted.strip()):
