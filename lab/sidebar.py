@@ -49,7 +49,7 @@ def _save(mem) -> None:
 def _store(mem, name: str, overwrite: bool) -> None:
     workspaces.save(mem, name, owner=state.owner(), overwrite=overwrite)
     state.set_memory(mem, name)
-    state.changed()
+    state.autosave()            # the page does not rerun after a save: write the name now
     st.success(plain(f"Saved workspace '{name}'."))
 
 

@@ -319,7 +319,10 @@ def test_workspace_save_open_upload_and_corrupt(workspace_dir):
     no_exceptions(third)
     assert len(third.session_state[state.MEM_KEY]) == 13
     assert third.session_state[state.NAME_KEY] == "shared"
-    assert at.sidebar.download_button(key="ws_download")
+    at.sidebar.button(key="ws_prepare").click().run()        # the file is built on request
+    assert at.sidebar.download_button(key="ws_download").proto.label.endswith("workspace file")
+    at.button(key="demo_teaching").click().run()               # an edit drops the stale file
+    assert not at.sidebar.get("download_button") and at.sidebar.button(key="ws_prepare")
 
 
 def test_autosave_restores_after_reload_and_new_empty_asks(workspace_dir):
