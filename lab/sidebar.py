@@ -145,6 +145,6 @@ def _share() -> None:
     st.caption("Your workspaces live behind this browser's private link.")
     if st.button("🔗 Show my link", key="ws_share"):
         base = (st.context.url or "http://localhost:8501/").split("?")[0]
-        st.code(f"{base}?owner={state.owner()}", language=None)
+        st.code(f"{base}?owner={state.owner()}", language="text", wrap_lines=True)
         st.warning("Whoever has this link sees, changes and can delete your workspaces. "
                    "Share it only with people you trust.")
