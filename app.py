@@ -3,6 +3,7 @@
 Registers every `pages/<n>_<Name>.py` in number order (Home is 1); a page dropped into
 pages/ later (e.g. 8_Benchmark.py) appears without editing this file.
 """
+import logging
 import re
 from pathlib import Path
 
@@ -23,4 +24,9 @@ for path in (Path(__file__).parent / "pages").glob("*.py"):
         found.append((int(m.group(1)), title, f"pages/{path.name}"))
 pages = [st.Page(p, title=TITLES.get(t, t), icon=ICONS.get(t, "📄"), default=(n == 1))
          for n, t, p in sorted(found)]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except Exception:   # last line of defence: the page says so, the traceback goes to the log
+    logging.getLogger("nuonuo.lab").exception("unhandled error on a page")
+    st.error("Something went wrong on this page (the details are in the server log). "
+             "Your workspace is autosaved; try again or open another page.")

@@ -1,25 +1,69 @@
 """LoCoMo retrieval benchmark for the lab: run it with progress, pivot the records."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from nuonuo_core.bench.conversation_eval import RetrievalConfig, evaluate_locomo
-from nuonuo_core.datasets.locomo import load_locomo
+from nuonuo_core.datasets.locomo import load_locomo, parse_locomo
+
+from . import limits
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "locomo"
 KS = (1, 5, 10, 25, 50)
 DEFAULT_METHODS = ("cosine", "hopfield", "bm25", "+speaker", "hybrid", "hybrid+time")
+MAX_UPLOAD_BYTES = 20 * 2**20          # locomo10.json is ~2.8 MB
+SOURCE_REPO = "https://github.com/snap-research/locomo"
+SOURCE_FILE = "data/locomo10.json"
 
 
-def conversations(data: str | Path):
-    """All conversations under ``data`` (a folder of conv-*.json or a locomo10.json file)."""
-    path = Path(data).expanduser()
-    if not path.exists():
-        raise ValueError(f"no LoCoMo data at {str(path)!r}")
-    return load_locomo(path)
+def data_dir() -> Path:
+    """The configured LoCoMo folder: $NUONUO_DATA_DIR, else the shared LoCoMo folder.
+    Only this folder is read; visitors never type server paths."""
+    env = os.environ.get("NUONUO_DATA_DIR")
+    return Path(env).expanduser() if env else DEFAULT_DATA
+
+
+def where_to_get() -> str:
+    """What to do when no data is there (plain text, no markdown)."""
+    return (f"No LoCoMo data found. LoCoMo (Maharana et al., ACL 2024) is published in the "
+            f"snap-research/locomo repository ({SOURCE_REPO}) as the file {SOURCE_FILE}. "
+            f"Download that file, then upload it here, or put it (or its conv-*.json files) "
+            f"in the folder below and reload; set NUONUO_DATA_DIR to use another folder.")
+
+
+def folder_conversations(folder: Path | None = None):
+    """Conversations in the configured folder; None when it holds no .json data. Errors do
+    not reveal the files' contents."""
+    path = folder or data_dir()
+    if not path.is_dir() or not any(path.glob("*.json")):
+        return None
+    try:
+        return load_locomo(path)
+    except (ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError):
+        raise ValueError("the LoCoMo data in the configured folder could not be read: it is "
+                         "not in LoCoMo's format") from None
+
+
+def upload_conversations(data: bytes, name: str):
+    """Conversations from an uploaded locomo10.json (bounded size and nesting)."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"the uploaded file is {len(data) / 2**20:.1f} MB; the limit is "
+                         f"{MAX_UPLOAD_BYTES // 2**20} MB")
+    try:
+        parsed = limits.load_json(data.decode("utf-8-sig"))
+        convs = parse_locomo(parsed, "locomo10.json")
+    except UnicodeDecodeError:
+        raise ValueError("the uploaded file is not UTF-8 text") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"the uploaded file is not LoCoMo's {SOURCE_FILE} "
+                         f"({str(exc)[:160]})") from None
+    if not convs:
+        raise ValueError("the uploaded file holds no conversations")
+    return convs
 
 
 def run(convs, methods, embed, progress=None, token_embed=None) -> pd.DataFrame:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import io
+from . import io, limits
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMOS = {
@@ -25,9 +25,8 @@ def load(key: str) -> list[io.MemoryRow]:
     return result.rows
 
 
-def split_days(rows: list[io.MemoryRow], per_day: int) -> list[list[io.MemoryRow]]:
-    if per_day < 1:
-        raise ValueError(f"memories per day must be >= 1, got {per_day}")
+def split_days(rows: list[io.MemoryRow], per_day) -> list[list[io.MemoryRow]]:
+    per_day = limits.number("memories per day", per_day, *limits.PER_DAY, integer=True)
     return [rows[i:i + per_day] for i in range(0, len(rows), per_day)]
 
 

@@ -25,6 +25,21 @@ def find_chromium() -> str | None:
     return None
 
 
+def chromium_or_skip() -> str:
+    """Chromium's path for a browser test module; skips the module (with the reason) when there
+    is none, except in CI (NUONUO_REQUIRE_BROWSER=1), where that fails."""
+    import pytest
+
+    path = find_chromium()
+    if path is None:
+        reason = ("no Chromium found at /usr/bin/chromium (install Debian's `chromium` "
+                  "package; .ci/run does)")
+        if os.environ.get("NUONUO_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " but NUONUO_REQUIRE_BROWSER=1", pytrace=False)
+        pytest.skip(reason, allow_module_level=True)
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -67,3 +82,21 @@ def running_server(workspaces_dir: str | os.PathLike, timeout: float = 90.0):
             proc.kill()
             proc.wait()
         log.close()
+
+
+# --- playwright page helpers shared by the browser tests and scripts ---------------------------
+WAIT_MS = 60_000
+
+
+def goto(page, title: str, timeout: int = WAIT_MS) -> None:
+    """Client-side navigation via the sidebar (a full reload would start a new session)."""
+    import re
+
+    page.get_by_role("link", name=re.compile(title)).first.click()
+    page.get_by_role("heading", name=re.compile(title)).first.wait_for(timeout=timeout)
+
+
+def idle(page, timeout: int = WAIT_MS) -> None:
+    """Wait until the app has finished its current run (the status widget is hidden)."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)

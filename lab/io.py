@@ -13,9 +13,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from . import limits
+
 MAX_UPLOAD_BYTES = 5 * 2**20   # 5 MB, matches server.maxUploadSize in .streamlit/config.toml
 MAX_ROWS = 5000
 MAX_TEXT = 2000                # characters per cue / target / paraphrase
+MAX_PARAPHRASES = 50           # per memory
+MAX_TEXTS = 20_000             # texts (cues, targets, paraphrases) encoded by one import
+MAX_MEMORIES = 20_000          # memories in one workspace
 FORMATS = ("csv", "json", "text")
 
 
@@ -51,18 +56,11 @@ class ImportResult:
 
 
 def check_importance(value) -> float:
-    """A positive, finite importance (replay weight); NaN, inf, text and <= 0 are refused."""
-    if isinstance(value, bool):
-        raise ValueError(f"importance must be a positive number, got {value!r}")
+    """Importance (replay weight) in (0, 100]; empty means 1. NaN, inf, text, <= 0 and
+    > 100 are refused with the range in the message."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return 1.0
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"importance must be a positive number, got {value!r}") from None
-    if not math.isfinite(x) or x <= 0:
-        raise ValueError(f"importance must be a positive finite number, got {value!r}")
-    return x
+    return limits.number("importance", value, *limits.IMPORTANCE, lo_open=True)
 
 
 def _text(value, what: str, required: bool) -> str | None:
@@ -87,12 +85,14 @@ def make_row(cue, target=None, paraphrases=None, importance=1.0) -> MemoryRow:
     if paraphrases is None:
         paras: list = []
     elif isinstance(paraphrases, str):
-        paras = [p for p in paraphrases.replace("\n", "|").split("|")]
+        paras = _paraphrase_cell(paraphrases)
     elif isinstance(paraphrases, list):
         paras = paraphrases
     else:
         raise ValueError(f"paraphrases must be a list or '|'-separated text, "
                          f"got {type(paraphrases).__name__}")
+    if len(paras) > MAX_PARAPHRASES:
+        raise ValueError(f"paraphrases: at most {MAX_PARAPHRASES} per memory, got {len(paras)}")
     clean = [p for p in (_text(p, "paraphrase", False) for p in paras) if p]
     return MemoryRow(cue, target, clean, check_importance(importance))
 
@@ -151,10 +151,10 @@ def _csv_items(text: str):
     header = [h.strip().lower() for h in table[0]]
     if "cue" not in header:
         raise ValueError(f"malformed CSV: the first row must be a header with a 'cue' column "
-                         f"(optional: target, paraphrases, importance); got {table[0]}")
+                         f"(optional: target, paraphrases, importance); got {str(table[0])[:80]}")
     unknown = sorted(set(header) - {"cue", "target", "paraphrases", "importance"})
     if unknown:
-        raise ValueError(f"malformed CSV: unknown columns {unknown}")
+        raise ValueError(f"malformed CSV: unknown columns {str(unknown)[:80]}")
     items = []
     for i, r in enumerate(table[1:], start=2):
         if len(r) != len(header):
@@ -165,10 +165,7 @@ def _csv_items(text: str):
 
 
 def _json_items(text: str):
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON: {exc}") from None
+    data = limits.load_json(text)
     if isinstance(data, dict) and isinstance(data.get("memories"), list):
         data = data["memories"]
     if not isinstance(data, list):
@@ -183,7 +180,7 @@ def _json_items(text: str):
             continue
         unknown = sorted(set(obj) - {"cue", "target", "paraphrases", "importance"})
         if unknown:
-            items.append((i, ValueError(f"unknown fields {unknown}")))
+            items.append((i, ValueError(f"unknown fields {str(unknown)[:80]}")))
             continue
         items.append((i, obj))
     return items
@@ -206,8 +203,24 @@ def _text_items(text: str):
     return items
 
 
-def add_rows(mem, rows: list[MemoryRow]) -> list[int]:
-    """Add validated rows to ``mem`` (targets and self-targets in separate batches)."""
+def check_work(mem, rows: list[MemoryRow]) -> None:
+    """Refuse an addition that would encode too many texts at once or grow the workspace
+    past MAX_MEMORIES (bounded work and memory per request)."""
+    texts = sum(1 + (r.target is not None) + len(r.paraphrases) for r in rows)
+    if texts > MAX_TEXTS:
+        raise ValueError(f"this import has {texts:,} texts to encode (cues, targets, "
+                         f"paraphrases); at most {MAX_TEXTS:,} at once")
+    if len(mem) + len(rows) > MAX_MEMORIES:
+        raise ValueError(f"a workspace holds at most {MAX_MEMORIES:,} memories; it has "
+                         f"{len(mem):,} and {len(rows):,} more were given")
+
+
+def add_rows(mem, rows: list[MemoryRow], bounded: bool = True) -> list[int]:
+    """Add validated rows to ``mem`` (targets and self-targets in separate batches);
+    ``bounded``: refuse more work than :func:`check_work` allows (off for a rebuild, whose
+    rows come from a workspace that was bounded when they were added)."""
+    if bounded:
+        check_work(mem, rows)
     ids: list[int] = []
     for with_target in (True, False):
         group = [r for r in rows if (r.target is not None) == with_target]
@@ -234,6 +247,44 @@ def rows_of(mem) -> list[MemoryRow]:
     """The text memories of ``mem`` as rows (to replay them into another memory)."""
     return [make_row(g["cue"], g["target"], g["paraphrases"], g["importance"])
             for g in mem.records() if g["cue"]]
+
+
+COLUMNS = ["cue", "target", "paraphrases", "importance"]
+
+
+def _paraphrase_cell(cell: str) -> list:
+    """A CSV paraphrases cell: a JSON list of strings (what export_csv writes when a
+    paraphrase holds '|' or a line break), else texts split on '|' or line breaks."""
+    text = cell.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except (ValueError, RecursionError):
+            items = None
+        if isinstance(items, list) and all(isinstance(p, str) for p in items):
+            return items
+    return cell.replace("\r\n", "\n").replace("\n", "|").split("|")
+
+
+def _paraphrase_text(paras: list[str]) -> str:
+    if any("|" in p or "\n" in p or "\r" in p for p in paras) or \
+            (paras and paras[0].lstrip().startswith("[")):
+        return json.dumps(paras, ensure_ascii=False)
+    return "|".join(paras)
+
+
+def export_csv(mem) -> str:
+    """The workspace's text memories as CSV (cue, target, paraphrases, importance) that
+    ``parse(text, "csv")`` reads back to the same memories. Vector-only memories have no text
+    and are left out."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for g in mem.records():
+        if g["cue"]:
+            w.writerow([g["cue"], g["target"] or "", _paraphrase_text(g["paraphrases"]),
+                        repr(float(g["importance"]))])
+    return out.getvalue()
 
 
 def export_json(mem) -> str:

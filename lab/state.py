@@ -1,16 +1,28 @@
 """Per-session state: each browser session owns one workspace (a HybridMemory) in
-``st.session_state``; only the read-only embedding model is shared (``st.cache_resource``)."""
+``st.session_state``; only the read-only embedding model is shared (``st.cache_resource``).
+
+Owner: every browser gets a random owner key kept in the URL (``?owner=<key>``), so a reload
+or a bookmark comes back to the same private folder ``$NUONUO_WORKSPACES/<key>/``. The
+session's workspace is autosaved there (debounced) and restored on the next visit with the key.
+"""
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 
 from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder
 
+from . import workspaces
+
 MEM_KEY = "nuonuo_workspace"
 NAME_KEY = "nuonuo_workspace_name"
+OWNER_KEY = "nuonuo_owner"
 FLASH_KEY = "nuonuo_flash"
+SAVED_KEY = "nuonuo_autosaved"        # (signature, monotonic time) of the last autosave
 DEFAULT_CODE_DIM = 16384
 DEFAULT_K = 20
+AUTOSAVE_SECONDS = 2.0                # at most one autosave per this many seconds per session
 
 
 @st.cache_resource(show_spinner="Loading the shared embedding model (all-MiniLM-L6-v2)…")
@@ -26,11 +38,40 @@ def new_memory(code_dim: int = DEFAULT_CODE_DIM, k: int = DEFAULT_K, seed: int =
     return HybridMemory(cfg, encoder=encoder())
 
 
+def owner() -> str:
+    """This browser's owner key: from ``?owner=`` when valid, else a new random one; it is
+    written back to the URL on every run so that a reload keeps it."""
+    key = st.session_state.get(OWNER_KEY)
+    if key is None:
+        raw = st.query_params.get("owner")
+        if raw is not None:
+            try:
+                key = workspaces.check_owner(raw)
+            except ValueError:
+                flash("warning", "The owner key in this link is not valid, so this browser "
+                                 "got a new private key (its workspaces start empty).")
+        st.session_state[OWNER_KEY] = key = key or workspaces.new_owner()
+    if st.query_params.get("owner") != key:
+        st.query_params["owner"] = key
+    return key
+
+
 def memory() -> HybridMemory:
-    """This session's workspace (created empty on first use)."""
+    """This session's workspace: the owner's autosave when there is one, else empty."""
     if MEM_KEY not in st.session_state:
-        st.session_state[MEM_KEY] = new_memory()
-        st.session_state[NAME_KEY] = "untitled"
+        restored = None
+        try:
+            restored = workspaces.restore(encoder(), owner())
+        except (ValueError, OSError) as exc:
+            flash("warning", f"The autosaved workspace could not be restored ({exc}); "
+                             f"starting empty.")
+        mem, label = restored or (new_memory(), "untitled")
+        if restored:
+            n = len(mem)
+            flash("info", f"Restored your autosaved workspace ({n} "
+                          f"{'memory' if n == 1 else 'memories'}).")
+        set_memory(mem, label)
+        st.session_state[SAVED_KEY] = ((signature(mem), label), time.monotonic())
     return st.session_state[MEM_KEY]
 
 
@@ -44,11 +85,46 @@ def set_memory(mem: HybridMemory, workspace_name: str) -> None:
     st.session_state[NAME_KEY] = workspace_name
 
 
+def signature(mem: HybridMemory) -> tuple:
+    """Cheap fingerprint that changes with every edit the lab makes (add, delete, sleep,
+    recall settings, a new or opened workspace)."""
+    ids = mem.ids()
+    return (id(mem), len(ids), ids[-1] if ids else -1, sum(ids), mem.day, mem.config)
+
+
+def autosave(force: bool = True) -> bool:
+    """Save the workspace to the owner's autosave slot if it changed since the last save.
+    ``force=False`` (right after an edit) skips it when the last save is under
+    AUTOSAVE_SECONDS old; the start of the next run (``force=True``) then catches up."""
+    mem = st.session_state.get(MEM_KEY)
+    if mem is None:
+        return False
+    sig = (signature(mem), name())          # a rename (save as) is a change too
+    last_sig, last_t = st.session_state.get(SAVED_KEY, (None, 0.0))
+    now = time.monotonic()
+    if sig == last_sig or (not force and now - last_t < AUTOSAVE_SECONDS):
+        return False
+    try:
+        workspaces.autosave(mem, name(), owner())
+    except (ValueError, OSError) as exc:
+        st.warning(f"Autosave failed: {exc}")
+        return False
+    st.session_state[SAVED_KEY] = (sig, now)
+    return True
+
+
+def changed() -> None:
+    """Call after an edit of the workspace: autosave now unless one just happened."""
+    autosave(force=False)
+
+
 def flash(kind: str, message: str) -> None:
     """Queue a message to show after the next rerun (kind: success, info, warning, error)."""
     st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
 
 
 def show_flash() -> None:
+    from .ui import plain    # messages may quote user text: keep it inert
+
     for kind, message in st.session_state.pop(FLASH_KEY, []):
-        getattr(st, kind)(message)
+        getattr(st, kind)(plain(message))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from . import io, state, workspaces
+from . import io, state
 
 HELP = {
     "noise": "σ: the query is normalise(x + σ·n), n ~ N(0, I). "
@@ -22,7 +22,12 @@ HELP = {
 
 
 def page(title: str, idea: str, equation: str) -> None:
-    """Title, the idea in one paragraph, its equation; the workspace sidebar; queued messages."""
+    """Title, the idea in one paragraph, its equation; the workspace sidebar; queued messages.
+    Autosaves first: the previous run may have changed the workspace and then rerun."""
+    from .sidebar import workspace_sidebar
+
+    state.memory()
+    state.autosave()
     workspace_sidebar()
     st.title(title)
     st.markdown(idea)
@@ -39,16 +44,53 @@ def plain(text: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in str(text))
 
 
-def error(exc: Exception) -> None:
+def error(exc: Exception, where=st) -> None:
     msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-    st.error(f"⚠️ {plain(msg)}")   # messages may quote user text: keep it inert
+    where.error(f"⚠️ {plain(msg)}")   # messages may quote user text: keep it inert
+
+
+def ask(key: str, payload=True) -> None:
+    """Start a two-step confirmation (see :func:`confirmed`); ``payload`` is kept until then."""
+    st.session_state[f"ask_{key}"] = payload
+    st.rerun()
+
+
+def confirmed(key: str, question, yes: str = "Yes"):
+    """While :func:`ask` is pending for ``key``: show the question (a callable gets the
+    payload) with *yes* / *Cancel*; returns the payload once confirmed, else None."""
+    payload = st.session_state.get(f"ask_{key}")
+    if payload is None:
+        return None
+    st.warning(plain(question(payload) if callable(question) else question))
+    a, b = st.columns(2)
+    if a.button(yes, key=f"ask_{key}_yes", type="primary"):
+        return st.session_state.pop(f"ask_{key}")
+    if b.button("Cancel", key=f"ask_{key}_no"):
+        st.session_state.pop(f"ask_{key}")
+        st.rerun()
+    return None
+
+
+def download(label: str, make, file_name: str, mime: str, key: str, version=None) -> None:
+    """A download button with eager data from ``make()``, rebuilt only when ``version``
+    changes. Eager, content-addressed files keep their id across reruns, so a click during a
+    rerun still finds its file (deferred callables get a new id each run: "Export JSON" right
+    after "Export CSV" failed with MediaFileStorageError); on_click="ignore": no rerun."""
+    slot = f"dl_cache_{key}"
+    cached = st.session_state.get(slot)
+    if cached is None or version is None or cached[0] != version:
+        cached = (version, make())
+        st.session_state[slot] = cached
+    st.download_button(label, cached[1], file_name=file_name, mime=mime, key=key,
+                       on_click="ignore")
 
 
 def chart(fig, df: pd.DataFrame, name: str) -> None:
     """A Plotly chart and a button that downloads its data as CSV."""
     st.plotly_chart(fig, key=f"chart_{name}", config={"displaylogo": False})
     st.download_button("⬇ Chart data (CSV)", df.to_csv(index=False).encode("utf-8"),
-                       file_name=f"nuonuo_{name}.csv", mime="text/csv", key=f"dl_{name}")
+                       file_name=f"nuonuo_{name}.csv", mime="text/csv", key=f"dl_{name}",
+                       on_click="ignore")
 
 
 def add_rows(rows, what: str) -> bool:
@@ -60,67 +102,5 @@ def add_rows(rows, what: str) -> bool:
         error(exc)
         return False
     state.flash("success", f"Added {count(len(ids))} ({what}).")
+    state.changed()
     return True
-
-
-def workspace_sidebar() -> None:
-    mem = state.memory()
-    sb = st.sidebar
-    n = len(mem)
-    sb.markdown(f"**Workspace** `{state.name()}`  \n{count(n)} · day {mem.day} · "
-                f"D = {mem.config.code_dim}, k = {mem.config.k}")
-    with sb.expander("Save, open, download, upload"):
-        save_name = st.text_input("Save as", value=state.name(), key="ws_save_name",
-                                  help="Letters, digits, space, _ - . (max 64). Saved under "
-                                       "$NUONUO_WORKSPACES (default ./workspaces).")
-        if st.button("💾 Save workspace", key="ws_save"):
-            try:
-                workspaces.save(mem, save_name)
-                state.set_memory(mem, workspaces.check_name(save_name))
-                st.success(f"Saved workspace {save_name.strip()!r}.")
-            except (ValueError, OSError) as exc:
-                error(exc)
-        names = workspaces.list_names()
-        pick = st.selectbox("Saved workspaces", names, index=None, key="ws_pick",
-                            placeholder="none saved yet" if not names else "choose one")
-        if st.button("📂 Open", key="ws_open", disabled=pick is None):
-            try:
-                state.set_memory(workspaces.open_named(pick, state.encoder()), pick)
-                state.flash("success", f"Opened workspace {pick!r} "
-                                       f"({count(len(state.memory()))}).")
-                st.rerun()
-            except (ValueError, OSError) as exc:
-                error(exc)
-        st.download_button("⬇ Download workspace file", mem.to_bytes,   # built on click
-                           file_name=f"{state.name()}.nuonuo", key="ws_download",
-                           mime="application/octet-stream")
-        up = st.file_uploader("Upload a workspace file (.nuonuo)", type=["nuonuo"],
-                              max_upload_size=workspaces.UPLOAD_LIMIT // 2**20,
-                              key="ws_upload")
-        if st.button("📤 Open uploaded file", key="ws_open_upload", disabled=up is None):
-            try:
-                new = workspaces.from_bytes(up.getvalue(), state.encoder(),
-                                            source=f"uploaded file {up.name!r}",
-                                            limit=workspaces.UPLOAD_LIMIT)
-                stem = up.name.rsplit(".", 1)[0]
-                try:
-                    stem = workspaces.check_name(stem)
-                except ValueError:
-                    stem = "uploaded"
-                state.set_memory(new, stem)
-                state.flash("success", f"Opened {plain(up.name)} ({count(len(new))}).")
-                st.rerun()
-            except (ValueError, OSError) as exc:
-                error(exc)
-    with sb.expander("New empty workspace"):
-        code_dim = st.selectbox("code_dim D", [16384, 4096, 1024, 256], key="ws_new_dim",
-                                help=HELP["code_dim"])
-        k = st.number_input("k (winners)", 1, 256, state.DEFAULT_K, key="ws_new_k",
-                            help=HELP["k"])
-        if st.button("🆕 Start empty workspace", key="ws_new",
-                     help="Replaces this session's workspace (save it first to keep it)."):
-            try:
-                state.set_memory(state.new_memory(code_dim, int(k)), "untitled")
-                st.rerun()
-            except ValueError as exc:
-                error(exc)

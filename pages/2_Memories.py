@@ -9,17 +9,17 @@ ui.page("🗂️ Memories",
 mem = state.memory()
 add, bulk, demo = st.tabs(["➕ Add one", "📥 Bulk import", "🎁 Demo sets"])
 with add, st.form("add_memory"):
-    cue = st.text_input("Cue", help="What you will ask with; encoded to x = MiniLM(cue).")
-    target = st.text_input("Target (optional)", help="What the cue should recall; empty "
+    cue = st.text_input("Cue", max_chars=io.MAX_TEXT, help="What you will ask with; encoded to x = MiniLM(cue).")
+    target = st.text_input("Target (optional)", max_chars=io.MAX_TEXT, help="What the cue should recall; empty "
                            "stores a self-association cue → cue.")
-    paras = st.text_area("Paraphrases (one per line)", help="Extra cue rows r with "
+    paras = st.text_area("Paraphrases (one per line)", max_chars=50_000, help="Extra cue rows r with "
                          "W += η c_target c_rᵀ each.")
-    imp = st.number_input("Importance", value=1.0, min_value=0.01, max_value=100.0,
-                          help=ui.HELP["importance"])
+    imp = st.number_input("Importance", value=1.0, help=ui.HELP["importance"] +
+                          " Allowed: (0, 100].")
     if st.form_submit_button("Add memory", type="primary"):
         try:
             row = io.make_row(cue, target, paras.splitlines(), imp)
-            if ui.add_rows([row], f"cue {row.cue!r}"):
+            if ui.add_rows([row], f"cue '{row.cue[:60]}'"):
                 st.rerun()
         except ValueError as exc:
             ui.error(exc)
@@ -28,7 +28,8 @@ with bulk:
                "`|`), a JSON list of objects, or text lines `cue -> target`. Max 5 MB.")
     up = st.file_uploader("File", type=["csv", "json", "txt"], key="import_file",
                           max_upload_size=io.MAX_UPLOAD_BYTES // 2**20)
-    pasted = st.text_area("…or paste", key="import_text", height=120)
+    pasted = st.text_area("…or paste", key="import_text", height=120,
+                          max_chars=io.MAX_UPLOAD_BYTES)
     fmt = st.radio("Format of pasted text", io.FORMATS, horizontal=True, key="import_fmt")
     data, kind = (up.getvalue(), io.guess_format(up.name)) if up else (pasted, fmt)
     if (up or pasted.strip()):
@@ -38,7 +39,7 @@ with bulk:
             ui.error(exc)
         else:
             st.markdown(f"**Preview:** {len(result.rows)} valid rows, "
-                        f"{len(result.errors)} with errors")
+                        f"{len(result.errors)} with errors")   # numbers only
             st.dataframe(result.preview(), hide_index=True, height=200)
             if result.errors:
                 st.warning("These rows will be skipped:")
@@ -54,7 +55,7 @@ with demo:
 
 st.subheader(f"Stored memories ({len(mem)})")
 table = io.memories_frame(mem)
-query = st.text_input("Search", key="search", placeholder="filter cue, target, paraphrases")
+query = st.text_input("Search", key="search", max_chars=200, placeholder="filter cue, target, paraphrases")
 if query.strip():
     hay = table.cue + " " + table.target + " " + table.paraphrases
     table = table[hay.str.contains(query.strip(), case=False, regex=False)]
@@ -65,11 +66,15 @@ gone = c1.multiselect("Delete memories", table.id.tolist(), key="delete_ids",
 if c1.button("🗑️ Delete selected", disabled=not gone, key="delete_go"):
     try:
         state.flash("success", f"Deleted {ui.count(mem.remove(gone))}.")
+        state.changed()
         st.session_state.pop("delete_ids", None)
         st.rerun()
     except (KeyError, ValueError) as exc:
         ui.error(exc)
-c2.download_button("⬇ Export CSV", lambda: io.memories_frame(mem).to_csv(index=False),
-                   file_name="memories.csv", mime="text/csv", key="export_csv")
-c3.download_button("⬇ Export JSON", lambda: io.export_json(mem), file_name="memories.json",
-                   mime="application/json", key="export_json")
+version = state.signature(mem)
+with c2:
+    ui.download("⬇ Export CSV", lambda: io.export_csv(mem), "memories.csv", "text/csv",
+                "export_csv", version)
+with c3:
+    ui.download("⬇ Export JSON", lambda: io.export_json(mem), "memories.json",
+                "application/json", "export_json", version)

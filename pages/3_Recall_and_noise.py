@@ -1,7 +1,7 @@
 import numpy as np
 import streamlit as st
 
-from lab import analysis, charts, state, ui
+from lab import analysis, charts, controls, io, state, ui
 
 ui.page("🎯 Recall & noise",
         "Ask with a clean or **noisy** cue and compare three recall paths: **Hopfield** settles "
@@ -9,13 +9,15 @@ ui.page("🎯 Recall & noise",
         "**cosine** is plain nearest-neighbour search.",
         r"\tilde q = \frac{q + \sigma n}{\lVert q + \sigma n \rVert},\ n \sim \mathcal N(0, I);"
         r"\qquad \xi_{t+1} = X^\top \mathrm{softmax}(\beta X \xi_t)")
+controls.recall_settings()
 mem = state.memory()
 if len(mem) == 0:
     st.info("The workspace is empty: load a demo set on **Home** or **Memories** first.")
     st.stop()
 mode = st.radio("Query", ["Pick a stored memory", "Type a query"], horizontal=True, key="mode")
 if mode == "Type a query":
-    query = st.text_input("Query text", key="query", help="Encoded with the shared MiniLM.")
+    query = st.text_input("Query text", key="query", max_chars=io.MAX_TEXT,
+                          help="Encoded with the shared MiniLM.")
 else:
     ids = analysis.text_memories(mem)
     pick = st.selectbox("Stored memory (its cue is the query)", ids, key="pick",

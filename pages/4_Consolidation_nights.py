@@ -11,8 +11,9 @@ ui.page("🌙 Consolidation nights",
 c1, c2, c3 = st.columns(3)
 source = c1.selectbox("Days are made of", ["teaching", "assistant", "my workspace"],
                       key="night_source", help="Which memories are learned, in order.")
-per_day = c1.number_input("Memories per day", 1, 50, 8, key="per_day",
-                          help="n: day d learns memories (d−1)·n … d·n−1 of the list.")
+per_day = c1.number_input("Memories per day", value=8, step=1, key="per_day",
+                          help="n: day d learns memories (d−1)·n … d·n−1 of the list. "
+                               "Allowed: 1-50.")
 epochs = c2.slider("Epochs per night", 0, 10, 3, key="epochs", help="The night loop "
                    "(scale, replay, prune) runs this many times.")
 homeo = c2.slider("Homeostasis h", 0.05, 1.0, 0.7, 0.05, key="homeostasis",
@@ -34,6 +35,7 @@ with st.expander("Sleep my own workspace tonight (same settings)"):
         try:
             st.success(nights.sleep_workspace(state.memory(), params,
                                               lambda i, n: bar.progress(i / max(n, 1))))
+            state.changed()
         except ValueError as exc:
             ui.error(exc)
         bar.empty()
@@ -65,7 +67,7 @@ with st.expander("🗺 Where does forgetting start? Survival over homeostasis ×
 
 def fresh() -> nights.NightLab:
     rows = io.rows_of(state.memory()) if source == "my workspace" else demos.load(source)
-    return nights.NightLab(demos.split_days(rows, int(per_day)), state.encoder())
+    return nights.NightLab(demos.split_days(rows, per_day), state.encoder())
 
 
 b1, b2, b3 = st.columns(3)

@@ -10,7 +10,7 @@ ui.page("🔗 Multi-hop chains",
 mem = state.memory()
 with st.expander("Build or load chains", expanded=len(mem) == 0):
     text = st.text_area("Chains, one per line (items separated by commas or →)",
-                        "sun, light, leaf, sugar", key="chain_text",
+                        "sun, light, leaf, sugar", key="chain_text", max_chars=50_000,
                         help="'A, B, C' stores A → B and B → C.")
     c1, c2 = st.columns(2)
     if c1.button("Add these chains", key="chain_add"):

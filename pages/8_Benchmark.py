@@ -11,16 +11,22 @@ ui.page("📊 Benchmark: LoCoMo",
         "(see docs/retrieval.md). Embeddings are cached on disk, so a rerun is fast.",
         r"\mathrm{recall@}k = \frac{1}{|Q|}\sum_{q\in Q}"
         r"\frac{|\,\mathrm{evidence}(q)\cap \mathrm{top}_k(q)\,|}{|\,\mathrm{evidence}(q)\,|}")
-data = st.text_input("LoCoMo data (folder of conv-*.json, or locomo10.json)",
-                     str(benchmark.DEFAULT_DATA), key="bench_data",
-                     help="Read in place; nothing is copied.")
+up = st.file_uploader("Upload LoCoMo's locomo10.json (optional)", type=["json"],
+                      key="bench_upload", max_upload_size=benchmark.MAX_UPLOAD_BYTES // 2**20,
+                      help="Without an upload the page reads the configured data folder.")
 try:
-    convs = benchmark.conversations(data)
-except (ValueError, OSError) as exc:
+    convs = (benchmark.upload_conversations(up.getvalue(), up.name) if up
+             else benchmark.folder_conversations())
+except ValueError as exc:
     ui.error(exc)
     st.stop()
+if convs is None:
+    st.info(benchmark.where_to_get())
+    st.code(str(benchmark.data_dir()), language=None)
+    st.stop()
 names = [c.sample_id for c in convs]
-pick = st.multiselect("Conversations", names, default=names[:1], key=f"bench_convs:{data}",
+source = f"upload:{up.file_id}" if up else "folder"
+pick = st.multiselect("Conversations", names, default=names[:1], key=f"bench_convs:{source}",
                       help="One conversation takes ~10 s once its embeddings are cached.")
 methods = st.multiselect("Methods", list(METHODS), default=list(benchmark.DEFAULT_METHODS),
                          key="bench_methods", help="Each method is one row of the table.")

@@ -25,3 +25,10 @@ def minilm():
     from nuonuo_core import get_minilm_encoder
 
     return get_minilm_encoder()
+
+
+@pytest.fixture(autouse=True)
+def workspace_dir(tmp_path, monkeypatch):
+    """Every test saves (and autosaves) workspaces under its own temporary folder."""
+    monkeypatch.setenv("NUONUO_WORKSPACES", str(tmp_path / "ws"))
+    return tmp_path / "ws"

@@ -15,11 +15,12 @@ def page() -> AppTest:
 
 def test_benchmark_page_runs_and_shows_table_and_chart(tmp_path, monkeypatch):
     monkeypatch.setenv("NUONUO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("NUONUO_DATA_DIR", str(FIXTURE))
     at = page().run()
-    at.text_input(key="bench_data").set_value(str(FIXTURE)).run()
     assert not at.exception and not at.error
+    assert not at.main.text_input, "no free-text server path on the page"
     at.multiselect(key="bench_methods").set_value(["cosine", "hybrid"]).run()
-    assert at.multiselect(key=f"bench_convs:{FIXTURE}").value == ["conv-test"]
+    assert at.multiselect(key="bench_convs:folder").value == ["conv-test"]
     at.button(key="bench_run").click().run()
     assert not at.exception and not at.error
     table = at.dataframe[0].value
@@ -35,10 +36,43 @@ def test_benchmark_page_runs_and_shows_table_and_chart(tmp_path, monkeypatch):
     assert not at.exception
 
 
-def test_benchmark_page_reports_missing_data_clearly():
+def test_benchmark_page_without_data_says_where_locomo_comes_from(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUONUO_DATA_DIR", str(tmp_path / "empty"))
     at = page().run()
-    at.text_input(key="bench_data").set_value("/nowhere/locomo").run()
-    assert "no LoCoMo data at '/nowhere/locomo'" in at.error[0].value
+    assert not at.exception and not at.error
+    info = at.info[0].value
+    assert "snap-research/locomo" in info and "data/locomo10.json" in info
+    assert at.code[0].value == str(tmp_path / "empty")     # where to put it
+    assert not at.main.text_input and not at.main.button            # no path field, nothing to run
+
+
+def test_benchmark_upload_locomo10_and_hostile_uploads(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUONUO_DATA_DIR", str(tmp_path / "empty"))
+    at = page().run()
+    tiny = (ROOT / "tests" / "fixtures" / "locomo10_tiny.json").read_bytes()
+    at.file_uploader(key="bench_upload").set_value(("locomo10.json", tiny, "application/json"))
+    at.run()
+    assert not at.exception and not at.error
+    picker = next(m for m in at.multiselect if m.key.startswith("bench_convs:upload:"))
+    assert picker.options == ["conv-test"] and picker.value == ["conv-test"]
+    for bad, message in ((b"[" * 100_000 + b"]" * 100_000, "nested"),
+                         (b'{"secret_key": 1}', "not LoCoMo's data/locomo10.json"),
+                         (b"\xff\xfe", "UTF-8"),
+                         (b"x" * (benchmark.MAX_UPLOAD_BYTES + 1), "limit is 20 MB")):
+        at.file_uploader(key="bench_upload").set_value(("locomo10.json", bad, "application/json"))
+        at.run()
+        assert not at.exception, message
+        assert message in at.error[0].value.replace("\\", ""), at.error[0].value
+
+
+def test_folder_errors_do_not_reveal_contents(tmp_path):
+    (tmp_path / "x.json").write_text('{"private_field": "secret"}')
+    import pytest
+
+    with pytest.raises(ValueError) as err:
+        benchmark.folder_conversations(tmp_path)
+    assert "private_field" not in str(err.value) and "secret" not in str(err.value)
+    assert benchmark.folder_conversations(tmp_path / "missing") is None
 
 
 def test_table_pivots_records_in_run_order():

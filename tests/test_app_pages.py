@@ -1,10 +1,11 @@
 """AppTest per page: interact with widgets and assert on what is shown."""
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab import demos, io, state
+from lab import demos, io, state, workspaces
 from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,12 +15,6 @@ TIMEOUT = 120
 def page(name: str) -> AppTest:
     path = ROOT / "app.py" if name == "app" else next((ROOT / "pages").glob(f"{name}*.py"))
     return AppTest.from_file(str(path), default_timeout=TIMEOUT)
-
-
-@pytest.fixture(autouse=True)
-def workspace_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("NUONUO_WORKSPACES", str(tmp_path / "ws"))
-    return tmp_path / "ws"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +33,8 @@ def with_memory(at: AppTest, mem) -> AppTest:
 
 
 def texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    """Element texts as the reader sees them (markdown escapes of user text removed)."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
 
 
 def no_exceptions(at: AppTest) -> None:
@@ -99,6 +95,13 @@ def test_memories_add_validate_import_search_delete():
     assert len(mem) == 1 and mem.get(0)["paraphrases"] == ["keys location",
                                                            "where did I leave the keys"]
     assert "Stored memories (1)" in texts(at.subheader)
+    assert texts(at.success) == ["Added 1 memory (cue 'Where are my keys?')."]
+    for bad in (-5.0, 0.0, 1e5, 1e308):       # out of range: a message, no old banner, no add
+        at.number_input[0].set_value(bad)
+        at.button(key="FormSubmitter:add_memory-Add memory").click().run()
+        assert texts(at.error) == [f"importance must be a number in (0, 100], got {bad!r}"]
+        assert not at.success and len(mem) == 1
+    at.number_input[0].set_value(2.0)
     # bulk import: pasted CSV with a bad row -> preview + per-row errors, good rows import
     at.text_area(key="import_text").set_value(
         "cue,target,importance\nsky colour,blue,1\n,no cue,1\nnan row,x,nan\ngrass,green,3\n")
@@ -106,7 +109,8 @@ def test_memories_add_validate_import_search_delete():
     assert any("2 valid rows, 2 with errors" in m for m in texts(at.markdown))
     assert at.dataframe[0].value.cue.tolist() == ["sky colour", "grass"]
     errors = at.dataframe[1].value.set_index("row").error
-    assert errors[3] == "cue is empty" and "positive finite number" in errors[4]
+    assert errors[3] == "cue is empty"
+    assert errors[4] == "importance must be a number in (0, 100], got 'nan'"
     at.button(key="import_go").click().run()
     assert len(mem) == 3 and "Stored memories (3)" in texts(at.subheader)
     # malformed CSV and oversized upload: clear message, nothing lost
@@ -252,8 +256,16 @@ def test_tour_button():
 
 
 # --- workspaces: save, open, upload, corrupt files --------------------------------------------
+def owned(name: str, owner: str) -> AppTest:
+    at = page(name)
+    at.query_params["owner"] = owner
+    return at
+
+
 def test_workspace_save_open_upload_and_corrupt(workspace_dir):
     at = page("2_").run()
+    owner = at.session_state[state.OWNER_KEY]
+    assert at.query_params["owner"] == owner and len(owner) == 24     # a key in the URL
     at.button(key="demo_chains").click().run()
     mem = at.session_state[state.MEM_KEY]
     at.sidebar.text_input(key="ws_save_name").set_value("../escape")
@@ -261,22 +273,46 @@ def test_workspace_save_open_upload_and_corrupt(workspace_dir):
     assert any("not allowed" in e for e in texts(at.sidebar.error))
     at.sidebar.text_input(key="ws_save_name").set_value("chain demo")
     at.sidebar.button(key="ws_save").click().run()
-    assert (workspace_dir / "chain demo.nuonuo").is_file()
-    data = (workspace_dir / "chain demo.nuonuo").read_bytes()
-    (workspace_dir / "corrupt.nuonuo").write_bytes(data[:len(data) // 2])
+    home = workspace_dir / owner
+    assert (home / "chain demo.nuonuo").is_file()
+    assert texts(at.sidebar.success) == ["Saved workspace 'chain demo'."]
+    data = (home / "chain demo.nuonuo").read_bytes()
+    (home / "corrupt.nuonuo").write_bytes(data[:len(data) // 2])
 
-    other = page("2_").run()     # a second session opens the saved workspace by name
-    assert len(other.session_state[state.MEM_KEY]) == 0
+    stranger = page("2_").run()  # another browser: its own key, sees none of it
+    assert stranger.session_state[state.OWNER_KEY] != owner
+    assert stranger.sidebar.selectbox(key="ws_pick").options == []
+    assert len(stranger.session_state[state.MEM_KEY]) == 0
+
+    other = owned("2_", owner).run()    # the same owner's link in a second tab
+    assert other.sidebar.selectbox(key="ws_pick").options == ["chain demo", "corrupt"]
+    assert len(other.session_state[state.MEM_KEY]) == 13       # autosave restored
+    assert other.session_state[state.NAME_KEY] == "chain demo"  # with its name
     other.sidebar.selectbox(key="ws_pick").set_value("corrupt").run()
     other.sidebar.button(key="ws_open").click().run()
     assert any("not a valid NuoNuo memory file" in e for e in texts(other.sidebar.error))
-    assert len(other.session_state[state.MEM_KEY]) == 0
+    assert len(other.session_state[state.MEM_KEY]) == 13
     other.sidebar.selectbox(key="ws_pick").set_value("chain demo").run()
     other.sidebar.button(key="ws_open").click().run()
     no_exceptions(other)
     assert len(other.session_state[state.MEM_KEY]) == 13
     assert "Stored memories (13)" in texts(other.subheader)
     assert other.session_state[state.MEM_KEY] is not mem
+
+    # saving over an existing name asks first; Cancel keeps the file, Overwrite replaces it
+    other.multiselect(key="delete_ids").set_value(other.session_state[state.MEM_KEY].ids()[:3]).run()
+    other.button(key="delete_go").click().run()
+    other.sidebar.text_input(key="ws_save_name").set_value("chain demo")
+    other.sidebar.button(key="ws_save").click().run()
+    assert texts(other.sidebar.warning) == ["A workspace named 'chain demo' already exists. "
+                                            "Overwrite it?"]
+    other.sidebar.button(key="ask_overwrite_no").click().run()
+    assert not other.sidebar.warning and (home / "chain demo.nuonuo").read_bytes() == data
+    other.sidebar.button(key="ws_save").click().run()
+    other.sidebar.button(key="ask_overwrite_yes").click().run()
+    no_exceptions(other)
+    assert texts(other.sidebar.success) == ["Saved workspace 'chain demo'."]
+    assert len(workspaces.open_named("chain demo", get_minilm_encoder(), owner=owner)) == 10
 
     third = page("2_").run()     # upload: a corrupt file is refused, a good one opens
     third.button(key="demo_teaching").click().run()
@@ -291,7 +327,47 @@ def test_workspace_save_open_upload_and_corrupt(workspace_dir):
     no_exceptions(third)
     assert len(third.session_state[state.MEM_KEY]) == 13
     assert third.session_state[state.NAME_KEY] == "shared"
-    assert at.sidebar.download_button(key="ws_download")
+    at.sidebar.button(key="ws_prepare").click().run()        # the file is built on request
+    assert at.sidebar.download_button(key="ws_download").proto.label.endswith("workspace file")
+    at.button(key="demo_teaching").click().run()               # an edit drops the stale file
+    assert not at.sidebar.get("download_button") and at.sidebar.button(key="ws_prepare")
+
+
+def test_autosave_restores_after_reload_and_new_empty_asks(workspace_dir):
+    at = page("5_").run()
+    owner = at.session_state[state.OWNER_KEY]
+    assert not (workspace_dir / owner).exists()     # nothing written for a mere visit
+    at.button(key="chain_demo").click().run()
+    assert (workspace_dir / owner / "_autosave.nuonuo").is_file()
+    at.text_area(key="chain_text").set_value("sun, light, leaf")
+    at.button(key="chain_add").click().run()        # a second change within 2 s ...
+    reload = owned("3_", owner).run()               # ... is saved by the next run at latest
+    assert len(reload.session_state[state.MEM_KEY]) == 15
+    assert texts(reload.info)[0] == "Restored your autosaved workspace (15 memories)."
+    # "New empty workspace" asks before discarding; Cancel keeps everything
+    reload.sidebar.number_input(key="ws_new_k").set_value(0)
+    reload.sidebar.button(key="ws_new").click().run()
+    assert texts(reload.sidebar.error) == ["k must be a whole number in [1, 256], got 0"]
+    reload.sidebar.number_input(key="ws_new_k").set_value(8)
+    reload.sidebar.selectbox(key="ws_new_dim").set_value(256)
+    reload.sidebar.button(key="ws_new").click().run()
+    assert "Discard it?" in texts(reload.sidebar.warning)[0]
+    reload.sidebar.button(key="ask_discard_no").click().run()
+    assert len(reload.session_state[state.MEM_KEY]) == 15
+    reload.sidebar.button(key="ws_new").click().run()
+    reload.sidebar.button(key="ask_discard_yes").click().run()
+    no_exceptions(reload)
+    mem = reload.session_state[state.MEM_KEY]
+    assert len(mem) == 0 and (mem.config.code_dim, mem.config.k) == (256, 8)
+    again = owned("1_", owner).run()
+    assert len(again.session_state[state.MEM_KEY]) == 0     # the discard was autosaved too
+    bad = owned("1_", "../../etc").run()             # a tampered key: a new key, a warning
+    assert bad.session_state[state.OWNER_KEY] != "../../etc"
+    assert any("not valid" in w for w in texts(bad.warning))
+    bad.sidebar.button(key="ws_share").click().run()
+    link = bad.sidebar.code[0].value
+    assert link.endswith("?owner=" + bad.session_state[state.OWNER_KEY])
+    assert any("Whoever has this link" in w for w in texts(bad.sidebar.warning))
 
 
 # --- two sessions at once -----------------------------------------------------------------------

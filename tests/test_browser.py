@@ -5,35 +5,18 @@ checks the charts rendered and that a second session sees none of it; saves scre
 artifacts/browser/. Skipped (with the reason) when no Chromium is found,
 except in CI (NUONUO_REQUIRE_BROWSER=1), where it must run.
 """
-import os
 import re
 
 import pytest
 
-from lab.devserver import CHROMIUM_ARGS, ROOT, find_chromium, running_server
+from lab.devserver import (CHROMIUM_ARGS, ROOT, chromium_or_skip, goto, idle,
+                           running_server)
 from nuonuo_core import HybridMemory
 
-CHROMIUM = find_chromium()
-if CHROMIUM is None:
-    reason = ("no Chromium found at /usr/bin/chromium (install Debian's `chromium` package; "
-              ".ci/run does)")
-    if os.environ.get("NUONUO_REQUIRE_BROWSER") == "1":
-        pytest.fail(reason + " but NUONUO_REQUIRE_BROWSER=1", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+CHROMIUM = chromium_or_skip()
 sync_api = pytest.importorskip("playwright.sync_api")
 SHOTS = ROOT / "artifacts" / "browser"
 WAIT = 60_000
-
-
-def goto(page, title: str) -> None:
-    """Client-side navigation via the sidebar (a full reload would start a new session)."""
-    page.get_by_role("link", name=re.compile(title)).first.click()
-    page.get_by_role("heading", name=re.compile(title)).first.wait_for(timeout=WAIT)
-
-
-def idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT)
 
 
 def test_add_recall_with_noise_and_two_nights(tmp_path):
@@ -53,6 +36,9 @@ def test_add_recall_with_noise_and_two_nights(tmp_path):
         page.get_by_role("heading", name="Stored memories (1)").wait_for(timeout=WAIT)
         page.screenshot(path=str(SHOTS / "1_memory_added.png"), full_page=True)
         page.get_by_text("Save, open, download, upload").click()     # download the workspace
+        page.get_by_role("button", name=re.compile("Prepare workspace file")).click()
+        page.get_by_role("button", name=re.compile("Download workspace file")).wait_for()
+        idle(page)
         with page.expect_download(timeout=WAIT) as dl:
             page.get_by_role("button", name=re.compile("Download workspace file")).click()
         saved = tmp_path / "downloaded.nuonuo"

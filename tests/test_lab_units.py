@@ -24,7 +24,9 @@ def test_csv_rows_and_per_row_errors():
     assert [r.cue for r in res.rows] == ["keys?"]
     assert res.rows[0].paraphrases == ["where keys", "key spot"] and res.rows[0].importance == 2
     msgs = {e.row: e.message for e in res.errors}
-    assert "cue is empty" in msgs[3] and "finite" in msgs[4] and "finite" in msgs[5]
+    assert "cue is empty" in msgs[3]
+    assert msgs[4] == "importance must be a number in (0, 100], got 'nan'"
+    assert msgs[5] == "importance must be a number in (0, 100], got '-1'"
     assert "fields" in msgs[6]
     assert list(res.preview().status) == ["ok"] and len(res.errors_frame()) == 4
 
@@ -94,31 +96,34 @@ def test_demo_sets_are_clean():
         demos.load("nope")
 
 
-# --- workspaces -----------------------------------------------------------------------------
+# --- workspaces ---------------------------------------------------------------------------
+OWNER = "owner_key_for_tests_0001"
+
+
 @pytest.mark.parametrize("name", ["../evil", "a/b", "", " ", ".hidden", "x" * 80, "a\\b",
-                                  "..", "con:"])
+                                  "..", "con:", workspaces.AUTOSAVE])
 def test_workspace_names_validated(name, tmp_path):
     with pytest.raises(ValueError):
-        workspaces.path_for(name, tmp_path)
+        workspaces.path_for(name, OWNER, tmp_path)
 
 
 def test_workspace_roundtrip_and_corrupt_file(mem, tmp_path):
-    workspaces.save(mem, "demo 1", tmp_path)
-    assert workspaces.list_names(tmp_path) == ["demo 1"]
-    back = workspaces.open_named("demo 1", HashingEncoder(), tmp_path)
+    workspaces.save(mem, "demo 1", owner=OWNER, base=tmp_path)
+    assert workspaces.list_names(OWNER, tmp_path) == ["demo 1"]
+    back = workspaces.open_named("demo 1", HashingEncoder(), owner=OWNER, base=tmp_path)
     assert back.ids() == mem.ids() and back.get(0) == mem.get(0)
-    (tmp_path / "broken.nuonuo").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    (tmp_path / OWNER / "broken.nuonuo").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
     with pytest.raises(ValueError, match="not a valid NuoNuo memory file"):
-        workspaces.open_named("broken", HashingEncoder(), tmp_path)
+        workspaces.open_named("broken", HashingEncoder(), owner=OWNER, base=tmp_path)
     with pytest.raises(ValueError, match="no saved workspace"):
-        workspaces.open_named("missing", HashingEncoder(), tmp_path)
+        workspaces.open_named("missing", HashingEncoder(), owner=OWNER, base=tmp_path)
     with pytest.raises(ValueError, match="limit"):
         workspaces.from_bytes(b"x" * 11, HashingEncoder(), limit=10)
 
 
 def test_workspace_folder_from_env(monkeypatch, tmp_path):
     monkeypatch.setenv("NUONUO_WORKSPACES", str(tmp_path / "ws"))
-    assert workspaces.path_for("a").parent == (tmp_path / "ws").resolve()
+    assert workspaces.path_for("a", OWNER).parent == (tmp_path / "ws" / OWNER).resolve()
 
 
 # --- analysis, nights, charts ---------------------------------------------------------------

@@ -141,3 +141,14 @@ def _from_list(items: list, src: Path) -> list[Conversation]:
         out.append(parse_conversation(d["conversation"], d.get("qa", []),
                                       str(d.get("sample_id", f"{src.stem}-{i}"))))
     return out
+
+
+def parse_locomo(data, source: str = "locomo10.json") -> list[Conversation]:
+    """Conversations from already-parsed JSON ``data`` (the ``locomo10.json`` list, or one
+    conversation dict), e.g. an uploaded file; ``source`` names it in error messages."""
+    src = Path(source)
+    if isinstance(data, list):
+        return _from_list(data, src)
+    if isinstance(data, dict):
+        return [_from_dict(data, src.stem)]
+    raise ValueError(f"{source!r}: expected a list of conversations, got {type(data).__name__}")
