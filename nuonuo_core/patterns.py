@@ -15,49 +15,23 @@ Overlap = fraction of pixels equal to a stored pattern (1.0 = recalled exactly).
 """
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from .blas import one_blas_thread
 from .functional import hopfield_energy, hopfield_settle
-from .threads import single_thread
 
 UPDATES = ("async", "sync")
 RECALLED = 0.98  # a state is named as a stored pattern when >= 98 % of its pixels agree
 
 
-_lock = threading.Lock()
-_depth = 0
-_blas_limit = None
-
-
-@contextmanager
 def one_thread():
-    """numpy's BLAS and torch on one thread inside the block. These kernels are small, and
-    two-thread BLAS stalls whenever the other core is busy: the capacity chart took 4.6-4.9 s
-    wall with two threads and 0.7-0.9 s with one on a loaded 2-core machine. Counted like
-    :func:`~nuonuo_core.threads.single_thread`, so concurrent sessions restore it last."""
-    global _depth, _blas_limit
-    with _lock:
-        if _depth == 0:
-            try:
-                from threadpoolctl import threadpool_limits
-                _blas_limit = threadpool_limits(1)
-            except ImportError:  # pragma: no cover - threadpoolctl comes with the stack
-                _blas_limit = None
-        _depth += 1
-    try:
-        with single_thread():
-            yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0 and _blas_limit is not None:
-                _blas_limit.restore_original_limits()
-                _blas_limit = None
+    """numpy's BLAS on one thread inside the block (:func:`nuonuo_core.blas.one_blas_thread`):
+    these kernels are small, and two-thread BLAS stalls whenever the other core is busy (the
+    capacity chart took 4.6-4.9 s wall with two threads, 0.7-0.9 s with one)."""
+    return one_blas_thread()
 
 
 def check_pm1(x, what: str) -> np.ndarray:

@@ -143,6 +143,9 @@ def test_settle_trace_exposes_each_step():
 
 
 def test_approximate_index_agrees_with_exact_search():
+    from conftest import require_module
+
+    require_module("faiss")
     rng = np.random.default_rng(0)
     centers = unit_rows(64, seed=10)
     x = centers[rng.integers(0, 64, 20000)] + 0.06 * rng.standard_normal((20000, 384))

@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from contextlib import nullcontext
 from typing import Callable
 
 import numpy as np
 
+from ..blas import one_blas_thread
 from ..config import MemoryConfig
 from ..functional import noise_for_cosine, perturb
 from ..memory import HybridMemory
@@ -53,14 +53,6 @@ def _median_ms(fn: Callable[[int], object], n: int) -> tuple[float, float]:
         fn(i)
         times.append(time.perf_counter() - t)
     return float(np.median(times) * 1e3), float(np.percentile(times, 90) * 1e3)
-
-
-def _single_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-        return threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        return nullcontext()
 
 
 def bench_size(n: int, n_queries: int = 200, seed: int = 0, config: MemoryConfig | None = None,
@@ -114,7 +106,7 @@ def bench_size(n: int, n_queries: int = 200, seed: int = 0, config: MemoryConfig
                                   min(n_queries, 50))[0]
     exact = np.argsort(-(queries @ emb.T), axis=1)[:, :20] if n <= 200_000 else np.stack(
         [np.argpartition(-(emb @ q), 20)[:20] for q in queries])
-    with _single_thread():
+    with one_blas_thread():
         rec["numpy_scan_ms_1thread"] = _median_ms(
             lambda i: np.argpartition(-(emb @ queries[i]), 20)[:20], min(n_queries, 100))[0]
     rows = mem.store.index.search(torch.from_numpy(queries).to(mem.device), 20)[1].cpu().numpy()

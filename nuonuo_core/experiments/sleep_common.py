@@ -13,11 +13,11 @@ Scoring (:func:`score`) reports, for Hebbian recall of a set of stored pairs:
 """
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 
 from nuonuo_core import HybridMemory, MemoryConfig
+from nuonuo_core.blas import with_one_blas_thread
 from nuonuo_core.recall import min_units
 
 from . import check, check_range, unit_vectors, validate_fields
@@ -29,19 +29,7 @@ SEED_CODES = {"code_dim": 16384, "k": 20, "target_projection": "separate"}
 DENSE_MAX = 0  # never dense: the sparse store costs less CPU at these sizes
 
 
-def one_blas_thread(func):
-    """Run ``func`` with BLAS on one thread: the small matrix products here gain nothing from
-    threads, and on a busy 2-core machine oversubscribed BLAS threads made a night ~15x
-    slower (measured: 33 s vs 2.2 s wall for the same four sleep_phase runs)."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-            return func(*args, **kwargs)
-        with threadpool_limits(1):
-            return func(*args, **kwargs)
-    return wrapper
+one_blas_thread = with_one_blas_thread  # the sleep experiments' decorator name
 
 
 def make_memory(cfg, seed: int) -> HybridMemory:
