@@ -23,14 +23,20 @@ def resolve(ref: str) -> Any:
 def run_task(experiment: str, func_ref: str, config_ref: str, params: dict,
              seed: int) -> list[dict]:
     """The experiment's records for one task, each with ``experiment`` first and ``seed``."""
-    import torch
+    import sys
 
-    torch.set_num_threads(1)
-    cfg = resolve(config_ref)(**params)
-    rows = resolve(func_ref)(cfg, int(seed), None)
+    func, cfg_cls = resolve(func_ref), resolve(config_ref)
+    if "torch" in sys.modules:   # the experiment's module imported it
+        sys.modules["torch"].set_num_threads(1)
+    rows = func(cfg_cls(**params), int(seed), None)
     return [{"experiment": experiment, **row, "seed": int(seed)} for row in rows]
 
 
 def ignore_sigint() -> None:
-    """Pool initializer: Ctrl-C reaches the whole process group; only the driver handles it."""
+    """Pool initializer: Ctrl-C reaches the whole process group; only the driver handles it.
+    Also one BLAS/OpenMP thread per worker, like Ray's workers."""
+    import os
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)
