@@ -10,7 +10,7 @@ import streamlit as st
 
 ICONS = {"Home": "🏠", "Memories": "🗂️", "Recall and noise": "🎯", "Consolidation nights": "🌙",
          "Multi-hop chains": "🔗", "Inside the network": "🔬", "Guided tour": "🧭",
-         "Benchmark": "📊"}
+         "Benchmark": "📊", "Sweep": "🧪"}
 
 TITLES = {"Recall and noise": "Recall & noise"}
 
