@@ -52,7 +52,7 @@ def test_scalar_lists_are_axes_tuples_pass_whole_or_split():
     ({"noise_stds": "0.1,0.1"}, "0", "0.1"),
     ({"code_dim": "1.5"}, "0", "'1.5'"),
     ({"beta": "nan"}, "0", "nan"),
-    ({"k": "10,40", "code_dim": "16,64"}, "0", "--k 40 --code_dim 16"),
+    ({"k": "10,40", "code_dim": "16,64"}, "0", "k=40 code_dim=16"),
     ({"no_such": "1"}, "0", "no_such"),
     ({}, "0,-1", "'-1'"),
     ({}, "1.5", "'1.5'"),

@@ -113,17 +113,17 @@ def _split(name: str, text: Any) -> list:
     if not isinstance(text, str):
         return list(text) if isinstance(text, (list, tuple)) else [text]
     check(len(text) <= MAX_TEXT,
-          f"--{name}: value list of {len(text)} characters, at most {MAX_TEXT} allowed")
+          f"{name}: value list of {len(text)} characters, at most {MAX_TEXT} allowed")
     items = [p.strip() for p in text.split(",")]
-    check(all(items), f"--{name}: empty value in {text!r} (write values as v1,v2,...)")
+    check(all(items), f"{name}: empty value in {text!r} (write values as v1,v2,...)")
     return items
 
 
 def _distinct(name: str, values: list) -> tuple:
     check(len(values) <= MAX_AXIS_VALUES,
-          f"--{name}: {len(values)} values, at most {MAX_AXIS_VALUES} allowed")
+          f"{name}: {len(values)} values, at most {MAX_AXIS_VALUES} allowed")
     dup = next((v for i, v in enumerate(values) if v in values[:i]), None)
-    check(dup is None, f"--{name}: value {dup!r} is given twice")
+    check(dup is None, f"{name}: value {dup!r} is given twice")
     return tuple(values)
 
 
@@ -136,9 +136,9 @@ def parse_seeds(text: Any) -> tuple[int, ...]:
             ok = item.isdigit() and len(item) <= 10
             item = int(item) if ok else item
         check(ok and 0 <= item <= MAX_SEED,
-              f"--seeds: {item!r} is not an integer in [0, {MAX_SEED}]")
+              f"seeds: {item!r} is not an integer in [0, {MAX_SEED}]")
         seeds.append(item)
-    check(len(seeds) <= MAX_SEEDS, f"--seeds: {len(seeds)} seeds, at most {MAX_SEEDS} allowed")
+    check(len(seeds) <= MAX_SEEDS, f"seeds: {len(seeds)} seeds, at most {MAX_SEEDS} allowed")
     return _distinct("seeds", seeds)
 
 
@@ -175,6 +175,6 @@ def build_grid(experiment: str | Experiment, params: dict[str, Any], seeds: Any 
         try:
             exp.config_cls(**{**fixed, **chosen})
         except (TypeError, ValueError) as exc:
-            where = " ".join(f"--{k} {_show(v)}" for k, v in chosen.items())
+            where = " ".join(f"{k}={_show(v)}" for k, v in chosen.items())
             raise ValueError(f"{where}: {exc}" if where else str(exc)) from None
     return grid
