@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from nuonuo_core.experiments import get_experiment
 from nuonuo_core.sweep import Grid
@@ -80,17 +81,29 @@ def lines(s: pd.DataFrame, x: str, metric: str, colour: str | None) -> go.Figure
     return fig
 
 
-def heatmap(s: pd.DataFrame, x: str, y: str, metric: str) -> go.Figure:
-    mean = s.pivot(index=y, columns=x, values="mean")
-    sd = s.pivot(index=y, columns=x, values="std").reindex_like(mean)
-    text = [[f"{m:.3g} ± {d:.2g}" for m, d in zip(rm, rd)]
-            for rm, rd in zip(mean.to_numpy(), sd.to_numpy())]
-    fig = go.Figure(go.Heatmap(
-        z=mean.to_numpy(), x=[str(v) for v in mean.columns], y=[str(v) for v in mean.index],
-        text=text, texttemplate="%{text}", colorscale="Viridis",
-        colorbar=dict(title=metric),
-        hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{text}}<extra></extra>"))
-    fig.update_layout(xaxis_title=x, yaxis_title=y, margin=dict(t=30, b=40))
-    fig.update_xaxes(type="category")
+def heatmap(s: pd.DataFrame, x: str, y: str, metric: str,
+            facet: str | None = None) -> go.Figure:
+    """Mean ± sd per cell; one panel per value of ``facet`` on one shared colour scale
+    (0..1 when every value lies in [0, 1])."""
+    keys = list(dict.fromkeys(s[facet])) if facet else [None]
+    lo, hi = float(s["mean"].min()), float(s["mean"].max())
+    lo, hi = (0.0, 1.0) if lo >= 0 and hi <= 1 else (lo, hi if hi > lo else lo + 1)
+    fig = make_subplots(rows=1, cols=len(keys), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[f"{facet} = {k}" for k in keys] if facet else None)
+    for i, key in enumerate(keys, start=1):
+        part = s[s[facet] == key] if facet else s
+        mean = part.pivot(index=y, columns=x, values="mean")
+        sd = part.pivot(index=y, columns=x, values="std").reindex_like(mean)
+        text = [[f"{m:.3g} ± {d:.2g}" for m, d in zip(rm, rd)]
+                for rm, rd in zip(mean.to_numpy(), sd.to_numpy())]
+        fig.add_trace(go.Heatmap(
+            z=mean.to_numpy(), x=[str(v) for v in mean.columns], y=[str(v) for v in mean.index],
+            text=text, texttemplate="%{text}", colorscale="Viridis", zmin=lo, zmax=hi,
+            showscale=i == len(keys), colorbar=dict(title=metric),
+            hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{text}}<extra></extra>"),
+            row=1, col=i)
+        fig.update_xaxes(title_text=x, type="category", row=1, col=i)
+    fig.update_yaxes(title_text=y, type="category", row=1, col=1)
     fig.update_yaxes(type="category")
+    fig.update_layout(margin=dict(t=40, b=40), height=420)
     return fig

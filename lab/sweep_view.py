@@ -32,21 +32,22 @@ def results_panel(grid: sweep.Grid, df) -> None:
         return
     c1, c2 = st.columns(2)
     metric = c1.selectbox("Metric", metrics, index=sc.default_metric(metrics), key="sw_metric")
-    colour = None
-    if len(axes) == 1 and dims:
-        colour = c2.selectbox("Colour by", dims, key="sw_colour")
+    colour = None            # lines: colours; heatmap: one panel per value (at most 4)
+    if dims and (len(axes) == 1 or (len(axes) == 2 and df[dims[0]].nunique() <= 4)):
+        colour = c2.selectbox("Colour by" if len(axes) == 1 else "One panel per", dims,
+                              key=f"sw_colour:{len(axes)}")
     rest = [d for d in dims if d != colour]
     sel = df
     if rest:
         for col, d in zip(st.columns(len(rest)), rest):
-            value = col.selectbox(d, sorted(df[d].unique(), key=str), key=f"sw_filter:{d}")
+            value = col.selectbox(d, list(dict.fromkeys(df[d])), key=f"sw_filter:{d}")
             sel = sel[sel[d] == value]
     n_seeds = df["seed"].nunique()
+    by = axes + ([colour] if colour else [])
     if len(axes) == 2:
-        fig = sc.heatmap(sc.summary(sel, axes, metric), axes[0], axes[1], metric)
+        fig = sc.heatmap(sc.summary(sel, by, metric), axes[0], axes[1], metric, colour)
     elif len(axes) == 1:
-        fig = sc.lines(sc.summary(sel, axes + ([colour] if colour else []), metric),
-                       axes[0], metric, colour)
+        fig = sc.lines(sc.summary(sel, by, metric), axes[0], metric, colour)
     else:
         st.dataframe(sc.summary(sel, dims or ["experiment"], metric), key="sw_table")
         fig = None

@@ -40,7 +40,8 @@ st.caption(f"{grid.n_tasks} tasks (at most {sweep.PAGE_MAX_TASKS}).")
 if job is None and not complete and st.button("▶ Run sweep" if df is None else "▶ Resume",
                                                type="primary", key="sw_run"):
     try:
-        job = sweep.start(grid, backend, int(workers))
+        sweep.start(grid, backend, int(workers))
+        st.rerun()
     except (ValueError, OSError) as exc:
         ui.error(exc)
 if job is not None:

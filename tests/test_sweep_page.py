@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab import sweep
+from lab import sweep, sweep_charts
+from nuonuo_core.sweep import build_grid
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"sw_val:noise:code_dim": "256,512", "sw_val:noise:noise_stds": "0.05,0.2",
@@ -90,12 +91,14 @@ def test_run_progress_chart_csv_then_cached(dirs):
     out = next((dirs / "sweeps").glob("noise-*")) / "results.csv"
     df = pd.read_csv(out)
     assert len(df) == 8 * 3 and sorted(df.seed.unique()) == [0, 1]
-    # heatmap of recall_at_1 for the first method: the mean over the two seeds
-    at.selectbox(key="sw_filter:method").set_value("hebbian").run()
-    z = _array(json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["z"])
-    want = df[df.method == "hebbian"].groupby(["noise_std", "code_dim"]).recall_at_1.mean()
-    assert z.tolist() == [[want[(ns, d)] for d in (256, 512)] for ns in (0.05, 0.2)]
-    assert len(set(z.ravel())) > 1                       # the grid does move the metric
+    # one heatmap panel per method, each cell the mean of recall_at_1 over the two seeds
+    data = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    assert len(data) == 3
+    for i, method in enumerate(["hopfield", "hebbian", "cosine"]):
+        z = _array(data[i]["z"])
+        want = df[df.method == method].groupby(["noise_std", "code_dim"]).recall_at_1.mean()
+        assert z.tolist() == [[want[(ns, d)] for d in (256, 512)] for ns in (0.05, 0.2)]
+    assert len(set(_array(data[1]["z"]).ravel())) > 1    # hebbian: the grid moves the metric
     assert at.get("download_button")
     # reopening the same grid is instant: no job, the chart straight away
     t = time.time()
@@ -120,3 +123,22 @@ def test_cancel_stops_the_sweep_and_offers_resume(dirs):
                120)
     assert errors(at) == ""
     assert at.button(key="sw_run").label in ("▶ Run sweep", "▶ Resume")
+
+
+def test_roles_summary_and_lines_on_known_records():
+    grid = build_grid("noise", {"code_dim": "256,512"}, "0,1")
+    rows = [{"experiment": "noise", "noise_std": ns, "cue_cosine": 0.5 + ns, "method": m,
+             "recall_at_1": 0.1 * s + (0.5 if m == "hopfield" else 0.2) + d / 1000,
+             "code_dim": d, "n_queries": 20, "seed": s, "task": 0}
+            for d in (256, 512) for s in (0, 1) for ns in (0.0, 0.1) for m in ("hopfield", "hebbian")]
+    df = pd.DataFrame(rows)
+    axes, metrics, dims = sweep_charts.roles(grid, df)
+    assert axes == ["code_dim"] and metrics == ["cue_cosine", "recall_at_1"]
+    assert dims == ["noise_std", "method"]                 # n_queries is constant
+    assert metrics[sweep_charts.default_metric(metrics)] == "recall_at_1"
+    sel = df[df.noise_std == 0.1]
+    s = sweep_charts.summary(sel, ["code_dim", "method"], "recall_at_1")
+    fig = sweep_charts.lines(s, "code_dim", "recall_at_1", "method")
+    hop = next(t for t in fig.data if t.name == "hopfield")
+    assert list(hop.y) == pytest.approx([0.55 + 0.256, 0.55 + 0.512])
+    assert list(hop.error_y.array) == pytest.approx([0.0707107] * 2)   # sd of {x, x + 0.1}

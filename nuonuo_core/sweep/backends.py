@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from pathlib import Path
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -93,6 +94,11 @@ class LocalBackend:
             self._pool = None
 
 
+def _loopback(address: str) -> bool:
+    host = address.split("://")[-1].rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 class RayBackend:
     """Ray core tasks. No address: a private local runtime bound to loopback only, with
     ``workers`` CPUs, shut down by close(). An address joins that cluster (and ships
@@ -102,7 +108,7 @@ class RayBackend:
 
     def __init__(self, grid: Grid, workers: int, address: str | None = None):
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        if address is None:
+        if address is None or _loopback(address):
             # Local mode: every Ray process binds to and dials 127.0.0.1 only (no cluster IP
             # lookup). Read when ray is imported, and inherited by the processes it starts.
             os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
@@ -110,15 +116,22 @@ class RayBackend:
 
         self.ray, self.grid = ray, grid
         if ray.is_initialized():
-            raise RuntimeError("Ray is already initialised in this process")
-        from pathlib import Path
-        if address is None:
-            ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1",
-                     configure_logging=False, log_to_driver=False)
-        else:
-            pkg = str(Path(__file__).resolve().parents[1])
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False, runtime_env={"py_modules": [pkg]})
+            raise ValueError("Ray is already initialised in this process")
+        try:
+            if address is None:
+                ray.init(num_cpus=workers, include_dashboard=False,
+                         _node_ip_address="127.0.0.1", configure_logging=False,
+                         log_to_driver=False)
+            else:
+                pkg = str(Path(__file__).resolve().parents[1])
+                ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                         configure_logging=False, runtime_env={"py_modules": [pkg]})
+        except (ConnectionError, RuntimeError) as exc:
+            where = f"the Ray cluster at {address}" if address else "a local Ray runtime"
+            hint = (" (a cluster with token authentication needs RAY_AUTH_MODE=token and its "
+                    "token: see docs/sweep.md)" if address else "")
+            raise ValueError(f"could not reach {where}: {str(exc).splitlines()[0][:300]}"
+                             f"{hint}") from None
         self.workers = max(1, int(ray.cluster_resources().get("CPU", workers)))
         self._remote = ray.remote(num_cpus=1, max_retries=0)(run_task)
         self._running: dict = {}   # ObjectRef -> task
