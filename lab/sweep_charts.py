@@ -58,7 +58,7 @@ def default_metric(metrics: list[str]) -> int:
 
 def summary(df: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
     """Mean, standard deviation and count of ``metric`` over seeds, per ``by`` group."""
-    g = df.groupby(by, sort=True, dropna=False)[metric]
+    g = df.groupby(by, sort=False, dropna=False)[metric]     # groups in record order
     out = g.agg(mean="mean", std="std", n="count").reset_index()
     out["std"] = out["std"].fillna(0.0)
     return out
@@ -69,6 +69,8 @@ def lines(s: pd.DataFrame, x: str, metric: str, colour: str | None) -> go.Figure
     groups = s.groupby(colour, sort=False) if colour else [(None, s)]
     for key, part in groups:
         key = key[0] if isinstance(key, tuple) else key
+        if pd.api.types.is_numeric_dtype(part[x]):
+            part = part.sort_values(x)
         fig.add_trace(go.Scatter(
             x=part[x], y=part["mean"], mode="lines+markers", name=str(key) if colour else metric,
             error_y=dict(type="data", array=part["std"], visible=True),
@@ -94,11 +96,12 @@ def heatmap(s: pd.DataFrame, x: str, y: str, metric: str,
         part = s[s[facet] == key] if facet else s
         mean = part.pivot(index=y, columns=x, values="mean")
         sd = part.pivot(index=y, columns=x, values="std").reindex_like(mean)
-        text = [[f"{m:.3g} ± {d:.2g}" for m, d in zip(rm, rd)]
+        text = [[f"{m:.2f}±{d:.2f}" for m, d in zip(rm, rd)]
                 for rm, rd in zip(mean.to_numpy(), sd.to_numpy())]
         fig.add_trace(go.Heatmap(
             z=mean.to_numpy(), x=[str(v) for v in mean.columns], y=[str(v) for v in mean.index],
-            text=text, texttemplate="%{text}", colorscale="Viridis", zmin=lo, zmax=hi,
+            text=text, texttemplate="%{text}", textfont=dict(size=12), colorscale="Viridis",
+            zmin=lo, zmax=hi,
             showscale=i == len(keys), colorbar=dict(title=metric),
             hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{text}}<extra></extra>"),
             row=1, col=i)
