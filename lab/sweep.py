@@ -44,6 +44,7 @@ class Param:
     is_tuple: bool
     default: str
     axis: bool            # a comma list makes it a grid axis (scalar, or split tuple)
+    locked: bool = False  # a file path: the lab never lets a visitor change it
 
 
 def params(experiment: str) -> list[Param]:
@@ -55,7 +56,9 @@ def params(experiment: str) -> list[Param]:
         kind, is_tuple = field_kind(f.type)
         d = f.default if f.default is not MISSING else ""
         text = ",".join(map(str, d)) if isinstance(d, tuple) else str(d)
-        out.append(Param(f.name, kind, is_tuple, text, not is_tuple or f.name in split))
+        locked = kind == "str" and ("/" in text or os.sep in text)
+        out.append(Param(f.name, kind, is_tuple, text, (not is_tuple or f.name in split)
+                         and not locked, locked))
     return out
 
 
@@ -83,6 +86,9 @@ def page_grid(experiment: str, vary: dict[str, str], fixed: dict[str, str],
         if name not in spec:
             raise ValueError(f"unknown parameter {name!r} for {experiment!r}")
         text = str(text).strip()
+        if spec[name].locked and text != spec[name].default:
+            raise ValueError(f"{name} is a file path, fixed in the lab to its default; use the "
+                             "command line to change it")
         if name in vary:
             if not spec[name].axis:
                 raise ValueError(f"{name} is a list passed whole; it cannot be varied")
@@ -144,9 +150,11 @@ _JOBS: dict[str, Job] = {}
 
 
 def running() -> list[Job]:
+    """The sweeps still running; a finished one leaves its exit code in status.json."""
     with _LOCK:
         for sig in [s for s, j in _JOBS.items() if j.proc.poll() is not None]:
-            del _JOBS[sig]
+            job = _JOBS.pop(sig)
+            (job.folder / "status.json").write_text(json.dumps({"rc": job.proc.returncode}))
         return list(_JOBS.values())
 
 
@@ -231,4 +239,12 @@ def failures(grid: Grid, n: int = 8) -> list[str]:
     if job(grid) is not None or not log.exists():
         return []
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    return [line[:300] for line in lines if line.startswith(("task ", "error"))][-n:]
+    out = [line[:300] for line in lines if line.startswith(("task ", "error"))][-n:]
+    try:
+        rc = json.loads((folder(grid) / "status.json").read_text())["rc"]
+    except (OSError, ValueError, KeyError, TypeError):
+        rc = None
+    if rc not in (None, 0, 1, 2, 130):
+        last = lines[-1][:300] if lines else ""
+        out.append(f"the sweep stopped unexpectedly (exit code {rc}): {last}")
+    return out

@@ -22,7 +22,8 @@ values = {n: c.text_input(f"{n} values (v1,v2,…)", sweep.vary_value(exp, specs
                           key=f"sw_val:{exp}:{n}") for c, n in zip(st.columns(2), vary)}
 with st.expander("Other parameters (one value each; lists pass whole)"):
     cols = st.columns(3)
-    fixed = {n: cols[i % 3].text_input(n, sweep.start_value(exp, p), key=f"sw_fix:{exp}:{n}")
+    fixed = {n: cols[i % 3].text_input(n, sweep.start_value(exp, p), key=f"sw_fix:{exp}:{n}",
+                                       disabled=p.locked)
              for i, (n, p) in enumerate(p for p in specs.items() if p[0] not in vary)}
 c1, c2, c3 = st.columns(3)
 seeds = c1.text_input("Seeds", "0,1,2", key="sw_seeds", help="Distinct integers ≥ 0.")

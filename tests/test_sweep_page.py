@@ -142,3 +142,16 @@ def test_roles_summary_and_lines_on_known_records():
     hop = next(t for t in fig.data if t.name == "hopfield")
     assert list(hop.y) == pytest.approx([0.55 + 0.256, 0.55 + 0.512])
     assert list(hop.error_y.array) == pytest.approx([0.0707107] * 2)   # sd of {x, x + 0.1}
+
+
+def test_page_grid_refuses_paths_and_reports_a_crashed_run(dirs):
+    with pytest.raises(ValueError, match="file path"):
+        sweep.page_grid("paraphrase", {}, {"asset": "/etc/passwd"}, "0")
+    assert not any(p.axis for p in sweep.params("paraphrase") if p.name == "asset")
+    grid = sweep.page_grid("noise", {"code_dim": "256,512"}, {"n_memories": "50"}, "0")
+    folder = sweep.folder(grid)
+    folder.mkdir(parents=True)
+    (folder / "log.txt").write_text("noise: 2 tasks\nSegmentation fault\n")
+    (folder / "status.json").write_text('{"rc": -11}')
+    assert sweep.failures(grid) == [
+        "the sweep stopped unexpectedly (exit code -11): Segmentation fault"]

@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         hint = f", kept in {out}; rerun the same command to resume" if out else ""
         print(f"cancelled: {n} of {grid.n_tasks} tasks done{hint}", file=sys.stderr)
         return 130
+    except KeyboardInterrupt:          # before any task ran (e.g. while Ray was starting)
+        print("cancelled before any task finished", file=sys.stderr)
+        return 130
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

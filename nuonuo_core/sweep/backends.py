@@ -126,6 +126,9 @@ class RayBackend:
                 pkg = str(Path(__file__).resolve().parents[1])
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
                          configure_logging=False, runtime_env={"py_modules": [pkg]})
+        except KeyboardInterrupt:
+            ray.shutdown()              # whatever the interrupted start left running
+            raise
         except (ConnectionError, RuntimeError) as exc:
             where = f"the Ray cluster at {address}" if address else "a local Ray runtime"
             hint = (" (a cluster with token authentication needs RAY_AUTH_MODE=token and its "

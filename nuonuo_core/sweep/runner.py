@@ -68,7 +68,7 @@ def run_sweep(grid: Grid, backend: str = "local", workers: int | None = None,
     failed: dict[int, str] = {}
     attempts: dict[int, int] = {}
     executed, cancelled, interrupted = 0, False, False
-    run = make_backend(backend, grid, workers, address) if todo else None
+    run = None
 
     def report(task=None, error=None, retrying=False):
         if progress is None:
@@ -80,6 +80,7 @@ def run_sweep(grid: Grid, backend: str = "local", workers: int | None = None,
                           task, error, retrying))
 
     try:
+        run = make_backend(backend, grid, workers, address) if todo else None
         pending = list(reversed(todo))         # pop() takes them in task order
         in_flight = 0
         limit = 2 * getattr(run, "workers", 1) + 2 if run else 0
