@@ -7,12 +7,15 @@ runner's job, so neither backend retries by itself.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
 import traceback
-from pathlib import Path
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
+from pathlib import Path
 
 from .grid import Grid, Task
 from .task import ignore_sigint, run_task
@@ -94,6 +97,30 @@ class LocalBackend:
             self._pool = None
 
 
+# Ray's usage-stats module probes cloud metadata servers (169.254.169.254,
+# metadata.google.internal) at start-up even with usage stats disabled; through a proxy that
+# is a closed loopback port those probes fail at once, and no request leaves the machine.
+_DEAD_PROXY = "http://127.0.0.1:9"
+_LOCAL = "127.0.0.1,localhost,::1"
+LOOPBACK_ONLY = {"http_proxy": _DEAD_PROXY, "https_proxy": _DEAD_PROXY,
+                 "HTTP_PROXY": _DEAD_PROXY, "HTTPS_PROXY": _DEAD_PROXY,
+                 "no_proxy": _LOCAL, "NO_PROXY": _LOCAL, "grpc_proxy": "", "no_grpc_proxy": _LOCAL}
+
+
+@contextlib.contextmanager
+def _env(values: dict[str, str]):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _loopback(address: str) -> bool:
     host = address.split("://")[-1].rsplit(":", 1)[0].strip("[]")
     return host in ("localhost", "::1") or host.startswith("127.")
@@ -114,22 +141,26 @@ class RayBackend:
             os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
         import ray
 
-        self.ray, self.grid = ray, grid
+        self.ray, self.grid, self._tmp = ray, grid, None
         if ray.is_initialized():
             raise ValueError("Ray is already initialised in this process")
         try:
             if address is None:
-                ray.init(num_cpus=workers, include_dashboard=False,
-                         _node_ip_address="127.0.0.1", configure_logging=False,
-                         log_to_driver=False)
+                # a private session folder (logs, sockets), removed by close()
+                self._tmp = tempfile.mkdtemp(prefix="nuonuo-ray-", dir="/tmp")
+                with _env(LOOPBACK_ONLY):     # inherited by every process Ray starts
+                    ray.init(num_cpus=workers, include_dashboard=False,
+                             _node_ip_address="127.0.0.1", configure_logging=False,
+                             log_to_driver=False, _temp_dir=self._tmp)
             else:
                 pkg = str(Path(__file__).resolve().parents[1])
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
                          configure_logging=False, runtime_env={"py_modules": [pkg]})
         except KeyboardInterrupt:
-            ray.shutdown()              # whatever the interrupted start left running
+            self.close()                # whatever the interrupted start left running
             raise
         except (ConnectionError, RuntimeError) as exc:
+            self.close()
             where = f"the Ray cluster at {address}" if address else "a local Ray runtime"
             hint = (" (a cluster with token authentication needs RAY_AUTH_MODE=token and its "
                     "token: see docs/sweep.md)" if address else "")
@@ -170,6 +201,8 @@ class RayBackend:
     def close(self) -> None:
         if self.ray.is_initialized():
             self.ray.shutdown()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 def make_backend(name: str, grid: Grid, workers: int | None = None,
