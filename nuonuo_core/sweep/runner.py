@@ -67,7 +67,7 @@ def run_sweep(grid: Grid, backend: str = "local", workers: int | None = None,
     todo = [t for t in tasks if t.index not in results]
     failed: dict[int, str] = {}
     attempts: dict[int, int] = {}
-    executed, cancelled, interrupted = 0, False, False
+    executed, cancelled, interrupted, finished = 0, False, False, False
     run = None
 
     def report(task=None, error=None, retrying=False):
@@ -108,11 +108,12 @@ def run_sweep(grid: Grid, backend: str = "local", workers: int | None = None,
                     executed += 1
                     failed[task.index] = error
                     report(task, error)
+        finished = not cancelled
     except KeyboardInterrupt:
         cancelled = interrupted = True
     finally:
         if run is not None:
-            if cancelled:
+            if not finished:               # cancelled, Ctrl-C, or an error: stop workers
                 run.cancel()
             run.close()
         if store:
