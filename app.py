@@ -11,7 +11,7 @@ import streamlit as st
 
 ICONS = {"Home": "🏠", "Memories": "🗂️", "Recall and noise": "🎯", "Consolidation nights": "🌙",
          "Multi-hop chains": "🔗", "Inside the network": "🔬", "Guided tour": "🧭",
-         "Benchmark": "📊", "Pattern completion": "🧩"}
+         "Benchmark": "📊", "Pattern completion": "🧩", "Sweep": "🧪"}
 
 TITLES = {"Recall and noise": "Recall & noise"}
 

@@ -9,6 +9,7 @@ cosine and settles over them, so it survives noise that scrambles the code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -34,6 +35,9 @@ class NoiseConfig:
     top_k: int = 20
     beta: float = 16.0
     embed_dim: int = 384
+    # A sweep may give each noise level its own task: rows at one noise level do not depend on
+    # the other levels (each level's query noise is seeded by (seed, level), not its position).
+    sweep_split: ClassVar[tuple[str, ...]] = ("noise_stds",)
 
     def __post_init__(self) -> None:
         validate_fields(self)
@@ -49,6 +53,11 @@ class NoiseConfig:
             check(m in METHODS, f"methods must be from {METHODS}, got {m!r}")
 
 
+def noise_seed(seed: int, noise_std: float) -> int:
+    """The query-noise seed of one noise level: a function of (seed, level) only."""
+    return int(np.random.SeedSequence([seed, int(round(noise_std * 1e6))]).generate_state(1)[0])
+
+
 def run_noise(cfg: NoiseConfig, seed: int = 0, progress: Progress = None) -> list[dict]:
     """One row per (noise_std, method): recall@1, the measured cue cosine and parameters."""
     cues = unit_vectors(cfg.n_memories, cfg.embed_dim, seed)
@@ -60,8 +69,8 @@ def run_noise(cfg: NoiseConfig, seed: int = 0, progress: Progress = None) -> lis
     pick = np.random.default_rng(seed + 1).choice(cfg.n_memories, n_q, replace=False)
     q = cues[pick]
     rows, total, done = [], len(cfg.noise_stds) * len(cfg.methods), 0
-    for i, ns in enumerate(cfg.noise_stds):
-        qseed = seed * 7919 + i + 1
+    for ns in cfg.noise_stds:
+        qseed = noise_seed(seed, ns)
         noisy = perturb(q, ns, qseed)
         cue_cos = float((noisy * torch.from_numpy(q)).sum(1).mean())
         for method in cfg.methods:

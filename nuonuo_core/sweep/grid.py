@@ -1,0 +1,180 @@
+"""A sweep grid: an experiment, fixed parameters, grid axes and seeds -> ordered tasks.
+
+A comma list given to a *scalar* field is a grid axis. A *tuple* field passes through whole to
+every task, unless the experiment's config names it in ``sweep_split`` (noise: ``noise_stds``):
+then each of its values is its own task, and since the experiment measures each value
+independently, the records equal one run with the whole tuple. Tasks are ordered as the
+product of the axes (in the order given), seeds innermost; that order is the output order.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ..experiments import Experiment, _coerce, check, field_kind, get_experiment
+
+MAX_TASKS = 10_000        # the CLI's bound; the lab page passes a smaller one
+MAX_AXIS_VALUES = 1_000
+MAX_SEEDS = 1_000
+MAX_SEED = 2**31 - 1
+MAX_TEXT = 4_000          # characters in one parameter's value list
+
+
+def code_version() -> str:
+    """A short hash of every nuonuo_core source file: results are keyed by it."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One grid point x seed: ``params`` are the experiment's coerced keyword arguments."""
+
+    index: int
+    params: dict
+    seed: int
+    key: str
+
+    def label(self, axes: tuple[str, ...]) -> str:
+        bits = [f"{a}={_show(self.params[a])}" for a in axes]
+        return " ".join(bits + [f"seed={self.seed}"])
+
+
+def _show(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def _ref(obj: Any) -> str:
+    return f"{obj.__module__}:{obj.__qualname__}"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A validated sweep: every grid point's config was built (and range-checked) up front."""
+
+    experiment: str
+    func_ref: str             # "module:qualname" of the experiment function
+    config_ref: str           # "module:qualname" of its config class
+    fixed: dict
+    axes: tuple[tuple[str, tuple], ...]
+    seeds: tuple[int, ...]
+    version: str
+
+    @property
+    def axis_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.axes)
+
+    @property
+    def n_tasks(self) -> int:
+        return math.prod(len(v) for _, v in self.axes) * len(self.seeds)
+
+    def tasks(self) -> list[Task]:
+        out = []
+        names = self.axis_names
+        for point in itertools.product(*(v for _, v in self.axes)):
+            params = {**self.fixed, **dict(zip(names, point))}
+            for seed in self.seeds:
+                out.append(Task(len(out), params, seed, self._key(params, seed)))
+        return out
+
+    def _key(self, params: dict, seed: int) -> str:
+        blob = json.dumps({"experiment": self.experiment, "func": self.func_ref,
+                           "params": {k: params[k] for k in sorted(params)}, "seed": seed,
+                           "code": self.version}, sort_keys=True, default=list)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def signature(self) -> str:
+        """A hash of (experiment, grid, seeds, code version): the lab's cache key."""
+        blob = json.dumps({"experiment": self.experiment, "func": self.func_ref,
+                           "fixed": self.fixed, "axes": self.axes, "seeds": self.seeds,
+                           "code": self.version}, sort_keys=True, default=list)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def cli_args(self) -> list[str]:
+        """The ``python -m nuonuo_core.sweep`` arguments that rebuild this grid."""
+        args = [self.experiment]
+        for name, value in self.fixed.items():
+            args += [f"--{name}", _show(value)]
+        for name, values in self.axes:
+            args += [f"--{name}", ",".join(_show(v) for v in values)]
+        return args + ["--seeds", ",".join(map(str, self.seeds))]
+
+
+def _split(name: str, text: Any) -> list:
+    """'a,b,c' -> ['a', 'b', 'c'] strictly (no empty items); lists pass as they are."""
+    if not isinstance(text, str):
+        return list(text) if isinstance(text, (list, tuple)) else [text]
+    check(len(text) <= MAX_TEXT,
+          f"{name}: value list of {len(text)} characters, at most {MAX_TEXT} allowed")
+    items = [p.strip() for p in text.split(",")]
+    check(all(items), f"{name}: empty value in {text!r} (write values as v1,v2,...)")
+    return items
+
+
+def _distinct(name: str, values: list) -> tuple:
+    check(len(values) <= MAX_AXIS_VALUES,
+          f"{name}: {len(values)} values, at most {MAX_AXIS_VALUES} allowed")
+    dup = next((v for i, v in enumerate(values) if v in values[:i]), None)
+    check(dup is None, f"{name}: value {dup!r} is given twice")
+    return tuple(values)
+
+
+def parse_seeds(text: Any) -> tuple[int, ...]:
+    """'0,1,2' -> (0, 1, 2): distinct ints in [0, 2**31 - 1], at most MAX_SEEDS of them."""
+    seeds = []
+    for item in _split("seeds", text):
+        ok = isinstance(item, int) and not isinstance(item, bool)
+        if isinstance(item, str):
+            ok = item.isdigit() and len(item) <= 10
+            item = int(item) if ok else item
+        check(ok and 0 <= item <= MAX_SEED,
+              f"seeds: {item!r} is not an integer in [0, {MAX_SEED}]")
+        seeds.append(item)
+    check(len(seeds) <= MAX_SEEDS, f"seeds: {len(seeds)} seeds, at most {MAX_SEEDS} allowed")
+    return _distinct("seeds", seeds)
+
+
+def build_grid(experiment: str | Experiment, params: dict[str, Any], seeds: Any = (0,),
+               max_tasks: int = MAX_TASKS) -> Grid:
+    """Parse CLI-style values into a validated Grid (ValueError names the bad value/range)."""
+    exp = get_experiment(experiment) if isinstance(experiment, str) else experiment
+    kinds = {f.name: field_kind(f.type) for f in fields(exp.config_cls)}
+    unknown = sorted(set(params) - set(kinds))
+    check(not unknown, f"unknown parameters for {exp.name!r}: {unknown}; known: {sorted(kinds)}")
+    splittable = set(getattr(exp.config_cls, "sweep_split", ()))
+    fixed, axes = {}, []
+    for name, raw in params.items():
+        kind, is_tuple = kinds[name]
+        if is_tuple:
+            whole = _coerce(_split(name, raw), kind, True, name)
+            if name in splittable and len(whole) > 1:
+                axes.append((name, _distinct(name, [(v,) for v in whole])))
+            else:
+                fixed[name] = whole
+        else:
+            values = _distinct(name, [_coerce(v, kind, False, name) for v in _split(name, raw)])
+            if len(values) > 1:
+                axes.append((name, values))
+            else:
+                fixed[name] = values[0]
+    seed_list = parse_seeds(seeds)
+    n = math.prod(len(v) for _, v in axes) * len(seed_list)
+    check(n <= max_tasks, f"the grid has {n} tasks (points x seeds); at most {max_tasks} allowed")
+    grid = Grid(exp.name, _ref(exp.func), _ref(exp.config_cls), fixed, tuple(axes), seed_list,
+                code_version())
+    for point in itertools.product(*(v for _, v in axes)):  # every point is a valid config
+        chosen = dict(zip(grid.axis_names, point))
+        try:
+            exp.config_cls(**{**fixed, **chosen})
+        except (TypeError, ValueError) as exc:
+            where = " ".join(f"{k}={_show(v)}" for k, v in chosen.items())
+            raise ValueError(f"{where}: {exc}" if where else str(exc)) from None
+    return grid
