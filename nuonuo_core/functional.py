@@ -42,10 +42,15 @@ def kwta_indices(x: torch.Tensor, k: int) -> torch.Tensor:
     tied = vals[:, k - 1] == vals[:, k]
     idx = idx[:, :k]
     if bool(tied.any()):
+        # the stable descending sort's first k, in O(D): every unit above the k-th value,
+        # then the lowest-index units equal to it (all-zero activity ties every unit)
         rows = tied.nonzero().squeeze(1)
-        order = torch.sort(x[rows], dim=1, descending=True, stable=True).indices[:, :k]
+        xr, thr = x[rows], vals[rows, k - 1:k]
+        above, equal = xr > thr, xr == thr
+        need = k - above.sum(1, keepdim=True)
+        win = above | (equal & (torch.cumsum(equal, 1) <= need))
         idx = idx.clone()
-        idx[rows] = order
+        idx[rows] = win.nonzero()[:, 1].view(-1, k)
     return torch.sort(idx, dim=1).values
 
 
