@@ -15,11 +15,43 @@ TEMPLATE = "plotly_white"
 
 def _style(fig: go.Figure, title: str, x: str, y: str, height: int = 340) -> go.Figure:
     fig.update_layout(template=TEMPLATE, title=dict(text=title, x=0.0, font=dict(size=15)),
-                      height=height, margin=dict(l=55, r=20, t=50, b=50),
+                      height=height, margin=dict(l=55, r=20, t=80 if "<br>" in title else 50,
+                                                 b=50),
                       legend=dict(orientation="h", y=-0.25), font=dict(size=13))
     fig.update_xaxes(title_text=x)
     fig.update_yaxes(title_text=y)
     return fig
+
+
+MAX_TICKS = 12
+
+
+def count_ticks(values, max_ticks: int = MAX_TICKS) -> list[int]:
+    """Integer tick positions for a night / day / age axis: every value while they fit,
+    else every n-th (1, 2, 5, 10, 20 … apart) so at most ``max_ticks`` labels show."""
+    vals = sorted({int(v) for v in values})
+    if not vals:
+        return []
+    lo, hi = vals[0], vals[-1]
+    step = 1
+    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10**4, 10**5):
+        if (hi - lo) // step + 1 <= max_ticks:
+            break
+    first = -(-lo // step) * step
+    return list(range(first, hi + 1, step)) or [lo]
+
+
+def _count_axis(fig: go.Figure, values, **where) -> None:
+    ticks = count_ticks(values)
+    fig.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[str(t) for t in ticks],
+                     **where)
+
+
+def _metric(df: pd.DataFrame) -> tuple[str, str]:
+    """(column, axis label) of the score a nights frame carries (see lab.nights.METRICS)."""
+    if "code_cos" in df.columns:
+        return "code_cos", "code cosine (seed's metric)"
+    return "recall", "recall@1, strict"
 
 
 def noise_sweep(df: pd.DataFrame) -> go.Figure:
@@ -66,49 +98,57 @@ def night_metrics(df: pd.DataFrame) -> go.Figure:
                         mode="lines+markers", row=1, col=1)
         fig.add_scatter(x=d.night, y=d.w_sparsity, name=run, line=dict(color=color, width=3),
                         mode="lines+markers", row=1, col=2, showlegend=False)
-    fig.update_xaxes(title_text="night", dtick=1)
+    _count_axis(fig, df.night)
+    fig.update_xaxes(title_text="night")
     return _style(fig, "W after each night", "night", "", height=330)
 
 
 def survival(df: pd.DataFrame) -> go.Figure:
-    """df: learn_day, run, recall (after the latest night)."""
+    """df: learn_day, run, recall or code_cos (after the latest night)."""
+    col, name = _metric(df)
     fig = go.Figure()
     for run, color in REPLAY_COLORS.items():
         d = df[df.run == run]
-        fig.add_bar(x=d.learn_day, y=d.recall, name=run, marker_color=color)
+        fig.add_bar(x=d.learn_day, y=d[col], name=run, marker_color=color)
     fig.update_layout(barmode="group")
     fig.update_yaxes(range=[0, 1.05])
-    fig.update_xaxes(dtick=1)
-    return _style(fig, "Survival: recall of each day's memories now", "learning day",
-                  "recall@1 (Hebbian path)")
+    _count_axis(fig, df.learn_day)
+    return _style(fig, f"Survival of each day's memories now<br><sup>{name}</sup>",
+                  "learning day", name, height=360)
 
 
 def forgetting(df: pd.DataFrame) -> go.Figure:
-    """df: age (nights since learning), run, recall (mean over days)."""
+    """df: age (nights since learning), run, recall or code_cos (mean over days)."""
+    col, name = _metric(df)
     fig = go.Figure()
     for run, color in REPLAY_COLORS.items():
         d = df[df.run == run]
-        fig.add_scatter(x=d.age, y=d.recall, name=run, mode="lines+markers",
+        fig.add_scatter(x=d.age, y=d[col], name=run, mode="lines+markers",
                         line=dict(color=color, width=3))
     fig.update_yaxes(range=[-0.02, 1.05])
-    fig.update_xaxes(dtick=1)
-    return _style(fig, "Forgetting curve", "nights since learning", "recall@1 (Hebbian path)")
+    _count_axis(fig, df.age)
+    return _style(fig, f"Forgetting curve<br><sup>{name}</sup>", "nights since learning",
+                  name, height=360)
 
 
 def priority(df: pd.DataFrame) -> go.Figure:
-    """df: night, run, group (★ priority / ordinary), recall."""
+    """df: night, run, group (★ priority / ordinary), recall or code_cos."""
+    col, name = _metric(df)
     fig = go.Figure()
     for run, color in REPLAY_COLORS.items():
         for group, dash in (("★ priority", "solid"), ("ordinary", "dot")):
             d = df[(df.run == run) & (df.group == group)]
             if len(d):
-                fig.add_scatter(x=d.night, y=d.recall, name=f"{group}, {run}",
+                fig.add_scatter(x=d.night, y=d[col], name=f"{group}, {run}",
                                 mode="lines+markers", line=dict(color=color, width=3, dash=dash),
                                 marker=dict(symbol="star" if group.startswith("★") else "circle",
                                             size=11 if group.startswith("★") else 7))
     fig.update_yaxes(range=[-0.02, 1.05])
-    fig.update_xaxes(dtick=1)
-    return _style(fig, "Priority (★) vs ordinary memories", "night", "recall@1 (Hebbian path)")
+    _count_axis(fig, df.night)
+    fig = _style(fig, f"Priority (★) vs ordinary memories<br><sup>{name}</sup>", "night",
+                 name, height=400)
+    fig.update_layout(legend=dict(orientation="h", y=-0.3))
+    return fig
 
 
 def hop_cosine(df: pd.DataFrame) -> go.Figure:
