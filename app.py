@@ -8,6 +8,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from lab import janitor
+
 ICONS = {"Home": "🏠", "Memories": "🗂️", "Recall and noise": "🎯", "Consolidation nights": "🌙",
          "Multi-hop chains": "🔗", "Inside the network": "🔬", "Guided tour": "🧭",
          "Benchmark": "📊"}
@@ -15,6 +17,7 @@ ICONS = {"Home": "🏠", "Memories": "🗂️", "Recall and noise": "🎯", "Con
 TITLES = {"Recall and noise": "Recall & noise"}
 
 st.set_page_config(page_title="NuoNuo Lab", page_icon="🧠", layout="wide")
+janitor.start()   # frees closed sessions' memory (once per server process)
 found = []
 for path in (Path(__file__).parent / "pages").glob("*.py"):
     m = re.match(r"^(\d+)_(.+)\.py$", path.name)
