@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from . import io, state, workspaces
+from . import io, lint, state, workspaces
 
 HELP = {
     "noise": "σ: the query is normalise(x + σ·n), n ~ N(0, I). "
@@ -60,6 +60,8 @@ def add_rows(rows, what: str) -> bool:
         error(exc)
         return False
     state.flash("success", f"Added {count(len(ids))} ({what}).")
+    for msg in lint.check(state.memory(), ids):   # quotes user text: keep it inert
+        state.flash("warning", "⚠️ " + plain(msg))
     return True
 
 
