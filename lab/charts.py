@@ -13,13 +13,36 @@ EXTRA_COLORS = {"kwta_hebbian": METHOD_COLORS["hebbian"], "classical_hopfield": 
 TEMPLATE = "plotly_white"
 
 
+TITLE_WIDTH = 40   # characters per title line: a half-width column at 1024 px holds ~40
+
+
+def wrap_title(title: str, width: int = TITLE_WIDTH) -> str:
+    """Break a long title into lines of at most ``width`` characters (given <br> kept)."""
+    out = []
+    for part in title.split("<br>"):
+        if part.startswith("<sup>"):
+            out.append(part)
+            continue
+        line = ""
+        for word in part.split(" "):
+            if line and len(line) + 1 + len(word) > width:
+                out.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        out.append(line)
+    return "<br>".join(out)
+
+
 def _style(fig: go.Figure, title: str, x: str, y: str, height: int = 340) -> go.Figure:
+    title = wrap_title(title)
+    lines = title.count("<br>") + 1
     fig.update_layout(template=TEMPLATE, title=dict(text=title, x=0.0, font=dict(size=15)),
-                      height=height, margin=dict(l=55, r=20, t=80 if "<br>" in title else 50,
-                                                 b=50),
+                      height=height + 20 * (lines - 1),
+                      margin=dict(l=55, r=20, t=32 + 22 * lines, b=50),
                       legend=dict(orientation="h", y=-0.25), font=dict(size=13))
-    fig.update_xaxes(title_text=x)
-    fig.update_yaxes(title_text=y)
+    fig.update_xaxes(title_text=x, automargin=True)
+    fig.update_yaxes(title_text=y, automargin=True)
     return fig
 
 
@@ -76,7 +99,8 @@ def attention(df: pd.DataFrame) -> go.Figure:
     piv = piv.reindex(order)
     fig = go.Figure(go.Heatmap(z=piv.values, x=[str(c) for c in piv.columns], y=piv.index,
                                colorscale="Blues", zmin=0, zmax=1,
-                               colorbar=dict(title="softmax")))
+                               colorbar=dict(title=dict(text="weight", side="top"),
+                                             thickness=14)))
     fig.update_yaxes(autorange="reversed")
     return _style(fig, "Attention over the top-K candidates at each step", "settling step",
                   "candidate memory", height=max(300, 28 * len(order) + 120))
@@ -151,21 +175,48 @@ def priority(df: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def wrap_label(text: str, width: int = 12, lines: int = 2) -> str:
+    """A node label in at most ``lines`` lines of ``width`` characters (words kept whole
+    where they fit, "…" where the text is cut), joined with <br> for Plotly."""
+    out, cur = [], ""
+    for word in str(text).split():
+        while len(word) > width:                  # a word longer than a line is split
+            if cur:
+                out.append(cur)
+                cur = ""
+            out.append(word[:width])
+            word = word[width:]
+        if cur and len(cur) + 1 + len(word) > width:
+            out.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}" if cur else word
+    if cur:
+        out.append(cur)
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][:width - 1] + "…"
+    return "<br>".join(out)
+
+
 def hop_cosine(df: pd.DataFrame) -> go.Figure:
     where = ["top center" if i % 2 == 0 else "bottom center" for i in range(len(df))]
     fig = go.Figure(go.Scatter(x=df.hop, y=df.cosine, mode="lines+markers+text",
-                               text=df.label, textposition=where,
+                               text=[wrap_label(t) for t in df.label], textposition=where,
+                               cliponaxis=False, hovertext=df.label, hoverinfo="text+y",
                                line=dict(color=METHOD_COLORS["hebbian"], width=3)))
-    fig.update_yaxes(range=[-0.02, 1.15])
-    fig.update_xaxes(dtick=1)
-    return _style(fig, "Cosine of each hop's code to the stored target", "hop",
+    fig.update_yaxes(range=[-0.02, 1.25])
+    hops = df.hop.astype(float)
+    fig.update_xaxes(dtick=1, range=[hops.min() - 0.5, hops.max() + 0.5] if len(df) else None)
+    return _style(fig, "Cosine of each hop's code<br>to the stored target", "hop",
                   "code cosine")
 
 
 def graph(nodes: list[str], edges: list[tuple[str, str]], path: list[str] | None = None,
           pos: dict | None = None) -> go.Figure:
     """Association graph: cue→target arrows, the chain just run highlighted. ``pos`` maps
-    node -> (x, y) (see ``analysis.layered_layout``); default a circle."""
+    node -> (x, y) (see ``analysis.layered_layout``); default a circle. Labels are wrapped
+    to two short lines and alternate above / below along a row, so neighbours never meet."""
     if pos is None:
         ang = np.linspace(0, 2 * np.pi, max(len(nodes), 1), endpoint=False)
         pos = {name: (np.cos(a), np.sin(a)) for name, a in zip(nodes, ang)}
@@ -179,16 +230,21 @@ def graph(nodes: list[str], edges: list[tuple[str, str]], path: list[str] | None
                            startstandoff=9, arrowwidth=3 if hot else 1.4,
                            arrowcolor=METHOD_COLORS["hebbian"] if hot else "#BBBBBB")
     hot_nodes = set(path or [])
-    fig.add_scatter(x=[pos[v][0] for v in nodes], y=[pos[v][1] for v in nodes],
-                    mode="markers+text", text=[v[:22] for v in nodes], textposition="top center",
+    xs, ys = [pos[v][0] for v in nodes], [pos[v][1] for v in nodes]
+    fig.add_scatter(x=xs, y=ys, mode="markers+text", text=[wrap_label(v) for v in nodes],
+                    textposition=["top center" if round(x) % 2 == 0 else "bottom center"
+                                  for x in xs], cliponaxis=False, textfont=dict(size=12),
                     marker=dict(size=14, color=[METHOD_COLORS["hebbian"] if v in hot_nodes
                                                 else "#9DB4CC" for v in nodes]),
                     hovertext=nodes, hoverinfo="text", showlegend=False)
+    if nodes:
+        fig.update_xaxes(range=[min(xs) - 0.6, max(xs) + 0.6])
+        fig.update_yaxes(range=[min(ys) - 0.7, max(ys) + 0.7])
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     rows = len({round(p[1], 3) for p in pos.values()}) if pos else 1
     return _style(fig, "Associations stored in W (cue → target)", "", "",
-                  height=max(300, 90 * rows + 120))
+                  height=max(300, 110 * rows + 120))
 
 
 def w_heatmap(w: np.ndarray, units: np.ndarray) -> go.Figure:

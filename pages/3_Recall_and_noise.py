@@ -40,7 +40,7 @@ for col, method in zip(cols, analysis.METHODS):
                  f"■ {method}</span>", unsafe_allow_html=True)  # fixed text, no user input
     top = table[table.method == method]
     col.info(ui.plain(top.answer.iloc[0]) if len(top) else "no answer")
-    col.dataframe(top[["rank", "answer", "score"]], hide_index=True, key=f"answers_{method}")
+    col.table(top[["rank", "answer", "score"]].set_index("rank"))   # wraps long answers
 st.subheader("Hopfield settling, step by step")
 c1, c2 = st.columns([3, 2])
 with c1:
