@@ -66,8 +66,9 @@ st.markdown(f"**Night {lab.nights}** · learned {len(lab.day_ids)} of {len(lab.d
 if lab.nights == 0:
     st.info("Press **Step** to learn day 1 and sleep one night.")
     st.stop()
-c1, c2 = st.columns([1, 2])
-metric = c1.radio("Score", list(nights.METRICS), format_func=nights.METRICS.get, key="metric",
+c1, c2 = st.columns(2)
+metric = c1.radio("Score", list(nights.METRICS), key="metric", horizontal=True,
+                  format_func={"recall": "strict recall@1", "code_cos": "code cosine"}.get,
                   help="Strict: a memory counts only when the Hebbian recall's top-1 is that "
                        "memory (no answer is a miss). Code cosine (the seed's metric): overlap "
                        "of the recalled code with the target code / √(k · live units).")
