@@ -20,6 +20,37 @@ def _check(ok: bool, message: str) -> None:
         raise ValueError(message)
 
 
+# Allowed range of every numeric field: (low, high, low_open). Chosen so that no value from a
+# form or a file can take the server down: code_dim <= 2^17 keeps a code's projection at
+# <= 200 MB (d = 384); k <= 256 keeps one memory's W update at <= 65,536 cells; top_k <= 10^4
+# and max_steps <= 1000 bound one query's work; eps >= 1e-9 stays above float32 rounding of a
+# unit vector's change (a smaller eps only means "run max_steps").
+RANGES: dict[str, tuple[float, float, bool]] = {
+    "embed_dim": (1, 8192, False), "code_dim": (2, 2**17, False), "k": (1, 256, False),
+    "top_k": (1, 10_000, False), "beta": (0.0, 1e4, True), "max_steps": (1, 1000, False),
+    "eps": (1e-9, 1.0, False), "lr": (0.0, 100.0, True), "seed": (0, 2**32 - 1, False),
+    "min_overlap": (0.0, 1.0, True), "ann_threshold": (1, 10**9, False),
+    "ann_nprobe": (1, 8192, False),
+}
+
+
+MAX_PROJECTION = 2**26  # code_dim × embed_dim: the projection P holds at most 256 MiB
+MAX_DENSE_DIM = 16384   # a dense W of D × D float32 is at most 1 GiB
+
+
+def range_text(name: str) -> str:
+    lo, hi, lo_open = RANGES[name]
+    fmt = (lambda v: str(v)) if isinstance(hi, int) else (lambda v: f"{v:g}")
+    return f"{'(' if lo_open else '['}{fmt(lo)}, {fmt(hi)}]"
+
+
+def check_range(name: str, value) -> None:
+    """Refuse ``value`` outside RANGES[name] with a message naming the value and the range."""
+    lo, hi, lo_open = RANGES[name]
+    _check((value > lo if lo_open else value >= lo) and value <= hi,
+           f"{name} must be in {range_text(name)}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class MemoryConfig:
     """Configuration of one :class:`~nuonuo_core.HybridMemory`.
@@ -34,6 +65,10 @@ class MemoryConfig:
         eps: settling stops once ‖ξ_new − ξ‖ < eps.
         lr: Hebbian learning rate: W += lr · outer(target_code, cue_code).
         seed: seeds the random projection (same seed → same codes).
+        min_overlap: when a Hebbian recall counts. k-WTA winners are taken only among units
+            with activity > 0 (no activity -> nothing recalled), and the decoded memory's target
+            code must share at least ``min_overlap · k`` units with the recalled code (0.5 =
+            the seed's "code cosine > 0.5"); otherwise the answer is id -1, score 0.
         target_projection: "shared" (targets coded by the cue projection, our default) or
             "separate" (a second projection seeded from ``seed``, as the seed code's Experiment 3).
         device: "auto" (CUDA when present, else CPU), "cpu" or "cuda".
@@ -53,6 +88,7 @@ class MemoryConfig:
     eps: float = 1e-4
     lr: float = 1.0
     seed: int = 0
+    min_overlap: float = 0.5
     target_projection: str = "shared"
     device: str = "auto"
     w_format: str = "auto"
@@ -72,16 +108,16 @@ class MemoryConfig:
                        f"{f.name} must be a number, got {value!r}")
                 _check(value == value and abs(value) != float("inf"),
                        f"{f.name} must be finite, got {value!r}")
-        _check(self.embed_dim >= 1, f"embed_dim must be >= 1, got {self.embed_dim}")
-        _check(self.code_dim >= 2, f"code_dim must be >= 2, got {self.code_dim}")
-        _check(1 <= self.k <= self.code_dim,
+        for name in RANGES:
+            check_range(name, getattr(self, name))
+        _check(self.k <= self.code_dim,
                f"k must be in [1, code_dim={self.code_dim}], got {self.k}")
-        _check(self.top_k >= 1, f"top_k must be >= 1, got {self.top_k}")
-        _check(self.beta > 0, f"beta must be > 0, got {self.beta}")
-        _check(self.max_steps >= 1, f"max_steps must be >= 1, got {self.max_steps}")
-        _check(self.eps > 0, f"eps must be > 0, got {self.eps}")
-        _check(self.lr > 0, f"lr must be > 0, got {self.lr}")
-        _check(self.seed >= 0, f"seed must be >= 0, got {self.seed}")
+        _check(self.code_dim * self.embed_dim <= MAX_PROJECTION,
+               f"code_dim × embed_dim must be <= 2^26 (a 256 MiB projection), got "
+               f"{self.code_dim} × {self.embed_dim}")
+        _check(self.w_format != "dense" or self.code_dim <= MAX_DENSE_DIM,
+               f"w_format='dense' needs code_dim <= {MAX_DENSE_DIM} (a 1 GiB W), "
+               f"got {self.code_dim}")
         _check(self.target_projection in TARGET_PROJECTIONS,
                f"target_projection must be one of {TARGET_PROJECTIONS}, "
                f"got {self.target_projection!r}")
@@ -89,8 +125,6 @@ class MemoryConfig:
         _check(self.w_format in W_FORMATS,
                f"w_format must be one of {W_FORMATS}, got {self.w_format!r}")
         _check(self.index in INDEXES, f"index must be one of {INDEXES}, got {self.index!r}")
-        _check(self.ann_threshold >= 1, f"ann_threshold must be >= 1, got {self.ann_threshold}")
-        _check(self.ann_nprobe >= 1, f"ann_nprobe must be >= 1, got {self.ann_nprobe}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +132,8 @@ class MemoryConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "MemoryConfig":
         known = {f.name for f in fields(cls)}
+        if not isinstance(data, dict):
+            raise ValueError(f"config must be a dict, got {type(data).__name__}")
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown MemoryConfig fields: {unknown}")

@@ -1,7 +1,8 @@
 """Sleep consolidation: replay buffer, homeostasis, pruning, selective clearing.
 
-A night (``consolidate``) runs ``epochs`` times: W *= homeostasis, replay the buffer
-(importance-weighted, optionally with noise on the replayed cue), prune |w| < threshold.
+Functions over a :class:`~nuonuo_core.store.MemoryStore`. A night (``consolidate``) runs
+``epochs`` times: W *= homeostasis, replay the buffer (importance-weighted, optionally with
+noise on the replayed cue), prune |w| < threshold.
 Uniform scaling alone never changes which memory wins a recall; pruning, replay noise and
 uneven replay do.
 """
@@ -19,6 +20,8 @@ POLICIES = ("priority", "recent", "random")
 # keeps replay-noise seeds apart from the small seeds recall uses (torch's CPU generator only
 # uses the low 32 bits of a seed, so the salt and the result stay below 2**32)
 REPLAY_SEED_SALT = 0x5EED_C0DE
+MAX_EPOCHS = 1000
+MAX_REPLAYS = 64
 
 
 def _number(value, name: str, lo: float, hi: float | None = None, lo_open=False) -> float:
@@ -31,87 +34,84 @@ def _number(value, name: str, lo: float, hi: float | None = None, lo_open=False)
     return float(value)
 
 
-class ConsolidationMixin:
-    """Adds ``consolidate``, ``clear_replay`` and ``replay_buffer`` to HybridMemory."""
+def consolidate(store, sep, epochs: int = 5, replay_noise: float = 0.0,
+                homeostasis: float = 0.95, prune_threshold: float = 1e-3, lr: float = 1.0,
+                replay: bool = True, seed: int = 0, replays: int = 1,
+                progress: Callable[[int, int], None] | None = None) -> list[dict]:
+    """One night of sleep over a :class:`~nuonuo_core.store.MemoryStore` (``sep`` codes the
+    noisy replays). Each epoch: W *= homeostasis; every buffered memory is replayed with
+    weight lr · importance shared by its cue rows (noisy: ``replays`` noisy copies of each
+    row, each with 1/replays of the weight, so a night's cost does not depend on the
+    importance values); cells below ``prune_threshold`` are cut. Returns one record per
+    epoch (W-norm, nnz, sparsity, replayed, pruned); the store's day advances by one."""
+    if not isinstance(epochs, (int, np.integer)) or not 0 <= epochs <= MAX_EPOCHS:
+        raise ValueError(f"epochs must be an int in [0, {MAX_EPOCHS}], got {epochs!r}")
+    if not isinstance(replays, (int, np.integer)) or not 1 <= replays <= MAX_REPLAYS:
+        raise ValueError(f"replays must be an int in [1, {MAX_REPLAYS}], got {replays!r}")
+    replay_noise = _number(replay_noise, "replay_noise", 0.0, 10.0)
+    homeostasis = _number(homeostasis, "homeostasis", 0.0, 1.0, lo_open=True)
+    prune_threshold = _number(prune_threshold, "prune_threshold", 0.0, 1e6)
+    lr = _number(lr, "lr", 0.0, 100.0, lo_open=True)
+    dev = store.device
+    rows = torch.nonzero(store.in_replay.to(dev)[store.row_mem]).squeeze(1) \
+        if replay else torch.zeros(0, dtype=torch.long, device=dev)
+    mem_pos = store.row_mem[rows]
+    importance = store.importance.to(dev)[mem_pos]
+    # a memory's replay weight is its importance, shared by its cue rows (paraphrases)
+    rows_per_mem = store.rows_per_memory().to(dev)
+    weight = lr * importance / rows_per_mem[mem_pos].to(importance.dtype)
+    report = []
+    for epoch in range(epochs):
+        store.scale(homeostasis)
+        if rows.numel():
+            rseed = (REPLAY_SEED_SALT + seed * 1_000_003 + store.day * 1009 + epoch) % 2**32
+            _replay(store, sep, rows, mem_pos, weight, replay_noise, replays, rseed)
+        pruned = store.w.prune(prune_threshold) if prune_threshold > 0 else 0
+        w = store.w.stats()
+        report.append({"night": store.day, "epoch": epoch + 1, "w_norm": w["w_norm"],
+                       "w_nnz": w["w_nnz"], "w_sparsity": w["w_sparsity"],
+                       "replayed": int(torch.unique(mem_pos).numel()), "pruned": pruned})
+        if progress is not None:
+            progress(epoch + 1, epochs)
+    store.advance_day()
+    return report
 
-    def consolidate(self, epochs: int = 5, replay_noise: float = 0.0, homeostasis: float = 0.95,
-                    prune_threshold: float = 1e-3, lr: float = 1.0, replay: bool = True,
-                    seed: int = 0, progress: Callable[[int, int], None] | None = None
-                    ) -> list[dict]:
-        """One night of sleep. Returns one record per epoch (W-norm, nnz, sparsity, replayed,
-        pruned); the memory's day advances by one."""
-        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-        replay_noise = _number(replay_noise, "replay_noise", 0.0)
-        homeostasis = _number(homeostasis, "homeostasis", 0.0, 1.0, lo_open=True)
-        prune_threshold = _number(prune_threshold, "prune_threshold", 0.0)
-        lr = _number(lr, "lr", 0.0, lo_open=True)
-        rows = torch.nonzero(self._in_replay.to(self.device)[self._row_mem]).squeeze(1) \
-            if replay else torch.zeros(0, dtype=torch.long, device=self.device)
-        mem_pos = self._row_mem[rows]
-        importance = self._importance.to(self.device)[mem_pos]
-        reps = torch.ceil(importance).long().clamp(min=1)
-        # a memory's replay weight is its importance, shared by its cue rows (paraphrases)
-        rows_per_mem = torch.bincount(self._row_mem, minlength=self._n_mem)
-        imp = importance / rows_per_mem[mem_pos].to(importance.dtype)
-        report = []
-        for epoch in range(epochs):
-            self._w.scale(homeostasis)
-            self._row_strength *= homeostasis
-            if rows.numel():
-                rseed = (REPLAY_SEED_SALT + seed * 1_000_003 + self.day * 1009 + epoch) % 2**32
-                self._replay(rows, mem_pos, imp, reps, replay_noise, lr, rseed)
-            pruned = self._w.prune(prune_threshold) if prune_threshold > 0 else 0
-            w = self._w.stats()
-            report.append({"night": self.day, "epoch": epoch + 1, "w_norm": w["w_norm"],
-                           "w_nnz": w["w_nnz"], "w_sparsity": w["w_sparsity"],
-                           "replayed": int(torch.unique(mem_pos).numel()), "pruned": pruned})
-            if progress is not None:
-                progress(epoch + 1, epochs)
-        self.day += 1
-        return report
 
-    def _replay(self, rows, mem_pos, imp, reps, noise: float, lr: float, seed: int) -> None:
-        targets = self._target_codes[mem_pos]
-        if noise == 0:  # replaying r times without noise = one replay with r× the weight
-            self._w.add(targets, self._row_codes[rows], lr * imp)
-        else:  # ceil(importance) noisy replays, each with weight lr·importance/replays
-            rep_rows = torch.repeat_interleave(rows, reps)
-            cues = perturb(self._index.emb[rep_rows], noise, seed)
-            weight = torch.repeat_interleave(lr * imp / reps, reps)
-            self._w.add(torch.repeat_interleave(targets, reps, dim=0), self._sep.codes(cues),
-                        weight)
-        self._row_strength[rows.cpu()] += (lr * imp).cpu()
+def _replay(store, sep, rows, mem_pos, weight, noise: float, replays: int, seed: int) -> None:
+    if noise == 0:  # replaying r times without noise = one replay with r× the weight
+        store.reinforce(mem_pos, store.row_codes[rows], weight)
+        return
+    rep_rows = rows.repeat_interleave(replays) if replays > 1 else rows
+    cues = perturb(store.index.emb[rep_rows], noise, seed)
+    rep_pos = mem_pos.repeat_interleave(replays) if replays > 1 else mem_pos
+    rep_w = (weight / replays).repeat_interleave(replays) if replays > 1 else weight
+    store.reinforce(rep_pos, sep.codes(cues), rep_w)
 
-    def clear_replay(self, keep_fraction: float, policy: str = "priority", seed: int = 0) -> int:
-        """Keep ``keep_fraction`` of the replay buffer, chosen by ``policy`` ("priority": most
-        important, "recent": latest day, "random"); returns how many stay."""
-        keep_fraction = _number(keep_fraction, "keep_fraction", 0.0, 1.0)
-        if policy not in POLICIES:
-            raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
-        buf = torch.nonzero(self._in_replay).squeeze(1)
-        n_keep = int(math.ceil(keep_fraction * buf.numel() - 1e-9))
-        if policy == "random":
-            gen = torch.Generator().manual_seed(seed)
-            chosen = buf[torch.randperm(buf.numel(), generator=gen)[:n_keep]]
-        else:
-            primary = self._importance[buf] if policy == "priority" else self._day[buf].float()
-            secondary = self._day[buf].float() if policy == "priority" else self._importance[buf]
-            # sort by secondary, then stable by primary: ties on primary go to secondary
-            order = torch.argsort(-secondary, stable=True)
-            order = order[torch.argsort(-primary[order], stable=True)]
-            chosen = buf[order[:n_keep]]
-        self._in_replay[:] = False
-        self._in_replay[chosen] = True
-        return n_keep
 
-    def replay_buffer(self) -> list[dict]:
-        """The memories waiting to be replayed: id, importance, day."""
-        idx = torch.nonzero(self._in_replay).squeeze(1)
-        return [{"id": int(self._ids[i]), "importance": float(self._importance[i]),
-                 "day": int(self._day[i])} for i in idx.tolist()]
+def clear_replay(store, keep_fraction: float, policy: str = "priority", seed: int = 0) -> int:
+    """Keep ``keep_fraction`` of the replay buffer, chosen by ``policy`` ("priority": most
+    important, "recent": latest day, "random"); returns how many stay."""
+    keep_fraction = _number(keep_fraction, "keep_fraction", 0.0, 1.0)
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
+    buf = torch.nonzero(store.in_replay).squeeze(1)
+    n_keep = int(math.ceil(keep_fraction * buf.numel() - 1e-9))
+    if policy == "random":
+        gen = torch.Generator().manual_seed(seed)
+        chosen = buf[torch.randperm(buf.numel(), generator=gen)[:n_keep]]
+    else:
+        primary = store.importance[buf] if policy == "priority" else store.days[buf].float()
+        secondary = store.days[buf].float() if policy == "priority" else store.importance[buf]
+        # sort by secondary, then stable by primary: ties on primary go to secondary
+        order = torch.argsort(-secondary, stable=True)
+        order = order[torch.argsort(-primary[order], stable=True)]
+        chosen = buf[order[:n_keep]]
+    store.set_replay(chosen)
+    return n_keep
 
-    def set_importance(self, ids, importance) -> None:
-        """Change the replay priority of stored memories."""
-        pos = self._positions(ids)
-        self._importance[pos] = self._check_importance(importance, pos.numel())
+
+def replay_buffer(store) -> list[dict]:
+    """The memories waiting to be replayed: id, importance, day."""
+    idx = torch.nonzero(store.in_replay).squeeze(1)
+    return [{"id": int(store.ids[i]), "importance": float(store.importance[i]),
+             "day": int(store.days[i])} for i in idx.tolist()]

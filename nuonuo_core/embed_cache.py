@@ -4,18 +4,20 @@ Layout: ``{cache_dir}/{model_slug}/shard-*.npz``; each shard holds ``keys`` (n,)
 sha256 digests and ``vecs`` (n, d) float32. Token vectors (late interaction) live beside them
 in ``{model_slug}-tokens/``: ``keys``, ``lens`` (n,) int32, ``pieces`` (n,) str (tokens joined
 by U+001F) and ``vecs`` (sum(lens), d) float16 (about 0.8 KB per token). Shards are written
-atomically (tmp file + ``os.replace``) and read with ``allow_pickle=False``: no pickle anywhere.
+atomically (:mod:`nuonuo_core.atomic`: fsync, rename, folder fsync) and read with
+``allow_pickle=False``: no pickle anywhere.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+
+from .atomic import atomic_write
 
 DEFAULT_CACHE_DIR = Path("~/.cache/nuonuo/embeddings")
 
@@ -150,18 +152,10 @@ def _read_shards(folder: Path, *names: str):
 
 
 def _write_shard(folder: Path, names: list[bytes], **arrays: np.ndarray) -> None:
-    """Write one shard atomically (tmp file + os.replace), named by its keys' hash."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write one shard atomically (:func:`~nuonuo_core.atomic.atomic_write`), named by its
+    keys' hash."""
     name = hashlib.sha256(b"".join(names)).hexdigest()[:24]
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, folder / f"shard-{name}.npz")
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(folder / f"shard-{name}.npz", lambda fh: np.savez(fh, **arrays))
 
 
 def minilm_encoder() -> Callable[[list[str]], np.ndarray]:

@@ -1,39 +1,28 @@
-"""Single-query recall on the CPU in numpy: the same maths as :mod:`recall`, without the
-per-operation overhead of small torch kernels (~5–10 µs each, ~0.5 ms a query).
+"""Single-query recall on the CPU: the same maths as :mod:`recall`, with numpy where small
+torch kernels cost more than the work (~5–10 µs each, ~0.5 ms a query).
 
-Used by ``HybridMemory.recall_vectors`` for one query on the CPU with the exact index; tests
-check it returns what the batched torch path returns.
+Used by ``HybridMemory.recall_vectors`` for one query on the CPU with the exact index; ranking
+goes through the same functions as the batch path (``best_rows``, ``topk_stable``,
+``kwta_active``), so both answer alike, ties included. Tests check they agree.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from .functional import kwta_active, kwta_indices
 from .hebbian import SparseW
-from .recall import dedupe_topk, target_postings
+from .recall import best_rows, min_units, rank_final
 
 
-def kwta_np(x: np.ndarray, k: int) -> np.ndarray:
-    """Sorted indices of the k largest entries of ``x`` (D,); ties go to the lower index."""
-    idx = np.argpartition(-x, k - 1)[:k]
-    kth = x[idx].min()
-    if np.count_nonzero(x >= kth) > k:  # a tie straddles the boundary: decide by index
-        idx = np.argsort(-x, kind="stable")[:k]
-    return np.sort(idx)
-
-
-def hopfield_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def hopfield_one(store, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Two-stage recall of one unit query (d,) -> (scores (k,), memory positions (k,))."""
-    cfg, index = mem.config, mem._index
-    out_s, out_p = np.zeros(k, np.float32), np.full(k, -1, np.int64)
+    cfg, index = store.config, store.index
     if index.n == 0:
-        return out_s, out_p
-    emb = index.emb.numpy()
-    sims = emb @ q
-    width = min(max(cfg.top_k, k), index.n)
-    rows = np.argpartition(-sims, width - 1)[:width] if width < index.n else np.arange(index.n)
-    rows = rows[np.argsort(-sims[rows], kind="stable")]
-    X = emb[rows]
+        return np.zeros(k, np.float32), np.full(k, -1, np.int64)
+    _, rows_t = best_rows(store, torch.from_numpy(q)[None], max(cfg.top_k, k))
+    rows_t = rows_t[0][rows_t[0] >= 0]
+    X = index.emb.numpy()[rows_t.numpy()]
     xi = q.astype(np.float32)
     for _ in range(cfg.max_steps):  # ξ ← Xᵀ softmax(β X ξ)
         logits = cfg.beta * (X @ xi)
@@ -44,28 +33,41 @@ def hopfield_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if delta < cfg.eps:
             break
     final = X @ (xi / max(float(np.linalg.norm(xi)), 1e-12))
-    owners = mem._row_mem.numpy()[rows]
-    out_s, out_p = dedupe_topk(torch.from_numpy(final[None]), torch.from_numpy(owners[None]), k)
-    return out_s[0].numpy(), out_p[0].numpy()
+    s, p = rank_final(torch.from_numpy(final[None]), store.row_owners(rows_t[None]), k)
+    return s[0].numpy(), p[0].numpy()
 
 
-def hebbian_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """One Hebbian hop for one unit query (d,) -> (scores (k,), memory positions (k,))."""
-    kc, dim = mem.config.k, mem.config.code_dim
-    out_s, out_p = np.zeros(k, np.float32), np.full(k, -1, np.int64)
-    code = kwta_np(mem._sep.projection.numpy() @ q, kc)
-    w = mem._w
+def hebbian_step_np(w, code: np.ndarray, kc: int) -> tuple[np.ndarray, np.ndarray]:
+    """One application of W to one code (k,) (-1 = no unit) -> (r (D,), new code (k,))."""
+    code = code[code >= 0]
     if isinstance(w, SparseW):
         ptr, keys, vals = w.colptr().numpy(), w.keys.numpy(), w.vals.numpy()
-        cells = np.concatenate([np.arange(ptr[c], ptr[c + 1]) for c in code])
-        r = np.bincount(keys[cells].astype(np.int64) % dim, weights=vals[cells],
-                        minlength=dim).astype(np.float32)
+        cells = np.concatenate([np.arange(ptr[c], ptr[c + 1]) for c in code]) \
+            if code.size else np.zeros(0, np.int64)
+        r = np.bincount(keys[cells].astype(np.int64) % w.dim, weights=vals[cells],
+                        minlength=w.dim).astype(np.float32)
     else:
         r = w.W.numpy()[:, code].sum(1)
-    code = kwta_np(r, kc)
-    if mem._n_mem == 0:
+    return r, kwta_active(torch.from_numpy(r[None]), kc)[0].numpy()
+
+
+def hebbian_one(store, sep, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """One Hebbian hop for one unit query (d,) -> (scores (k,), memory positions (k,))."""
+    kc = store.config.k
+    h = sep.projection.numpy() @ q
+    code = kwta_indices(torch.from_numpy(h[None]), kc)[0].numpy()
+    r, code = hebbian_step_np(store.w, code, kc)
+    return decode_np(store, code, r, k)
+
+
+def decode_np(store, code: np.ndarray, r: np.ndarray, k: int):
+    """:func:`recall.decode_codes` for one code (k,) -> (scores (k,), positions (k,))."""
+    kc = store.config.k
+    out_s, out_p = np.zeros(k, np.float32), np.full(k, -1, np.int64)
+    code = code[code >= 0]
+    if store.n == 0 or code.size == 0:
         return out_s, out_p
-    uptr, post = (t.numpy() for t in target_postings(mem))
+    uptr, post = (t.numpy() for t in store.postings())
     lengths = uptr[code + 1] - uptr[code]
     if lengths.sum() == 0:
         return out_s, out_p
@@ -75,6 +77,8 @@ def hebbian_one(mem, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     weight = (np.float32(1.0) + np.float32(0.999) * np.repeat(share, lengths)).astype(np.float64)
     uniq, inverse = np.unique(positions, return_inverse=True)
     rank = np.bincount(inverse, weights=weight, minlength=uniq.shape[0])
+    enough = np.floor(rank + 1e-6) >= min_units(store.config)
+    uniq, rank = uniq[enough], rank[enough]
     best = np.argsort(-rank, kind="stable")[:k]  # ties to the lower position
     out_s[:best.shape[0]] = np.floor(rank[best] + 1e-6) / kc
     out_p[:best.shape[0]] = uniq[best]

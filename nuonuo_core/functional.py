@@ -54,6 +54,13 @@ def kwta_indices(x: torch.Tensor, k: int) -> torch.Tensor:
     return torch.sort(idx, dim=1).values
 
 
+def kwta_active(x: torch.Tensor, k: int) -> torch.Tensor:
+    """k-WTA among units with activity > 0: (n, D) -> (n, k) unit indices, -1 where fewer
+    than k units are active (all-zero activity -> all -1). Winners as :func:`kwta_indices`."""
+    idx = kwta_indices(x, k)
+    return idx.masked_fill(x.gather(1, idx) <= 0, -1)
+
+
 def kwta(x: torch.Tensor, k: int) -> torch.Tensor:
     """k-winners-take-all: a binary (n, D) code with exactly k ones per row (the k largest)."""
     x = as_tensor(x)
@@ -87,10 +94,18 @@ def noise_for_cosine(cos: float, dim: int) -> float:
     return float(np.sqrt((1.0 / cos**2 - 1.0) / dim))
 
 
-def hopfield_energy(xi: torch.Tensor, patterns: torch.Tensor, beta: float) -> torch.Tensor:
-    """Modern-Hopfield energy E = −lse(β, Xξ) + ½ ξᵀξ for ξ (…, d), X (…, K, d) -> (…)."""
-    scores = torch.einsum("...kd,...d->...k", patterns, xi)
-    return -torch.logsumexp(beta * scores, dim=-1) / beta + 0.5 * (xi * xi).sum(-1)
+def hopfield_energy(xi: torch.Tensor, patterns: torch.Tensor, beta: float,
+                    mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Modern-Hopfield energy E = −lse(β, Xξ) + ½ ξᵀξ for ξ (…, d), X (…, K, d) -> (…).
+
+    ``mask`` (…, K), False for padding slots: they are left out of the log-sum-exp (a zero
+    padding row would otherwise add exp(0) and bend the energy). No live pattern -> ½ ξᵀξ."""
+    logits = beta * torch.einsum("...kd,...d->...k", patterns, xi)
+    if mask is not None:
+        logits = logits.masked_fill(~mask, -float("inf"))
+    lse = torch.logsumexp(logits, dim=-1)
+    lse = torch.where(torch.isfinite(lse), lse, torch.zeros_like(lse))
+    return -lse / beta + 0.5 * (xi * xi).sum(-1)
 
 
 @dataclass
@@ -129,7 +144,7 @@ def hopfield_settle(xi: torch.Tensor, patterns: torch.Tensor, beta: float,
                                                   device=xi.device).masked_fill(
         ~mask, torch.finfo(xi.dtype).min)
     attn_log: list[torch.Tensor] = []
-    energy_log = [hopfield_energy(state, patterns, beta)] if trace else []
+    energy_log = [hopfield_energy(state, patterns, beta, mask)] if trace else []
     for _ in range(max_steps):
         logits = beta * torch.bmm(patterns, state.unsqueeze(-1)).squeeze(-1)  # (m, K)
         if bias is not None:
@@ -144,7 +159,7 @@ def hopfield_settle(xi: torch.Tensor, patterns: torch.Tensor, beta: float,
         else:
             attn_log[-1] = attn
         if trace:
-            energy_log.append(hopfield_energy(state, patterns, beta))
+            energy_log.append(hopfield_energy(state, patterns, beta, mask))
         active = active & (delta >= eps)
         if not bool(active.any()):
             break

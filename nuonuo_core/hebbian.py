@@ -35,6 +35,53 @@ def _outer_cells(target_idx, cue_idx, weight, dim: int, dtype, device):
     return keys, vals
 
 
+def coalesce(keys: torch.Tensor, vals: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unsorted (keys, values) with repeats -> sorted unique keys and their summed values."""
+    keys, order = torch.sort(keys)
+    uniq, inverse = torch.unique_consecutive(keys, return_inverse=True)
+    summed = torch.zeros(uniq.shape[0], dtype=torch.float32, device=keys.device)
+    summed.index_add_(0, inverse, vals[order].to(torch.float32))
+    return uniq, summed
+
+
+def merge_sorted(keys, vals, new_keys, new_vals) -> tuple[torch.Tensor, torch.Tensor]:
+    """Add sorted unique (new_keys, new_vals) into sorted unique (keys, vals) in O(n + m);
+    returns the merged pair (the inputs' values may be updated in place)."""
+    n = keys.shape[0]
+    pos = torch.searchsorted(keys, new_keys)
+    exists = pos < n
+    if n:
+        exists &= keys[pos.clamp(max=n - 1)] == new_keys
+    vals.index_add_(0, pos[exists], new_vals[exists])
+    fresh = ~exists
+    ins_pos, ins_keys, ins_vals = pos[fresh], new_keys[fresh], new_vals[fresh]
+    m = ins_keys.shape[0]
+    if not m:
+        return keys, vals
+    shift = torch.bincount(ins_pos, minlength=n + 1).cumsum(0)[:n]
+    old_out = torch.arange(n, device=keys.device) + shift
+    new_out = ins_pos + torch.arange(m, device=keys.device)
+    out_k = torch.empty(n + m, dtype=keys.dtype, device=keys.device)
+    out_v = torch.empty(n + m, dtype=torch.float32, device=keys.device)
+    out_k[old_out], out_k[new_out] = keys, ins_keys
+    out_v[old_out], out_v[new_out] = vals, ins_vals
+    return out_k, out_v
+
+
+def _checked_cells(state: dict, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Saved W cells: int64 keys (nnz,) sorted, unique, in [0, D²); float32 values > 0."""
+    keys, vals = state["w_keys"], state["w_vals"]
+    if keys.dtype != torch.int64 or vals.dtype != torch.float32 or keys.dim() != 1 \
+            or keys.shape != vals.shape:
+        raise ValueError("W keys (int64) and values (float32) must be 1-d of equal length")
+    if keys.numel() and (int(keys.min()) < 0 or int(keys.max()) >= dim ** 2
+                         or not bool((keys[1:] > keys[:-1]).all())):
+        raise ValueError("W keys are out of range or not sorted")
+    if not bool(torch.isfinite(vals).all()) or not bool((vals > 0).all()):
+        raise ValueError("W values must be finite and > 0")
+    return keys, vals
+
+
 class SparseW:
     """Sparse W: sorted unique cell keys (nnz,) and float32 values (nnz,)."""
 
@@ -55,32 +102,13 @@ class SparseW:
             return
         keys, vals = _outer_cells(target_idx, cue_idx, weight, self.dim, self.key_dtype,
                                   self.device)
-        keys, order = torch.sort(keys)
-        uniq, inverse = torch.unique_consecutive(keys, return_inverse=True)
-        summed = torch.zeros(uniq.shape[0], dtype=torch.float32, device=self.device)
-        summed.index_add_(0, inverse, vals[order])
-        self._merge(uniq, summed)
+        self._merge(*coalesce(keys, vals))
 
     def _merge(self, new_keys: torch.Tensor, new_vals: torch.Tensor) -> None:
         """Add sorted unique (new_keys, new_vals) into the sorted store in O(nnz + m)."""
         n = self.keys.shape[0]
-        pos = torch.searchsorted(self.keys, new_keys)
-        exists = pos < n
-        if n:
-            exists &= self.keys[pos.clamp(max=n - 1)] == new_keys
-        self.vals.index_add_(0, pos[exists], new_vals[exists])
-        fresh = ~exists
-        ins_pos, ins_keys, ins_vals = pos[fresh], new_keys[fresh], new_vals[fresh]
-        m = ins_keys.shape[0]
-        if m:
-            shift = torch.bincount(ins_pos, minlength=n + 1).cumsum(0)[:n]
-            old_out = torch.arange(n, device=self.device) + shift
-            new_out = ins_pos + torch.arange(m, device=self.device)
-            keys = torch.empty(n + m, dtype=self.key_dtype, device=self.device)
-            vals = torch.empty(n + m, dtype=torch.float32, device=self.device)
-            keys[old_out], keys[new_out] = self.keys, ins_keys
-            vals[old_out], vals[new_out] = self.vals, ins_vals
-            self.keys, self.vals = keys, vals
+        self.keys, self.vals = merge_sorted(self.keys, self.vals, new_keys, new_vals)
+        if self.keys.shape[0] != n:
             self._colptr = None
         self._drop(self.vals > 0)  # subtraction may leave empty or negative cells
 
@@ -108,12 +136,15 @@ class SparseW:
         return self._colptr
 
     def column_sums(self, cue_idx: torch.Tensor) -> torch.Tensor:
-        """W · code for binary codes given as indices (m, k) -> (m, D) float32."""
+        """W · code for binary codes given as indices (m, k) -> (m, D) float32; an index of
+        -1 is "no unit" and adds nothing."""
         m, k = cue_idx.shape
         cols = cue_idx.to(self.device, torch.int64).reshape(-1)
+        live = cols >= 0
+        cols = cols.clamp(min=0)
         colptr = self.colptr()
         lo = colptr[cols]
-        lengths = colptr[cols + 1] - lo
+        lengths = (colptr[cols + 1] - lo) * live
         out = torch.zeros(m, self.dim, dtype=torch.float32, device=self.device)
         cells, seg = expand_segments(lo, lengths)
         if cells.numel() == 0:
@@ -145,16 +176,26 @@ class SparseW:
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {"w_keys": self.keys.to(torch.int64).cpu(), "w_vals": self.vals.cpu()}
 
-    def load_state(self, state: dict[str, torch.Tensor]) -> None:
-        keys, vals = state["w_keys"], state["w_vals"]
-        if keys.shape != vals.shape or keys.dim() != 1:
-            raise ValueError("W keys and values differ in shape")
-        if keys.numel() and (int(keys.min()) < 0 or int(keys.max()) >= self.dim ** 2
-                             or not bool((keys[1:] > keys[:-1]).all())):
+    def max_value(self) -> float:
+        return float(self.vals.abs().max()) if self.vals.numel() else 0.0
+
+    def validate(self) -> None:
+        """Keys sorted, unique, inside D²; values finite and > 0."""
+        k, v = self.keys, self.vals
+        if k.shape != v.shape or k.dim() != 1 or v.dtype != torch.float32:
+            raise ValueError("W keys and values differ in shape or type")
+        if k.numel() and (int(k.min()) < 0 or int(k.max()) >= self.dim ** 2
+                          or not bool((k[1:] > k[:-1]).all())):
             raise ValueError("W keys are out of range or not sorted")
+        if not bool(torch.isfinite(v).all()) or not bool((v > 0).all()):
+            raise ValueError("W values must be finite and > 0")
+
+    def load_state(self, state: dict[str, torch.Tensor]) -> None:
+        keys, vals = _checked_cells(state, self.dim)
         self.keys = keys.to(self.device, self.key_dtype)
-        self.vals = vals.to(self.device, torch.float32)
+        self.vals = vals.to(self.device)
         self._colptr = None
+        self.validate()
 
 
 class DenseW:
@@ -186,8 +227,10 @@ class DenseW:
         return count
 
     def column_sums(self, cue_idx: torch.Tensor) -> torch.Tensor:
+        """W · code for index codes (m, k) -> (m, D); -1 is "no unit"."""
         m, k = cue_idx.shape
-        cols = self.W[:, cue_idx.to(self.device).reshape(-1)]  # (D, m·k)
+        idx = cue_idx.to(self.device, torch.int64).reshape(-1)
+        cols = self.W[:, idx.clamp(min=0)] * (idx >= 0)  # (D, m·k)
         return cols.view(self.dim, m, k).sum(-1).T.contiguous()
 
     def stats(self) -> dict:
@@ -207,18 +250,71 @@ class DenseW:
         keys = flat.nonzero().squeeze(1)
         return {"w_keys": keys.cpu(), "w_vals": flat[keys].cpu()}
 
+    def max_value(self) -> float:
+        return float(self.W.abs().max())
+
+    def validate(self) -> None:
+        if not bool(torch.isfinite(self.W).all()) or not bool((self.W >= 0).all()):
+            raise ValueError("W values must be finite and >= 0")
+
     def load_state(self, state: dict[str, torch.Tensor]) -> None:
-        keys, vals = state["w_keys"].to(torch.int64), state["w_vals"].to(torch.float32)
-        if keys.shape != vals.shape or (keys.numel() and (int(keys.min()) < 0
-                                                            or int(keys.max()) >= self.dim ** 2)):
-            raise ValueError("W keys are out of range or differ in shape from the values")
+        keys, vals = _checked_cells(state, self.dim)
         self.W.zero_()
         self.W.view(-1)[(keys % self.dim) * self.dim + keys // self.dim] = vals.to(self.device)
 
 
+class Contributions:
+    """What each memory put into W, so that removing a memory removes exactly its share.
+
+    Every change to W is W += Σ_i outer(target_i, v_i) for memories i and cue weight vectors
+    v_i (D,): storing a cue row adds lr · cue_code, a replay adds weight · (noisy) cue code,
+    homeostasis scales every v_i. So W = Σ_i outer(target_i, v_i) minus what pruning cut, and
+    v_i is short (the columns its cue and replays touched). Kept sparse as sorted keys
+    id · D + column (int64) and float32 values.
+    """
+
+    def __init__(self, dim: int, device: torch.device | str = "cpu"):
+        self.dim, self.device = dim, torch.device(device)
+        self.keys = torch.zeros(0, dtype=torch.int64, device=self.device)
+        self.vals = torch.zeros(0, dtype=torch.float32, device=self.device)
+
+    def add(self, ids: torch.Tensor, cue_idx: torch.Tensor, weight) -> None:
+        """v_id += weight · code for each row: ids (n,), codes (n, k) (-1 = none), weight."""
+        n, k = cue_idx.shape
+        if n == 0:
+            return
+        w = torch.as_tensor(weight, dtype=torch.float32, device=self.device)
+        w = (w.expand(n) if w.dim() == 0 else w)[:, None].expand(n, k)
+        cols = cue_idx.to(self.device, torch.int64)
+        keys = ids.to(self.device, torch.int64)[:, None] * self.dim + cols
+        live = cols >= 0
+        self.keys, self.vals = merge_sorted(self.keys, self.vals,
+                                            *coalesce(keys[live], w[live]))
+
+    def scale(self, factor: float) -> None:
+        self.vals.mul_(factor)
+
+    def take(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Remove the given memories' vectors; returns their (ids, columns, values)."""
+        mem = self.keys // self.dim
+        hit = torch.isin(mem, ids.to(self.device, torch.int64))
+        out = (mem[hit], self.keys[hit] % self.dim, self.vals[hit])
+        self.keys, self.vals = self.keys[~hit], self.vals[~hit]
+        return out
+
+    def nbytes(self) -> int:
+        return self.keys.numel() * 12
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"c_keys": self.keys.cpu(), "c_vals": self.vals.cpu()}
+
+    def load_state(self, keys: torch.Tensor, vals: torch.Tensor) -> None:
+        self.keys, self.vals = keys.to(self.device), vals.to(self.device)
+
+
 def make_w(w_format: str, dim: int, device: torch.device) -> SparseW | DenseW:
-    """Choose the store: "auto" is dense on CUDA up to D=16384 and for D ≤ 2048, else sparse."""
+    """Choose the store: "auto" is dense for D ≤ 2048 (16 MiB at most), else sparse, on every
+    device (a dense W of the default D = 16384 would be 1 GiB per memory)."""
     if w_format == "auto":
-        small = dim <= 2048 or (device.type == "cuda" and dim <= 16384)
-        w_format = "dense" if small else "sparse"
+        w_format = "dense" if dim <= 2048 else "sparse"
     return DenseW(dim, device) if w_format == "dense" else SparseW(dim, device)

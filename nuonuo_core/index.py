@@ -11,7 +11,7 @@ import math
 import numpy as np
 import torch
 
-from .separation import matmul_t
+from .ops import matmul_t, topk_stable
 
 
 class CueIndex:
@@ -54,7 +54,8 @@ class CueIndex:
         return self.kind == "auto" and self.device.type == "cpu" and self.n >= self.ann_threshold
 
     def search(self, queries: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Unit queries (m, d) -> (scores (m, k), rows (m, k)); rows = -1 past the end."""
+        """Unit queries (m, d) -> (scores (m, k), rows (m, k)) best first, ties to the lower
+        row (exact search); rows = -1 past the end."""
         m = queries.shape[0]
         kk = min(k, self.n)
         scores = torch.full((m, k), -float("inf"), device=self.device)
@@ -64,7 +65,7 @@ class CueIndex:
         if self.uses_ann():
             s, r = self._ivf_search(queries, kk)
         else:
-            s, r = torch.topk(matmul_t(queries, self.emb), kk, dim=1)
+            s, r = topk_stable(matmul_t(queries, self.emb), kk)
         scores[:, :kk], rows[:, :kk] = s, r
         return scores, rows
 

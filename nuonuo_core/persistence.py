@@ -1,134 +1,165 @@
-"""Saving and loading a memory: one safetensors file (tensors) with a JSON header (the rest).
+"""Memory files: one safetensors file (tensors) whose metadata holds the JSON state and a
+sha256 checksum. Never pickle.
 
-Never pickle. Writes are atomic (temporary file in the same folder, fsync, rename). A file
-that is missing, truncated, corrupt, of another format version or inconsistent gives a
-ValueError (or FileNotFoundError) naming the problem; nothing half-loaded is returned.
+Reading trusts nothing. In order, before any tensor is allocated: the header length against
+the file size; the header JSON; every tensor entry (known name, dtype, shape, offsets that
+tile the data region exactly, so shapes are bounded by the file size); the checksum over the
+tensor table, the state and the tensor bytes; the state JSON and the config's ranges. Only
+then are the tensors read (at most the file's size) and the store rebuilt and validated
+(:meth:`MemoryStore.validate`). Any failure is a ValueError naming the problem; nothing
+half-loaded is returned. Writes are atomic (:mod:`nuonuo_core.atomic`).
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import torch
 
 FORMAT = "nuonuo-memory"
-FORMAT_VERSION = 1
-MAX_HEADER = 200 * 2**20
+FORMAT_VERSION = 2
+MAX_HEADER = 64 * 2**20
+_DTYPES = {"F32": (torch.float32, 4), "I64": (torch.int64, 8), "I32": (torch.int32, 4),
+           "BOOL": (torch.bool, 1)}
+_TENSORS = {"ids": "I64", "target_codes": "I32", "importance": "F32", "days": "I64",
+            "in_replay": "BOOL", "row_mem": "I64", "row_codes": "I32", "cue_emb": "F32",
+            "w_keys": "I64", "w_vals": "F32", "c_keys": "I64", "c_vals": "F32"}
+_STATE_KEYS = {"config", "texts", "next_id", "day", "projection_fingerprint"}
 
-_TENSORS = ("_ids", "_target_codes", "_importance", "_day", "_in_replay", "_row_mem",
-            "_row_codes", "_row_strength")
+
+def _fail(message: str):
+    raise ValueError(message)
 
 
-def _read_header(data: bytes) -> dict:
+def checksum(table: dict, state: str, data: bytes | memoryview) -> str:
+    """sha256 over the tensor table (names, dtypes, shapes, offsets), the state and the bytes."""
+    h = hashlib.sha256()
+    h.update(json.dumps(table, sort_keys=True, separators=(",", ":")).encode())
+    h.update(b"\0" + state.encode() + b"\0")
+    h.update(data)
+    return h.hexdigest()
+
+
+def read_header(data: bytes) -> tuple[dict, dict, int]:
+    """Validate the header -> (metadata, tensor table, start of the data region)."""
     if len(data) < 8:
-        raise ValueError(f"file is too short to be a memory file ({len(data)} bytes)")
+        _fail(f"file is too short to be a memory file ({len(data)} bytes)")
     (n,) = struct.unpack("<Q", data[:8])
     if n > MAX_HEADER or 8 + n > len(data):
-        raise ValueError("file is truncated or its header is corrupt")
+        _fail(f"header length {n} does not fit the file ({len(data)} bytes, "
+              f"header at most {MAX_HEADER})")
     try:
         header = json.loads(data[8:8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"header is not valid JSON: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        _fail(f"header is not valid JSON: {str(exc)[:200]}")
     meta = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError("not a NuoNuo memory file (no 'nuonuo-memory' header)")
-    return meta
+        _fail("not a NuoNuo memory file (no 'nuonuo-memory' header)")
+    if meta.get("version") != str(FORMAT_VERSION):
+        _fail(f"format version {str(meta.get('version'))[:20]!r} is not supported "
+              f"(this build reads version {FORMAT_VERSION})")
+    if set(meta) != {"format", "version", "state", "sha256"} or not all(
+            isinstance(v, str) for v in meta.values()):
+        _fail("header metadata must be the strings format, version, state and sha256")
+    table = {k: v for k, v in header.items() if k != "__metadata__"}
+    if set(table) != set(_TENSORS):
+        _fail(f"tensors must be exactly {sorted(_TENSORS)}, got {sorted(table)[:20]}")
+    start, size = 8 + n, len(data) - 8 - n
+    spans = []
+    for name, entry in table.items():
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            _fail(f"tensor {name!r} entry is malformed")
+        dtype, shape, offs = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if dtype != _TENSORS[name]:
+            _fail(f"tensor {name!r} has dtype {str(dtype)[:10]!r}, expected {_TENSORS[name]}")
+        if not (isinstance(shape, list) and len(shape) <= 2 and all(
+                type(d) is int and 0 <= d <= size for d in shape)):
+            _fail(f"tensor {name!r} has a bad shape {str(shape)[:60]}")
+        if not (isinstance(offs, list) and len(offs) == 2 and all(
+                type(o) is int and 0 <= o <= size for o in offs) and offs[0] <= offs[1]):
+            _fail(f"tensor {name!r} has bad data offsets {str(offs)[:60]}")
+        if math.prod(shape) * _DTYPES[dtype][1] != offs[1] - offs[0]:
+            _fail(f"tensor {name!r}: shape {shape} does not match its {offs[1] - offs[0]} bytes")
+        spans.append(tuple(offs))
+    spans.sort()
+    end = 0
+    for a, b in spans:
+        if a != end:
+            _fail("tensor data regions overlap or leave gaps")
+        end = b
+    if end != size:
+        _fail(f"tensor data ends at byte {end} of a {size}-byte data region")
+    return meta, table, start
 
 
-class PersistenceMixin:
-    """Adds ``to_bytes``/``from_bytes`` and ``save``/``load`` to HybridMemory."""
+def parse(data: bytes) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Checked bytes -> (state dict with a validated ``config`` dict, CPU tensors)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
 
-    def to_bytes(self) -> bytes:
-        from safetensors.torch import save
+    meta, table, start = read_header(data)
+    if checksum(table, meta["state"], memoryview(data)[start:]) != meta["sha256"]:
+        _fail("checksum mismatch: the file is corrupt or was changed after saving")
+    try:
+        state = json.loads(meta["state"])
+    except (json.JSONDecodeError, RecursionError) as exc:
+        _fail(f"state is not valid JSON: {str(exc)[:200]}")
+    if not isinstance(state, dict) or set(state) != _STATE_KEYS:
+        _fail(f"state must hold exactly {sorted(_STATE_KEYS)}")
+    if not isinstance(state["config"], dict):
+        _fail("state config must be an object")
+    if type(state["next_id"]) is not int or type(state["day"]) is not int:
+        _fail("next_id and day must be integers")
+    if not isinstance(state["projection_fingerprint"], float):
+        _fail("projection_fingerprint must be a number")
+    try:
+        tensors = load(bytes(data))
+    except SafetensorError as exc:
+        _fail(f"tensors cannot be read: {exc}")
+    return state, tensors
 
-        tensors = {name[1:]: getattr(self, name).contiguous().cpu() for name in _TENSORS}
-        tensors["cue_emb"] = self._index.emb.contiguous().cpu()
-        tensors.update(self._w.state_dict())
-        meta = {"format": FORMAT, "version": str(FORMAT_VERSION),
-                "state": json.dumps({"config": self.config.to_dict(), "texts": self._texts,
-                                     "next_id": self._next_id, "day": self.day,
-                                     "projection_fingerprint": self._sep.fingerprint()})}
-        return save(tensors, metadata=meta)
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write atomically to ``path`` (a '.nuonuo' file); returns the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = self.to_bytes()
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+def dump(config_dict: dict, tensors: dict[str, torch.Tensor], state: dict,
+         fingerprint: float) -> bytes:
+    """(config, store tensors and state, projection fingerprint) -> file bytes, checksummed."""
+    from safetensors.torch import save
 
-    @classmethod
-    def load(cls, path: str | os.PathLike, encoder=None, device: str | None = None):
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no memory file at {str(path)!r}")
-        return cls.from_bytes(path.read_bytes(), encoder=encoder, device=device,
-                              source=str(path))
+    body = json.dumps({**state, "config": config_dict, "projection_fingerprint": fingerprint},
+                      allow_nan=False)
+    meta = {"format": FORMAT, "version": str(FORMAT_VERSION), "state": body, "sha256": ""}
+    blob = save(tensors, metadata=meta)  # the table is fixed by the tensors: sign it after
+    meta_, table, start = _table_of(blob)
+    meta["sha256"] = checksum(table, body, memoryview(blob)[start:])
+    return save(tensors, metadata=meta)
 
-    @classmethod
-    def from_bytes(cls, data: bytes, encoder=None, device: str | None = None,
-                   source: str = "data"):
-        """Rebuild a memory from :meth:`to_bytes` output; ``device`` overrides the saved one."""
-        from safetensors import SafetensorError
-        from safetensors.torch import load
 
-        from .config import MemoryConfig
+def _table_of(blob: bytes) -> tuple[dict, dict, int]:
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n])
+    return header.pop("__metadata__"), header, 8 + n
 
-        try:
-            meta = _read_header(data)
-            if meta.get("version") != str(FORMAT_VERSION):
-                raise ValueError(f"format version {meta.get('version')!r} is not supported "
-                                 f"(this build reads version {FORMAT_VERSION})")
-            state = json.loads(meta["state"])
-            tensors = load(data)
-            cfg = state["config"]
-            if device is not None:
-                cfg = {**cfg, "device": device}
-            mem = cls(MemoryConfig.from_dict(cfg), encoder=encoder)
-            if abs(mem._sep.fingerprint() - state["projection_fingerprint"]) > 1e-6 * max(
-                    1.0, abs(state["projection_fingerprint"])):
-                raise ValueError("the random projection rebuilt from the seed differs from "
-                                 "the saved one (different torch build?)")
-            mem._load_state(tensors, state)
-            return mem
-        except (KeyError, TypeError, RuntimeError, struct.error, json.JSONDecodeError,
-                ValueError, SafetensorError) as exc:
-            raise ValueError(f"{source} is not a valid NuoNuo memory file: {exc}") from None
 
-    def _load_state(self, tensors: dict, state: dict) -> None:
-        n, rows, k = tensors["ids"].shape[0], tensors["row_mem"].shape[0], self.config.k
-        shapes = {"target_codes": (n, k), "importance": (n,), "day": (n,), "in_replay": (n,),
-                  "row_codes": (rows, k), "row_strength": (rows,),
-                  "cue_emb": (rows, self.config.embed_dim)}
-        for name, shape in shapes.items():
-            if tuple(tensors[name].shape) != shape:
-                raise ValueError(f"tensor {name!r} has shape {tuple(tensors[name].shape)}, "
-                                 f"expected {shape}")
-        if len(state["texts"]) != n:
-            raise ValueError(f"{len(state['texts'])} text records for {n} memories")
-        codes = torch.cat([tensors["target_codes"].reshape(-1), tensors["row_codes"].reshape(-1)])
-        if codes.numel() and (int(codes.min()) < 0 or int(codes.max()) >= self.config.code_dim):
-            raise ValueError("codes index units outside code_dim")
-        if rows and (int(tensors["row_mem"].min()) < 0 or int(tensors["row_mem"].max()) >= n):
-            raise ValueError("cue rows point to missing memories")
-        self._w.load_state(tensors)
-        dev = {"_target_codes", "_row_mem", "_row_codes"}
-        for name in _TENSORS:
-            t = tensors[name[1:]]
-            setattr(self, name, t.to(self.device) if name in dev else t)
-        self._index.add(tensors["cue_emb"].to(self.device))
-        self._texts = state["texts"]
-        self._next_id, self.day = int(state["next_id"]), int(state["day"])
+def resign(data: bytes) -> bytes:
+    """Recompute the checksum of ``data`` (tests build deliberately inconsistent files)."""
+    from safetensors.torch import load, save
+
+    meta, table, start = _table_of(data)
+    meta["sha256"] = checksum(table, meta["state"], memoryview(data)[start:])
+    return save(load(data), metadata=meta)
+
+
+def write_file(path: str | os.PathLike, data: bytes) -> Path:
+    from .atomic import atomic_write
+
+    return atomic_write(path, data)
+
+
+def read_file(path: str | os.PathLike) -> bytes:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no memory file at {str(path)!r}")
+    return path.read_bytes()

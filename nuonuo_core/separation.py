@@ -12,16 +12,7 @@ import numpy as np
 import torch
 
 from .functional import kwta_indices
-
-
-def matmul_t(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """a (m, d) @ b (n, d)ᵀ -> (m, n). Few rows on the CPU go through numpy's BLAS, whose
-    matrix-vector kernel is ~4× faster than torch's; batches use torch's GEMM."""
-    if a.device.type == "cpu" and a.shape[0] == 1:  # plain gemv on the stored layout
-        return torch.from_numpy(b.numpy() @ a.numpy()[0])[None]
-    if a.device.type == "cpu" and a.shape[0] < 32:
-        return torch.from_numpy(a.numpy() @ b.numpy().T)
-    return a @ b.T
+from .ops import matmul_t
 
 
 # One read-only P per (d, D, seed, device) while any memory uses it: a lab server holds many

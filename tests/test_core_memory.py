@@ -54,7 +54,10 @@ def test_paraphrase_variants_recall_the_same_memory():
         for method in ("hopfield", "hebbian", "cosine"):
             scores, got = mem.recall_vectors(q, k=3, method=method)
             assert np.array_equal(got[:, 0], ids), method
-            assert len(set(got[0])) == 3  # variants never fill the list with one memory
+            live = got[0][got[0] >= 0]
+            assert len(set(live)) == len(live)  # variants never repeat one memory
+            if method != "hebbian":  # hebbian lists only real recalls (min_overlap)
+                assert len(live) == 3
 
 
 def test_text_memories_with_hashing_encoder_and_get():
@@ -71,7 +74,7 @@ def test_text_memories_with_hashing_encoder_and_get():
 
 
 def _snapshot(mem):
-    return (mem.stats()["w_nnz"], len(mem), mem.stats()["n_cues"], mem._next_id)
+    return (mem.stats()["w_nnz"], len(mem), mem.stats()["n_cues"], mem.store.next_id)
 
 
 @pytest.mark.parametrize("call, error, message", [
@@ -83,7 +86,7 @@ def _snapshot(mem):
     (lambda m: m.add(["ok", "  "]), ValueError, "cues[1] must be a non-empty string"),
     (lambda m: m.add("just a string"), ValueError, "must be a list of strings"),
     (lambda m: m.recall_vectors(unit_rows(1), method="magic"), ValueError, "'magic'"),
-    (lambda m: m.recall_vectors(unit_rows(1), k=0), ValueError, "k must be an int >= 1"),
+    (lambda m: m.recall_vectors(unit_rows(1), k=0), ValueError, "k must be an int in [1, 100000], got 0"),
     (lambda m: m.recall_vectors(unit_rows(1), noise_std=float("nan")), ValueError, "noise_std"),
     (lambda m: m.remove([0, 999]), KeyError, "unknown memory ids: [999]"),
     (lambda m: m.chain(12345), KeyError, "12345"),
@@ -177,9 +180,9 @@ def test_paraphrase_rows_share_their_memory_replay_weight():
     varied.add_vectors(x[:1], paraphrases=[unit_rows(3, seed=13)])
     grow = {}
     for name, mem in (("plain", plain), ("varied", varied)):
-        before = float(mem._w.vals.sum())
+        before = float(mem.store.w.vals.sum())
         mem.consolidate(epochs=1, homeostasis=1.0, prune_threshold=0.0)
-        grow[name] = float(mem._w.vals.sum()) - before
+        grow[name] = float(mem.store.w.vals.sum()) - before
     # one replay of importance 1 adds k·k·lr in total, however many cue variants it has
     assert grow["plain"] == pytest.approx(400.0) and grow["varied"] == pytest.approx(400.0)
 
@@ -195,7 +198,7 @@ def test_records_match_get_and_beta_override_changes_superposition():
     sharp = mem2.settle_trace(x[0], beta=64.0).attention[-1].max()
     soft = mem2.settle_trace(x[0], beta=0.5).attention[-1].max()
     assert sharp > 0.99 and soft < 0.2
-    with pytest.raises(ValueError, match="beta must be a finite number > 0, got -1"):
+    with pytest.raises(ValueError, match=r"beta must be a finite number in \(0, 10000\], got -1"):
         mem2.settle_trace(x[0], beta=-1)
 
 
@@ -218,11 +221,15 @@ def test_single_query_fast_path_equals_batched_torch_path(method, variants):
         # k-WTA boundary may pick another weak unit and reorder the runners-up
 
 
-def test_fast_kwta_matches_torch_kwta_including_ties():
-    from nuonuo_core.fastpath import kwta_np
+def test_topk_stable_breaks_ties_towards_lower_indices():
     from nuonuo_core.functional import kwta_indices
+    from nuonuo_core.ops import topk_stable
     rng = np.random.default_rng(0)
     cases = [rng.standard_normal(512).astype(np.float32), np.zeros(512, np.float32),
              np.repeat(np.arange(64, dtype=np.float32), 8)]
     for x in cases:
-        assert np.array_equal(kwta_np(x, 20), kwta_indices(torch.from_numpy(x)[None], 20)[0])
+        t = torch.from_numpy(x)[None]
+        v, i = topk_stable(t, 20)
+        ref = np.lexsort((np.arange(x.size), -x))[:20]  # by score, then by index
+        assert np.array_equal(i[0].numpy(), ref)
+        assert np.array_equal(np.sort(ref), kwta_indices(t, 20)[0].numpy())

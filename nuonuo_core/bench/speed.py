@@ -85,7 +85,7 @@ def bench_size(n: int, n_queries: int = 200, seed: int = 0, config: MemoryConfig
         rec[f"{method}_ms"], rec[f"{method}_p90_ms"] = med, p90
     rec["chain6_ms"] = _median_ms(lambda i: mem.chain(int(ids[pick[i]]), hops=6),
                                   min(n_queries, 50))[0]
-    emb = mem._index.emb.numpy()
+    emb = mem.store.index.emb.numpy()
     exact = np.argsort(-(queries @ emb.T), axis=1)[:, :20] if n <= 200_000 else np.stack(
         [np.argpartition(-(emb @ q), 20)[:20] for q in queries])
     with _single_thread():
@@ -93,7 +93,7 @@ def bench_size(n: int, n_queries: int = 200, seed: int = 0, config: MemoryConfig
             lambda i: np.argpartition(-(emb @ queries[i]), 20)[:20], min(n_queries, 100))[0]
     rec["numpy_scan_ms"] = _median_ms(lambda i: np.argpartition(-(emb @ queries[i]), 20)[:20],
                                       min(n_queries, 100))[0]
-    rows = mem._index.search(torch.from_numpy(queries), 20)[1].numpy()
+    rows = mem.store.index.search(torch.from_numpy(queries), 20)[1].numpy()
     rec["top20_agreement"] = float(np.mean([len(set(a) & set(b)) / 20
                                             for a, b in zip(rows, exact)]))
     st = mem.stats()

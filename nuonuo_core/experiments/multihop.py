@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from nuonuo_core import HybridMemory, MemoryConfig, kwta_indices
+from nuonuo_core import HybridMemory, MemoryConfig
 
 from . import Progress, check_range, unit_vectors, validate_fields
 
@@ -50,14 +49,13 @@ def run_multihop(cfg: MultihopConfig, seed: int = 0, progress: Progress = None) 
                                          vecs[:, 1:].reshape(-1, 384))).reshape(n_chains, L)
         tracked = ids[: min(cfg.n_tracked, n_chains)]
         cue_codes, _ = mem.codes(np.ascontiguousarray(tracked[:, 0]))
-        code = torch.from_numpy(cue_codes).long()
+        code = cue_codes
         for hop in range(1, L + 1):
-            r = mem._w.column_sums(code)  # W · code, the step HybridMemory.chain takes
-            code = kwta_indices(r, cfg.k)
+            code = mem.propagate(code)  # W · code + k-WTA, the step HybridMemory.chain takes
             # expected: the target code of pair hop-1 of each tracked chain
             _, want = mem.codes(np.ascontiguousarray(tracked[:, hop - 1]))
             overlap = np.array([len(np.intersect1d(a, b)) for a, b in
-                                zip(code.numpy(), want)]) / cfg.k
+                                zip(code, want)]) / cfg.k
             rows.append({"code_dim": D, "k": cfg.k, "n_chains": n_chains, "chain_length": L,
                          "n_pairs": n_chains * L, "hop": hop,
                          "cosine": float(overlap.mean()), "min_cosine": float(overlap.min()),

@@ -1,0 +1,85 @@
+"""Checks on values coming into the engine: vectors, text memories, hop counts.
+
+Every function refuses bad input with a ValueError naming the value and what was expected.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .encoders import check_texts
+from .functional import as_tensor
+
+MAX_HOPS = 1000  # chain / recall_codes / propagate: at most this many applications of W
+MAX_K = 100_000  # results per query
+
+
+def check_hops(hops) -> None:
+    if not isinstance(hops, (int, np.integer)) or isinstance(hops, bool) \
+            or not 1 <= hops <= MAX_HOPS:
+        raise ValueError(f"hops must be an int in [1, {MAX_HOPS}], got {hops!r}")
+
+
+def check_k(k) -> None:
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be an int in [1, {MAX_K}], got {k!r}")
+
+
+def unit_rows(x, what: str, dim: int, device: torch.device) -> torch.Tensor:
+    """(n, dim) vectors (numpy, torch or lists) -> unit float32 rows on ``device``.
+
+    Rows are first divided by their largest |entry|, so vectors of any finite scale (1e-30
+    or 1e20 in float32) normalise without overflow or underflow."""
+    if isinstance(x, (list, tuple)) and len(x) == 0:
+        raise ValueError(f"{what} is empty")
+    try:
+        t = as_tensor(x, device)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{what} must be an (n, {dim}) array: {exc}") from None
+    if t.dim() != 2 or t.shape[1] != dim:
+        raise ValueError(f"{what} must have shape (n, {dim}), got {tuple(t.shape)}")
+    if t.shape[0] == 0:
+        raise ValueError(f"{what} is empty")
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{what} contains NaN or infinite values (or values beyond float32)")
+    peak = t.abs().amax(dim=1, keepdim=True)
+    if bool((peak == 0).any()):
+        raise ValueError(f"{what} contains an all-zero vector, which has no direction")
+    t = t / peak
+    return t / t.norm(dim=1, keepdim=True)
+
+
+def check_paraphrases(paraphrases, n: int) -> list[list[str]]:
+    if paraphrases is None:
+        return [[] for _ in range(n)]
+    if len(paraphrases) != n:
+        raise ValueError(f"got {n} cues but {len(paraphrases)} paraphrase lists")
+    return [check_texts(list(p or []), f"paraphrases[{i}]") for i, p in enumerate(paraphrases)]
+
+
+def encode_memories(encoder, cues: Sequence[str], targets: Sequence[str] | None,
+                    paraphrases) -> tuple:
+    """Text memories -> (cue vectors (n, d), target vectors or None, per-memory paraphrase
+    vectors (or None), text records), with one call to ``encoder``."""
+    cues = check_texts(cues, "cues")
+    if not cues:
+        raise ValueError("cues is empty")
+    if targets is not None:
+        targets = check_texts(targets, "targets")
+        if len(targets) != len(cues):
+            raise ValueError(f"got {len(cues)} cues but {len(targets)} targets")
+    paras = check_paraphrases(paraphrases, len(cues))
+    flat = [p for ps in paras for p in ps]
+    vecs = encoder(cues + (targets or []) + flat)
+    n = len(cues)
+    tvecs = vecs[n:2 * n] if targets is not None else None
+    off = n + (n if targets is not None else 0)
+    pvecs = []
+    for ps in paras:
+        pvecs.append(vecs[off:off + len(ps)] if ps else None)
+        off += len(ps)
+    texts = [{"cue": c, "target": targets[i] if targets else None, "paraphrases": paras[i]}
+             for i, c in enumerate(cues)]
+    return vecs[:n], tvecs, pvecs, texts

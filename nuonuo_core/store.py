@@ -1,0 +1,337 @@
+"""MemoryStore: the one owner of a memory's state and the one place for its invariants.
+
+Per memory (n, position order = id order): ``ids``, ``target_codes`` (n, k), ``importance``,
+``days`` (day added), ``in_replay``, ``texts``. Per cue row (R): ``row_mem`` (owning memory
+position), ``row_codes`` (R, k) and the row embeddings in ``index``. Shared: W (``w``), what
+each memory put into it (``contrib``), ``next_id`` and the clock ``day``.
+Other modules read these fields and change them only through the methods below.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .config import MemoryConfig
+from .hebbian import Contributions, DenseW, SparseW, make_w
+from .index import CueIndex
+
+MAX_IMPORTANCE = 100.0  # importance lies in (0, MAX_IMPORTANCE]
+MAX_ID = 2**53  # ids and next_id stay exact in JSON and float64
+MAX_DAY = 10**9
+TENSORS = ("ids", "target_codes", "importance", "days", "in_replay", "row_mem", "row_codes")
+
+
+def _ok(cond: bool, message: str) -> None:
+    if not cond:
+        raise ValueError(message)
+
+
+def _want(t, name: str, shape: tuple, dtype: torch.dtype) -> None:
+    _ok(isinstance(t, torch.Tensor) and t.dtype == dtype and tuple(t.shape) == tuple(shape),
+        f"{name} must be a {dtype} tensor of shape {tuple(shape)}, got " + (
+            f"{t.dtype} {tuple(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__))
+
+
+def _text_ok(t) -> bool:
+    if t is None:
+        return True
+    return isinstance(t, dict) and set(t) == {"cue", "target", "paraphrases"} \
+        and isinstance(t["cue"], str) and (t["target"] is None or isinstance(t["target"], str)) \
+        and isinstance(t["paraphrases"], list) and all(isinstance(p, str)
+                                                       for p in t["paraphrases"])
+
+
+def check_importance(importance, n: int) -> torch.Tensor:
+    """One number or n numbers in (0, 100] -> (n,) float32; ValueError naming the value."""
+    try:
+        imp = np.asarray(importance, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        imp = np.array([np.nan])
+    if imp.size == 1:
+        imp = np.full(n, imp[0])
+    if imp.size != n or not np.all(np.isfinite(imp)) or np.any(imp <= 0) \
+            or np.any(imp > MAX_IMPORTANCE):
+        raise ValueError(f"importance must be one number or {n} numbers in "
+                         f"(0, {MAX_IMPORTANCE:g}], got {importance!r}")
+    return torch.as_tensor(imp, dtype=torch.float32)
+
+
+def check_ids(ids) -> torch.Tensor:
+    """Memory ids (int or sequence of ints) -> (m,) int64; refuses floats, bools, text."""
+    arr = np.asarray(ids if not isinstance(ids, torch.Tensor) else ids.cpu().numpy())
+    flat = arr.reshape(-1)
+    if flat.dtype == object:
+        ok = all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                 for v in flat)
+    else:
+        ok = np.issubdtype(flat.dtype, np.integer)
+    if not ok:
+        raise ValueError(f"memory ids must be integers, got {ids!r}")
+    return torch.as_tensor(flat.astype(np.int64))
+
+
+@dataclass(eq=False)
+class MemoryStore:
+    config: MemoryConfig
+    device: torch.device
+    w: SparseW | DenseW
+    index: CueIndex
+    contrib: Contributions
+    ids: torch.Tensor = None            # (n,) int64, CPU, strictly increasing
+    target_codes: torch.Tensor = None   # (n, k) int32, device
+    importance: torch.Tensor = None     # (n,) float32, CPU, in (0, 100]
+    days: torch.Tensor = None           # (n,) int64, CPU, day each memory was added
+    in_replay: torch.Tensor = None      # (n,) bool, CPU
+    row_mem: torch.Tensor = None        # (R,) int64, device, owner position of each cue row
+    row_codes: torch.Tensor = None      # (R, k) int32, device
+    texts: list = field(default_factory=list)
+    next_id: int = 0
+    day: int = 0
+    _postings: tuple | None = None
+
+    @classmethod
+    def empty(cls, config: MemoryConfig, device: torch.device) -> "MemoryStore":
+        c, k = config, config.k
+        s = cls(c, device, make_w(c.w_format, c.code_dim, device),
+                CueIndex(c.embed_dim, device, c.index, c.ann_threshold, c.ann_nprobe),
+                Contributions(c.code_dim, device))
+        s.ids, s.importance = torch.zeros(0, dtype=torch.long), torch.zeros(0)
+        s.days, s.in_replay = torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.bool)
+        s.target_codes = torch.zeros(0, k, dtype=torch.int32, device=device)
+        s.row_mem = torch.zeros(0, dtype=torch.long, device=device)
+        s.row_codes = torch.zeros(0, k, dtype=torch.int32, device=device)
+        return s
+
+    @property
+    def n(self) -> int:
+        return int(self.ids.shape[0])
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_mem.shape[0])
+
+    # --- lookups --------------------------------------------------------------------
+    def positions(self, ids) -> torch.Tensor:
+        """Memory ids -> positions (m,); ValueError for non-integers, KeyError if unknown."""
+        ids_t = check_ids(ids)
+        pos = torch.searchsorted(self.ids, ids_t)
+        ok = (pos < self.n) & (self.ids[pos.clamp(max=max(self.n - 1, 0))] == ids_t) \
+            if self.n else torch.zeros_like(ids_t, dtype=torch.bool)
+        if not bool(ok.all()):
+            raise KeyError(f"unknown memory ids: {ids_t[~ok].tolist()[:10]}")
+        return pos
+
+    def row_owners(self, rows: torch.Tensor) -> torch.Tensor:
+        """Cue rows (any shape, -1 = none) -> owning memory positions (-1 = none)."""
+        owner = torch.full_like(rows, -1)
+        ok = rows >= 0
+        owner[ok] = self.row_mem[rows[ok]]
+        return owner
+
+    def first_rows(self) -> torch.Tensor:
+        """(n,) the primary (first) cue row of each memory."""
+        first = torch.full((self.n,), self.n_rows, dtype=torch.long, device=self.device)
+        rows = torch.arange(self.n_rows, device=self.device)
+        return first.scatter_reduce_(0, self.row_mem, rows, reduce="amin")
+
+    def rows_per_memory(self) -> torch.Tensor:
+        return torch.bincount(self.row_mem.cpu(), minlength=self.n)
+
+    def postings(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inverted index of target codes: (unit_ptr (D+1,), positions) sorted by unit."""
+        if self._postings is None:
+            dim = self.config.code_dim
+            flat = self.target_codes.reshape(-1).long()
+            order = torch.argsort(flat, stable=True)
+            ptr = torch.zeros(dim + 1, dtype=torch.long, device=flat.device)
+            ptr[1:] = torch.bincount(flat, minlength=dim).cumsum(0)
+            self._postings = (ptr, order // self.config.k)
+        return self._postings
+
+    # --- changes --------------------------------------------------------------------
+    def append(self, rows: torch.Tensor, row_local: torch.Tensor, row_codes: torch.Tensor,
+               target_codes: torch.Tensor, importance: torch.Tensor, day: int,
+               texts: list | None) -> list[int]:
+        """Store n memories: cue rows (R, d) owned by local memory row_local (R,) in [0, n),
+        their codes (R, k), target codes (n, k), importance (n,). Returns the new ids."""
+        n, lr = target_codes.shape[0], self.config.lr
+        ids = torch.arange(self.next_id, self.next_id + n)
+        local = row_local.to(self.device)
+        self.w.add(target_codes[local], row_codes, lr)
+        self.contrib.add(ids.to(self.device)[local], row_codes, lr)
+        self.next_id += n
+        base = self.n
+        self.ids = torch.cat([self.ids, ids])
+        self.target_codes = torch.cat([self.target_codes, target_codes])
+        self.importance = torch.cat([self.importance, importance.float()])
+        self.days = torch.cat([self.days, torch.full((n,), int(day))])
+        self.in_replay = torch.cat([self.in_replay, torch.ones(n, dtype=torch.bool)])
+        self.index.add(rows)
+        self.row_mem = torch.cat([self.row_mem, local + base])
+        self.row_codes = torch.cat([self.row_codes, row_codes])
+        self.texts.extend(texts if texts is not None else [None] * n)
+        self._postings = None
+        return ids.tolist()
+
+    def reinforce(self, mem_pos: torch.Tensor, cue_codes: torch.Tensor, weight) -> None:
+        """W += weight_i · outer(target of memory mem_pos_i, cue_codes_i) (replay)."""
+        self.w.add(self.target_codes[mem_pos], cue_codes, weight)
+        self.contrib.add(self.ids.to(self.device)[mem_pos], cue_codes, weight)
+
+    def scale(self, factor: float) -> None:
+        """Homeostasis: W *= factor (and every memory's share with it)."""
+        self.w.scale(factor)
+        self.contrib.scale(factor)
+
+    def advance_day(self) -> None:
+        self.day += 1
+
+    def set_recall_params(self, **changes) -> MemoryConfig:
+        """Change recall-only settings (beta, top_k, max_steps, eps); validated."""
+        import dataclasses
+
+        allowed = {"beta", "top_k", "max_steps", "eps", "min_overlap"}
+        bad = sorted(set(changes) - allowed)
+        if bad:
+            raise ValueError(f"only {sorted(allowed)} can change on a live memory, got {bad}")
+        self.config = dataclasses.replace(self.config, **changes)
+        return self.config
+
+    def set_importance(self, pos: torch.Tensor, importance: torch.Tensor) -> None:
+        self.importance[pos] = importance
+
+    def set_replay(self, chosen: torch.Tensor) -> None:
+        """The replay buffer becomes exactly the memory positions ``chosen``."""
+        self.in_replay[:] = False
+        self.in_replay[chosen] = True
+
+    def remove(self, ids) -> int:
+        """Forget memories: their rows, codes and exactly what they put into W."""
+        pos = self.positions(ids)
+        drop = torch.zeros(self.n, dtype=torch.bool)
+        drop[pos] = True
+        if not bool(drop.any()):
+            return 0
+        gone_ids, cols, vals = self.contrib.take(self.ids[drop])
+        if int(drop.sum()) == self.n:  # nothing stays: W is exactly empty
+            self.w = make_w(self.w.format, self.config.code_dim, self.device)
+        elif vals.numel():
+            top = self.w.max_value()
+            g_pos = torch.searchsorted(self.ids.to(self.device), gone_ids)
+            self.w.add(self.target_codes[g_pos], cols[:, None], -vals)
+            self.w.prune(1e-5 * top)  # float rounding of the subtraction leaves dust
+        self._keep(~drop)
+        return int(drop.sum())
+
+    def _keep(self, keep: torch.Tensor) -> None:
+        row_keep = keep.to(self.device)[self.row_mem]
+        new_pos = torch.cumsum(keep.long(), 0) - 1
+        self.index.keep(row_keep)
+        self.row_mem = new_pos.to(self.device)[self.row_mem[row_keep]]
+        self.row_codes = self.row_codes[row_keep]
+        self.ids, self.importance = self.ids[keep], self.importance[keep]
+        self.days, self.in_replay = self.days[keep], self.in_replay[keep]
+        self.target_codes = self.target_codes[keep.to(self.device)]
+        self.texts = [t for t, k in zip(self.texts, keep.tolist()) if k]
+        self._postings = None
+
+    # --- invariants and state -------------------------------------------------------
+    def validate(self) -> None:
+        """Check every invariant of the store; ValueError naming the first one broken."""
+        c, n, R = self.config, self.n, self.n_rows
+        k, D = c.k, c.code_dim
+        _want(self.ids, "ids", (n,), torch.int64)
+        for name, shape, dtype in (("target_codes", (n, k), torch.int32),
+                                   ("importance", (n,), torch.float32),
+                                   ("days", (n,), torch.int64), ("in_replay", (n,), torch.bool),
+                                   ("row_mem", (R,), torch.int64),
+                                   ("row_codes", (R, k), torch.int32)):
+            _want(getattr(self, name), name, shape, dtype)
+        _ok(isinstance(self.next_id, int) and 0 <= self.next_id <= MAX_ID,
+            f"next_id must be an int in [0, {MAX_ID}], got {self.next_id!r}")
+        _ok(isinstance(self.day, int) and 0 <= self.day <= MAX_DAY,
+            f"day must be an int in [0, {MAX_DAY}], got {self.day!r}")
+        ids = self.ids
+        _ok(n == 0 or (int(ids[0]) >= 0 and bool((ids[1:] > ids[:-1]).all())),
+            "ids must be >= 0, unique and strictly increasing")
+        _ok(n == 0 or int(ids[-1]) < self.next_id,
+            f"next_id {self.next_id} must be above every id (largest {int(ids[-1]) if n else -1})")
+        for name in ("target_codes", "row_codes"):
+            t = getattr(self, name).long()
+            _ok(t.numel() == 0 or (int(t.min()) >= 0 and int(t.max()) < D),
+                f"{name} index units outside [0, code_dim={D})")
+            _ok(t.shape[1] < 2 or bool((t[:, 1:] > t[:, :-1]).all()),
+                f"{name} rows must hold {k} distinct units in ascending order")
+        imp = self.importance
+        _ok(bool(torch.isfinite(imp).all()) and bool((imp > 0).all())
+            and bool((imp <= MAX_IMPORTANCE).all()),
+            f"importance must lie in (0, {MAX_IMPORTANCE:g}]")
+        _ok(n == 0 or (int(self.days.min()) >= 0 and int(self.days.max()) <= MAX_DAY),
+            f"days must lie in [0, {MAX_DAY}]")
+        rm = self.row_mem
+        _ok(R == 0 or (int(rm.min()) >= 0 and int(rm.max()) < n),
+            "cue rows point to missing memories")
+        _ok(bool((self.rows_per_memory() >= 1).all()), "every memory needs a cue row")
+        emb = self.index.emb
+        _ok(tuple(emb.shape) == (R, c.embed_dim), f"cue embeddings have shape "
+            f"{tuple(emb.shape)}, expected {(R, c.embed_dim)}")
+        _ok(bool(torch.isfinite(emb).all()) and (R == 0 or bool(
+            ((emb.norm(dim=1) - 1).abs() < 1e-3).all())), "cue embeddings must be finite unit rows")
+        _ok(isinstance(self.texts, list) and len(self.texts) == n,
+            f"{len(self.texts) if isinstance(self.texts, list) else '?'} text records for "
+            f"{n} memories")
+        for i, t in enumerate(self.texts):
+            _ok(_text_ok(t), f"text record {i} must be null or {{cue: str, target: str or null,"
+                             f" paraphrases: [str]}}, got {str(t)[:80]!r}")
+        self.w.validate()
+        ck = self.contrib.keys
+        _want(ck, "contribution keys", (ck.shape[0],), torch.int64)
+        _want(self.contrib.vals, "contribution values", (ck.shape[0],), torch.float32)
+        _ok(ck.numel() == 0 or (bool((ck[1:] > ck[:-1]).all()) and bool(
+            torch.isin(ck // D, ids.to(ck.device)).all()) and int(ck.min()) >= 0),
+            "contributions must be sorted, unique and belong to stored memories")
+        cv = self.contrib.vals
+        _ok(bool(torch.isfinite(cv).all()) and bool((cv >= 0).all()),
+            "contributions must be finite and >= 0")
+
+    def state_dict(self) -> tuple[dict[str, torch.Tensor], dict]:
+        """(tensors, JSON-able state): everything needed to rebuild the store."""
+        tensors = {name: getattr(self, name).contiguous().cpu() for name in TENSORS}
+        tensors["cue_emb"] = self.index.emb.contiguous().cpu()
+        tensors.update(self.w.state_dict())
+        tensors.update(self.contrib.state_dict())
+        return tensors, {"texts": self.texts, "next_id": self.next_id, "day": self.day}
+
+    @classmethod
+    def from_state_dict(cls, config: MemoryConfig, device: torch.device,
+                        tensors: dict[str, torch.Tensor], state: dict) -> "MemoryStore":
+        """Rebuild and :meth:`validate` a store; ValueError if anything is inconsistent."""
+        s = cls.empty(config, device)
+        n = tensors["ids"].shape[0] if tensors["ids"].dim() == 1 else -1
+        R = tensors["row_mem"].shape[0] if tensors["row_mem"].dim() == 1 else -1
+        k = config.k
+        want = {"ids": ((n,), torch.int64), "target_codes": ((n, k), torch.int32),
+                "importance": ((n,), torch.float32), "days": ((n,), torch.int64),
+                "in_replay": ((n,), torch.bool), "row_mem": ((R,), torch.int64),
+                "row_codes": ((R, k), torch.int32), "cue_emb": ((R, config.embed_dim),
+                                                                torch.float32)}
+        for name, (shape, dtype) in want.items():
+            _want(tensors[name], name, shape, dtype)
+        dev = {"target_codes", "row_mem", "row_codes"}
+        for name in TENSORS:
+            setattr(s, name, tensors[name].to(device) if name in dev else tensors[name])
+        s.w.load_state(tensors)
+        ck, cv = tensors["c_keys"], tensors["c_vals"]
+        _want(ck, "c_keys", (ck.shape[0],), torch.int64)
+        _want(cv, "c_vals", (ck.shape[0],), torch.float32)
+        s.contrib.load_state(ck, cv)
+        s.index.add(tensors["cue_emb"].to(device))
+        s.texts, s.next_id, s.day = state["texts"], state["next_id"], state["day"]
+        s.validate()
+        return s
+
+    def nbytes(self) -> int:
+        return (self.row_codes.numel() + self.target_codes.numel()) * 4 \
+            + self.n_rows * 8 + self.n * 21 + self.contrib.nbytes()
