@@ -5,16 +5,17 @@
 For each N: starts `streamlit run app.py` on a free 127.0.0.1 port (nothing else is
 contacted), warms it with one session (the shared model loads), then N browser contexts —
 N separate sessions — each add a memory, recall it with a typed query and step one night.
-Reports p50 / p95 seconds per action, errors, the server's RSS at rest, its peak, and its
-RSS after every session closed and the reconnect window passed (settled). Bounded: N <= 30,
+Sessions arrive --ramp s apart. Reports p50 / p95 seconds per action, errors, the server's
+RSS at rest, its peak, and its RSS after every session closed and the reconnect window
+passed (settled), and the machine's load average while it ran. Bounded: N <= 30,
 each action <= --action-timeout s, a whole run <= --deadline s; it stops by itself.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
-import statistics
 import sys
 import tempfile
 import threading
@@ -64,12 +65,14 @@ async def goto(page, title: str, timeout: float) -> None:
     await idle(page, timeout)
 
 
-async def session(browser, url: str, i: int, timeout_s: float, times: dict, errors: list):
+async def session(browser, url: str, i: int, timeout_s: float, times: dict, errors: list,
+                  ramp: float = 0.0):
     ms = timeout_s * 1000
+    await asyncio.sleep(max(i, 0) * ramp)          # a class arrives over a few seconds
     ctx = await browser.new_context(viewport={"width": 1400, "height": 900})
     page = await ctx.new_page()
     try:
-        await page.goto(url, timeout=ms)
+        await page.goto(url, timeout=ms, wait_until="domcontentloaded")
         await page.get_by_role("heading", name=re.compile("NuoNuo Lab")).wait_for(timeout=ms)
         await idle(page, ms)
         word = f"lighthouse{i}"
@@ -105,7 +108,8 @@ async def session(browser, url: str, i: int, timeout_s: float, times: dict, erro
                 errors.append(f"session {i} {action}: {type(exc).__name__}: "
                               f"{str(exc).splitlines()[0][:160]}")
     except Exception as exc:  # noqa: BLE001
-        errors.append(f"session {i} start: {type(exc).__name__}: {str(exc)[:160]}")
+        errors.append(f"session {i} start: {type(exc).__name__}: "
+                      f"{str(exc).splitlines()[0][:160]}")
     finally:
         await ctx.close()
 
@@ -131,11 +135,12 @@ async def run_n(chromium: str, url: str, pid: int, n: int, args) -> dict:
         t0 = time.perf_counter()
         try:
             await asyncio.wait_for(asyncio.gather(*(
-                session(browser, url, i, args.action_timeout, times, errors)
+                session(browser, url, i, args.action_timeout, times, errors, args.ramp)
                 for i in range(n))), timeout=args.deadline)
         except asyncio.TimeoutError:
             errors.append(f"deadline of {args.deadline:.0f} s reached")
         wall = time.perf_counter() - t0
+        load = os.getloadavg()[0]
         await browser.close()
     closed = rss_mb(pid)
     settle_end = time.time() + args.settle
@@ -145,20 +150,20 @@ async def run_n(chromium: str, url: str, pid: int, n: int, args) -> dict:
         settled = rss_mb(pid)
         sampler.peak = max(sampler.peak, settled)
     sampler.stop.set()
-    return {"n": n, "wall": wall, "times": times, "errors": errors, "rest": rest,
+    return {"n": n, "wall": wall, "load": load, "times": times, "errors": errors, "rest": rest,
             "peak": sampler.peak, "closed": closed, "settled": settled}
 
 
 def table(results: list[dict]) -> str:
     head = ("| sessions | add p50 / p95 s | recall p50 / p95 s | night p50 / p95 s | "
-            "errors | RSS at rest MB | peak MB | after close MB | settled MB |")
-    rows = [head, "|" + "---|" * 9]
+            "errors | RSS at rest MB | peak MB | after close MB | settled MB | load avg |")
+    rows = [head, "|" + "---|" * 10]
     for r in results:
         cells = [f"{pct(r['times'][a], .5):.1f} / {pct(r['times'][a], .95):.1f}"
                  for a in ACTIONS]
         rows.append(f"| {r['n']} | " + " | ".join(cells) +
                     f" | {len(r['errors'])} | {r['rest']:.0f} | {r['peak']:.0f} | "
-                    f"{r['closed']:.0f} | {r['settled']:.0f} |")
+                    f"{r['closed']:.0f} | {r['settled']:.0f} | {r['load']:.1f} |")
     return "\n".join(rows)
 
 
@@ -169,6 +174,8 @@ def main() -> None:
                     help="seconds one action may take before it counts as an error")
     ap.add_argument("--deadline", type=float, default=420.0,
                     help="seconds all sessions of one N may take together")
+    ap.add_argument("--ramp", type=float, default=0.5,
+                    help="seconds between two sessions' arrivals")
     ap.add_argument("--settle", type=float, default=160.0,
                     help="seconds to wait after the sessions close (Streamlit keeps a closed "
                          "session 120 s for a reconnect)")
@@ -176,7 +183,7 @@ def main() -> None:
     bad = [n for n in args.sessions if not 1 <= n <= MAX_SESSIONS]
     if bad:
         sys.exit(f"--sessions must be in [1, {MAX_SESSIONS}], got {bad}")
-    for name in ("action_timeout", "deadline", "settle"):
+    for name in ("action_timeout", "deadline", "settle", "ramp"):
         if not 0 <= getattr(args, name) <= 1800:
             sys.exit(f"--{name.replace('_', '-')} must be in [0, 1800] s")
     chromium = find_chromium()
