@@ -71,6 +71,7 @@ async def session(browser, url: str, i: int, timeout_s: float, times: dict, erro
     await asyncio.sleep(max(i, 0) * ramp)          # a class arrives over a few seconds
     ctx = await browser.new_context(viewport={"width": 1400, "height": 900})
     page = await ctx.new_page()
+    page.set_default_timeout(ms)                    # fill / press wait as long as a click
     try:
         await page.goto(url, timeout=ms, wait_until="domcontentloaded")
         await page.get_by_role("heading", name=re.compile("NuoNuo Lab")).wait_for(timeout=ms)
