@@ -26,7 +26,7 @@ def label(mem: HybridMemory, memory_id: int, width: int = 40) -> str:
         return "(none)"
     g = mem.get(int(memory_id))
     text = g["cue"] or f"vector #{memory_id}"
-    return f"#{memory_id} {text[:width]}"
+    return f"#{memory_id} {text if len(text) <= width else text[:width - 1] + '…'}"
 
 
 def text_memories(mem: HybridMemory, limit: int | None = None) -> list[int]:

@@ -99,7 +99,11 @@ def main() -> None:
         shoot(page, out / "3_recall_and_noise.png")
 
         goto(page, "Consolidation nights")
-        click(page, "Play all", r"Night 6 ·")
+        per_day = page.get_by_role("spinbutton", name="Memories per day")
+        per_day.fill("1")                       # 24 days + 3 nights: thinned night axes
+        per_day.press("Enter")
+        settle(page)
+        click(page, "Play all", r"Night 27 ·")
         shoot(page, out / "4_consolidation_nights.png")
 
         goto(page, "Multi-hop chains")

@@ -46,7 +46,7 @@ def no_exceptions(at: AppTest) -> None:
 
 
 def answers(at: AppTest, method: str):
-    return at.table[["hopfield", "hebbian", "cosine"].index(method)].value.reset_index()
+    return at.table[["hopfield", "hebbian", "cosine"].index(method)].value
 
 
 def metric(at: AppTest, label: str) -> str:
