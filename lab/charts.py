@@ -286,9 +286,14 @@ def beta_curve(df: pd.DataFrame) -> go.Figure:
     fig.add_scatter(x=df.beta, y=df.effective_patterns, name="patterns mixed (exp entropy)",
                     mode="lines+markers", line=dict(color=ACCENT, width=3, dash="dot"),
                     secondary_y=True)
-    fig.update_xaxes(type="log", tickvals=df.beta, ticktext=[f"{b:g}" for b in df.beta])
+    betas = list(df.beta)
+    step = max(1, -(-len(betas) // 5))             # at most 5 labels: they stay horizontal
+    ticks = betas[::step]
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{b:g}" for b in ticks],
+                     tickangle=0)
     _style(fig, "Superposition (small β) vs one pattern (large β)", "β (log scale)",
-           "largest attention weight")
+           "largest attention weight", height=380)
+    fig.update_layout(legend=dict(orientation="h", y=-0.4))
     fig.update_yaxes(title_text="largest attention weight", secondary_y=False, range=[0, 1.05])
     fig.update_yaxes(title_text="patterns mixed", secondary_y=True, showgrid=False)
     return fig

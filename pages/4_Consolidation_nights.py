@@ -44,7 +44,7 @@ def fresh() -> nights.NightLab:
     return nights.NightLab(demos.split_days(rows, int(per_day)), state.encoder())
 
 
-b1, b2, b3 = st.columns(3)
+b1, b2, b3 = st.columns([3, 2, 2])   # the step label stays whole at 1024 px
 step, play, reset = (b1.button("⏭ Step: a day and a night", type="primary", key="step"),
                      b2.button("▶ Play all", key="play"), b3.button("↺ Reset", key="reset"))
 try:
@@ -91,4 +91,5 @@ with a:
     ui.chart(charts.priority(pri), pri, "night_priority")
 with b:
     st.markdown("**Memories by day** (★ = priority, importance > 1)")
-    st.dataframe(lab.memories_frame(), hide_index=True, height=330)
+    st.dataframe(lab.memories_frame(), hide_index=True, height=330,
+                 column_config={"cue": st.column_config.TextColumn(width="large")})
