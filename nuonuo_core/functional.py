@@ -46,19 +46,37 @@ def kwta_indices(x: torch.Tensor, k: int) -> torch.Tensor:
         # then the lowest-index units equal to it (all-zero activity ties every unit)
         rows = tied.nonzero().squeeze(1)
         xr, thr = x[rows], vals[rows, k - 1:k]
-        above, equal = xr > thr, xr == thr
-        need = k - above.sum(1, keepdim=True)
-        win = above | (equal & (torch.cumsum(equal, 1) <= need))
+        r, c = (xr >= thr).nonzero(as_tuple=True)        # few per row: row-major order
+        eq = (xr[r, c] == thr[r, 0]).long()
+        need = k - (xr > thr).sum(1)
+        start = torch.searchsorted(r, torch.arange(rows.shape[0], device=x.device))
+        csum = torch.cumsum(eq, 0)
+        rank = csum - (csum - eq)[start][r]              # 1-based rank among the row's ties
+        keep = (eq == 0) | (rank <= need[r])
         idx = idx.clone()
-        idx[rows] = win.nonzero()[:, 1].view(-1, k)
+        idx[rows] = c[keep].view(-1, k)
     return torch.sort(idx, dim=1).values
 
 
 def kwta_active(x: torch.Tensor, k: int) -> torch.Tensor:
-    """k-WTA among units with activity > 0: (n, D) -> (n, k) unit indices, -1 where fewer
-    than k units are active (all-zero activity -> all -1). Winners as :func:`kwta_indices`."""
-    idx = kwta_indices(x, k)
-    return idx.masked_fill(x.gather(1, idx) <= 0, -1)
+    """k-WTA among units with activity > 0: (n, D) -> (n, k) unit indices, the live winners
+    ascending, then -1 where fewer than k units are active (all-zero activity -> all -1).
+    Live winners as :func:`kwta_indices`; rows whose k-th value is not positive skip its
+    tie-break (ties among inactive units do not matter: they are all dropped)."""
+    if x.dim() != 2:
+        raise ValueError(f"kwta expects a 2-d (n, D) tensor, got shape {tuple(x.shape)}")
+    n, dim = x.shape
+    if not 1 <= k <= dim:
+        raise ValueError(f"k must be in [1, {dim}], got {k}")
+    vals, idx = torch.topk(x, min(k + 1, dim), dim=1)
+    live = vals[:, :k] > 0
+    out = idx[:, :k].masked_fill(~live, dim)
+    if k < dim:
+        tied = (vals[:, k - 1] == vals[:, k]) & live[:, k - 1]   # a tie among live units
+        if bool(tied.any()):
+            out[tied] = kwta_indices(x[tied], k)
+    out = torch.sort(out, dim=1).values
+    return out.masked_fill(out == dim, -1)
 
 
 def kwta(x: torch.Tensor, k: int) -> torch.Tensor:
