@@ -29,7 +29,10 @@ def workspace(n: int) -> HybridMemory:
     cache = Path(tempfile.gettempdir()) / f"nuonuo_rerun_{n}.nuonuo"
     enc = get_minilm_encoder()
     if cache.exists():
-        return HybridMemory.from_bytes(cache.read_bytes(), encoder=enc)
+        try:
+            return HybridMemory.from_bytes(cache.read_bytes(), encoder=enc)
+        except ValueError:          # written by another engine version: build it again
+            cache.unlink()
     base = [r for key in ("teaching", "assistant", "chains") for r in demos.load(key)]
     rows = [io.make_row(f"{r.cue} (note {i})", f"{r.target or r.cue} [{i}]",
                         importance=r.importance)
