@@ -27,6 +27,8 @@ HEIGHT = 1000
 def settle(page) -> None:
     page.wait_for_timeout(400)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')",
+                           timeout=WAIT)       # no faded leftovers of the previous run
     page.wait_for_timeout(800)
 
 
@@ -115,6 +117,7 @@ def main() -> None:
         box.click()
         page.keyboard.type("red key")
         page.keyboard.press("Enter")
+        page.get_by_text(re.compile(r"^Path: red key")).wait_for(timeout=WAIT)
         settle(page)
         shoot(page, out / "5_multi-hop_chains.png")
 
