@@ -25,7 +25,7 @@ def normalize(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     return x / x.norm(dim=-1, keepdim=True).clamp_min(eps)
 
 
-def kwta_indices(x: torch.Tensor, k: int) -> torch.Tensor:
+def kwta_indices(x: torch.Tensor, k: int, positive_only: bool = False) -> torch.Tensor:
     """Indices of the k largest entries of each row of ``x`` (n, D) -> (n, k), sorted ascending.
 
     Ties are broken deterministically in favour of the lower index: rows whose k-th and
@@ -38,8 +38,14 @@ def kwta_indices(x: torch.Tensor, k: int) -> torch.Tensor:
         raise ValueError(f"k must be in [1, {dim}], got {k}")
     if k == dim:
         return torch.arange(dim, device=x.device).expand(n, dim).clone()
+    if n == 1 and x.device.type == "cpu":  # one row: the same rule with fewer small kernels
+        from .ops import topk_stable
+        idx = topk_stable(x, k, ties_above=0.0 if positive_only else None)[1]
+        return torch.from_numpy(np.sort(idx.numpy(), axis=1))
     vals, idx = torch.topk(x, k + 1, dim=1)
     tied = vals[:, k - 1] == vals[:, k]
+    if positive_only:  # a tie among units with no activity does not matter: they are dropped
+        tied &= vals[:, k - 1] > 0
     idx = idx[:, :k]
     if bool(tied.any()):
         # the stable descending sort's first k, in O(D): every unit above the k-th value,
@@ -59,24 +65,10 @@ def kwta_indices(x: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def kwta_active(x: torch.Tensor, k: int) -> torch.Tensor:
-    """k-WTA among units with activity > 0: (n, D) -> (n, k) unit indices, the live winners
-    ascending, then -1 where fewer than k units are active (all-zero activity -> all -1).
-    Live winners as :func:`kwta_indices`; rows whose k-th value is not positive skip its
-    tie-break (ties among inactive units do not matter: they are all dropped)."""
-    if x.dim() != 2:
-        raise ValueError(f"kwta expects a 2-d (n, D) tensor, got shape {tuple(x.shape)}")
-    n, dim = x.shape
-    if not 1 <= k <= dim:
-        raise ValueError(f"k must be in [1, {dim}], got {k}")
-    vals, idx = torch.topk(x, min(k + 1, dim), dim=1)
-    live = vals[:, :k] > 0
-    out = idx[:, :k].masked_fill(~live, dim)
-    if k < dim:
-        tied = (vals[:, k - 1] == vals[:, k]) & live[:, k - 1]   # a tie among live units
-        if bool(tied.any()):
-            out[tied] = kwta_indices(x[tied], k)
-    out = torch.sort(out, dim=1).values
-    return out.masked_fill(out == dim, -1)
+    """k-WTA among units with activity > 0: (n, D) -> (n, k) unit indices, -1 where fewer
+    than k units are active (all-zero activity -> all -1). Winners as :func:`kwta_indices`."""
+    idx = kwta_indices(x, k, positive_only=True)
+    return idx.masked_fill(x.gather(1, idx) <= 0, -1)
 
 
 def kwta(x: torch.Tensor, k: int) -> torch.Tensor:

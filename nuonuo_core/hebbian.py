@@ -17,22 +17,34 @@ from .functional import expand_segments
 SPARSITY_EPS = 1e-3  # a cell counts as empty for the sparsity statistic when |w| < this
 
 
-def _outer_keys(target_idx: torch.Tensor, cue_idx: torch.Tensor, dim: int,
-                dtype: torch.dtype) -> torch.Tensor:
-    """(n, k) target and cue indices -> (n, k·k) keys col·D + row of outer(target, cue)."""
-    cols = cue_idx.to(torch.int64)[:, None, :]
-    rows = target_idx.to(torch.int64)[:, :, None]
-    return (cols * dim + rows).reshape(target_idx.shape[0], -1).to(dtype)
+BLOCK = 1 << 18  # cells handled at a time when W grows: bounds the temporaries (~10 MB)
 
 
-def _outer_cells(target_idx, cue_idx, weight, dim: int, dtype, device):
-    """Every cell of Σ_i weight_i · outer(target_i, cue_i): (keys (n·k·k,), values)."""
-    n = target_idx.shape[0]
-    w = torch.as_tensor(weight, dtype=torch.float32, device=device)
+def _cells_by_column(target_idx, cue_idx, weight, dim: int, dtype):
+    """Σ_i weight_i · outer(target_i, cue_i) as sorted unique (keys, values) blocks, one
+    range of columns at a time (~BLOCK cells each), in key order: never all n·k² cells at
+    once. Cue units of -1 add nothing."""
+    n, kc = cue_idx.shape
+    kt = target_idx.shape[1]
+    w = torch.as_tensor(weight, dtype=torch.float32, device=cue_idx.device)
     w = w.expand(n) if w.dim() == 0 else w
-    keys = _outer_keys(target_idx.to(device), cue_idx.to(device), dim, dtype).reshape(-1)
-    vals = w[:, None].expand(n, target_idx.shape[1] * cue_idx.shape[1]).reshape(-1)
-    return keys, vals
+    cols = cue_idx.reshape(-1).to(torch.int64)
+    owner = torch.arange(n, device=cue_idx.device).repeat_interleave(kc)
+    live = cols >= 0
+    cols, owner = cols[live], owner[live]
+    order = torch.argsort(cols, stable=True)
+    cols, owner = cols[order], owner[order]
+    step = max(1, BLOCK // kt)
+    s = 0
+    while s < cols.shape[0]:
+        e = min(s + step, cols.shape[0])
+        e = int(torch.searchsorted(cols, cols[e - 1:e], right=True))  # whole columns
+        c, o = cols[s:e], owner[s:e]
+        keys = (c[:, None] * dim + target_idx[o].to(torch.int64)).reshape(-1)
+        vals = w[o][:, None].expand(-1, kt).reshape(-1)
+        k2, v2 = coalesce(keys, vals)
+        yield k2.to(dtype), v2
+        s = e
 
 
 def coalesce(keys: torch.Tensor, vals: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -100,16 +112,34 @@ class SparseW:
         """W += weight_i · outer(target_i, cue_i) for each row i; weight scalar or (n,)."""
         if target_idx.shape[0] == 0:
             return
-        keys, vals = _outer_cells(target_idx, cue_idx, weight, self.dim, self.key_dtype,
-                                  self.device)
-        self._merge(*coalesce(keys, vals))
+        parts = list(_cells_by_column(target_idx.to(self.device), cue_idx.to(self.device),
+                                      weight, self.dim, self.key_dtype))
+        keys = torch.cat([p[0] for p in parts])
+        vals = torch.cat([p[1] for p in parts])
+        del parts
+        self._merge(keys, vals)
 
     def _merge(self, new_keys: torch.Tensor, new_vals: torch.Tensor) -> None:
-        """Add sorted unique (new_keys, new_vals) into the sorted store in O(nnz + m)."""
+        """Add sorted unique (new_keys, new_vals) into the sorted store, one block of
+        BLOCK stored cells at a time, so temporaries stay block-sized; untouched blocks are
+        kept as they are."""
         n = self.keys.shape[0]
-        self.keys, self.vals = merge_sorted(self.keys, self.vals, new_keys, new_vals)
-        if self.keys.shape[0] != n:
-            self._colptr = None
+        if n == 0:
+            self.keys, self.vals = new_keys.to(self.key_dtype), new_vals
+        elif new_keys.numel():
+            starts = list(range(0, n, BLOCK)) + [n]
+            cut = torch.searchsorted(new_keys, self.keys[starts[1:-1]]).tolist()
+            cut = [0] + cut + [new_keys.shape[0]]
+            pk, pv = [], []
+            for b in range(len(starts) - 1):
+                ok, ov = self.keys[starts[b]:starts[b + 1]], self.vals[starts[b]:starts[b + 1]]
+                nk, nv = new_keys[cut[b]:cut[b + 1]], new_vals[cut[b]:cut[b + 1]]
+                if nk.numel():
+                    ok, ov = merge_sorted(ok, ov.clone(), nk.to(self.key_dtype), nv)
+                pk.append(ok)
+                pv.append(ov)
+            self.keys, self.vals = torch.cat(pk), torch.cat(pv)
+        self._colptr = None
         self._drop(self.vals > 0)  # subtraction may leave empty or negative cells
 
     def _drop(self, keep: torch.Tensor) -> int:
@@ -211,10 +241,10 @@ class DenseW:
     def add(self, target_idx: torch.Tensor, cue_idx: torch.Tensor, weight) -> None:
         if target_idx.shape[0] == 0:
             return
-        keys, vals = _outer_cells(target_idx, cue_idx, weight, self.dim, torch.int64,
-                                  self.device)
         flat = self.W.view(-1)  # cell (row, col) lives at row·D + col
-        flat.index_add_(0, (keys % self.dim) * self.dim + keys // self.dim, vals)
+        for keys, vals in _cells_by_column(target_idx.to(self.device), cue_idx.to(self.device),
+                                           weight, self.dim, torch.int64):
+            flat.index_add_(0, (keys % self.dim) * self.dim + keys // self.dim, vals)
         self.W.clamp_(min=0)
 
     def scale(self, factor: float) -> None:

@@ -33,12 +33,16 @@ class CueIndex:
     def add(self, x: torch.Tensor) -> None:
         """Append unit rows (m, d); capacity grows geometrically so adds stay amortised O(m)."""
         need = self.n + x.shape[0]
-        if need > self._buf.shape[0]:
+        if self.n == 0 and x.shape[0] >= self._buf.shape[0]:  # adopt the first rows as they are
+            self._buf = x.to(self.device, torch.float32).contiguous()
+        elif need > self._buf.shape[0]:
             cap = max(need, int(self._buf.shape[0] * 1.5) + 64)
             buf = torch.zeros(cap, self.dim, dtype=torch.float32, device=self.device)
             buf[:self.n] = self.emb
             self._buf = buf
-        self._buf[self.n:need] = x
+            self._buf[self.n:need] = x
+        else:
+            self._buf[self.n:need] = x
         if self._ivf is not None:
             self._ivf.add(np.ascontiguousarray(x.cpu().numpy()))
         self.n = need

@@ -47,8 +47,8 @@ def unit_rows(x, what: str, dim: int, device: torch.device) -> torch.Tensor:
     peak = t.abs().amax(dim=1, keepdim=True)
     if bool((peak == 0).any()):
         raise ValueError(f"{what} contains an all-zero vector, which has no direction")
-    t = t / peak
-    return t / t.norm(dim=1, keepdim=True)
+    t = t / peak  # a new tensor: the caller's array is never changed
+    return t.div_(t.norm(dim=1, keepdim=True))
 
 
 def check_paraphrases(paraphrases, n: int) -> list[list[str]]:

@@ -8,7 +8,6 @@ pointing to a target; W holds Σ lr · outer(target_code, cue_code) over all cue
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -20,13 +19,11 @@ from .config import METHODS, TARGET_SEED_SALT, MemoryConfig
 from .encoders import Encoder, check_texts, get_minilm_encoder
 from .fastpath import decode_np, hebbian_one, hebbian_step_np, hopfield_one
 from .functional import perturb
-from .inputs import MAX_HOPS, check_hops, check_k, encode_memories, unit_rows
-from .recall import cosine_recall, decode_codes, hebbian_recall, hebbian_step, hopfield_recall
+from .inputs import check_hops, check_k, encode_memories, unit_rows
+from .recall import (HopfieldTrace, cosine_recall, decode_codes, hebbian_recall, hebbian_step,
+                     hopfield_recall)
 from .separation import PatternSeparator
 from .store import MemoryStore, check_importance
-
-__all__ = ["HybridMemory", "HopfieldTrace", "MAX_HOPS", "resolve_device"]
-
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
@@ -34,20 +31,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' was asked for but no CUDA device is available")
     return torch.device(name)
-
-
-@dataclass
-class HopfieldTrace:
-    """What stage 2 did for one query: K candidates, attention (steps, K), energy (steps+1,)."""
-
-    candidate_ids: np.ndarray
-    stage1_scores: np.ndarray
-    attention: np.ndarray
-    energy: np.ndarray
-    answer_id: int
-    answer_score: float
-    query: np.ndarray
-    noisy_cosine: float
 
 
 class HybridMemory:
@@ -80,7 +63,7 @@ class HybridMemory:
             self._encoder = get_minilm_encoder()
         return self._encoder
 
-    def _vectors(self, x, what: str) -> torch.Tensor:
+    def _vectors(self, x, what: str) -> torch.Tensor:  # (n, d) in -> unit rows on the device
         return unit_rows(x, what, self.config.embed_dim, self.device)
 
     # --- adding ---------------------------------------------------------------------
@@ -116,7 +99,8 @@ class HybridMemory:
                 or not 0 <= day <= 10**9:
             raise ValueError(f"day must be an int in [0, 1000000000], got {day!r}")
         # every check passed: now change state
-        rows = torch.cat([c] + [e for e in extra if e is not None])
+        more = [e for e in extra if e is not None]
+        rows = torch.cat([c] + more) if more else c
         local = torch.cat([torch.arange(n)] + [torch.full((e.shape[0],), i) for i, e in
                                                 enumerate(extra) if e is not None])
         row_codes = self._sep.codes(rows)

@@ -5,6 +5,7 @@ One tie rule everywhere: a higher score ranks first; equal scores go to the lowe
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
@@ -18,17 +19,21 @@ def matmul_t(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return a @ b.T
 
 
-def topk_stable(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+def topk_stable(x: torch.Tensor, k: int, ties_above: float | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
     """The k largest entries of each row of ``x`` (m, n) -> (values (m, k), indices (m, k)),
     best first; ties (inside the k and at the k-th place) go to the lower index.
 
     ``torch.topk`` orders equal values arbitrarily; rows with a tie anywhere in their first
-    k + 1 values are redone with a stable sort. NaN never ranks (treated as -inf).
+    k + 1 values are redone with a stable sort. NaN never ranks (treated as -inf). With
+    ``ties_above`` set, ties among values <= it are left unresolved (k-WTA drops them anyway).
     """
     m, n = x.shape
     k = min(k, n)
     if k == 0:
         return x[:, :0], torch.zeros(m, 0, dtype=torch.long, device=x.device)
+    if m == 1 and x.device.type == "cpu":
+        return _topk_one(x[0], k, ties_above)
     x = torch.nan_to_num(x, nan=-float("inf"), posinf=float("inf"), neginf=-float("inf"))
     vals, idx = torch.topk(x, min(k + 1, n), dim=1)
     tied = (vals[:, 1:] == vals[:, :-1]).any(1) if vals.shape[1] > 1 else \
@@ -40,6 +45,29 @@ def topk_stable(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         vals, idx = vals.clone(), idx.clone()
         vals[rows], idx[rows] = sv[:, :k], si[:, :k]
     return vals, idx
+
+
+def _topk_one(x: torch.Tensor, k: int, ties_above: float | None):
+    """topk_stable for one CPU row with few small torch kernels (a single query's path)."""
+    n = x.shape[0]
+    v, i = torch.topk(x, min(k + 1, n))
+    v, i = v.numpy(), i.numpy()
+    if np.isnan(v).any():
+        return _topk_nan(x, k)
+    tie = v[1:] == v[:-1]
+    if ties_above is not None:
+        tie &= v[1:] > ties_above
+    if tie.any():
+        xv = x.numpy()
+        order = np.lexsort((np.arange(n), -xv))[:k]
+        return torch.from_numpy(xv[order])[None], torch.from_numpy(order)[None]
+    return torch.from_numpy(v[:k].copy())[None], torch.from_numpy(i[:k].copy())[None]
+
+
+def _topk_nan(x: torch.Tensor, k: int):
+    xv = np.nan_to_num(x.numpy(), nan=-np.inf, posinf=np.inf, neginf=-np.inf)
+    order = np.lexsort((np.arange(xv.shape[0]), -xv))[:k]
+    return torch.from_numpy(xv[order])[None], torch.from_numpy(order)[None]
 
 
 def first_per_owner(owner: torch.Tensor) -> torch.Tensor:

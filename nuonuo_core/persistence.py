@@ -77,7 +77,7 @@ def read_header(data: bytes) -> tuple[dict, dict, int]:
         if dtype != _TENSORS[name]:
             _fail(f"tensor {name!r} has dtype {str(dtype)[:10]!r}, expected {_TENSORS[name]}")
         if not (isinstance(shape, list) and len(shape) <= 2 and all(
-                type(d) is int and 0 <= d <= size for d in shape)):
+                type(d) is int and 0 <= d <= 2**31 for d in shape)):
             _fail(f"tensor {name!r} has a bad shape {str(shape)[:60]}")
         if not (isinstance(offs, list) and len(offs) == 2 and all(
                 type(o) is int and 0 <= o <= size for o in offs) and offs[0] <= offs[1]):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import math
 
+import numpy as np
 import torch
 
 from .functional import expand_segments, hopfield_settle, kwta_active, normalize
@@ -38,6 +39,20 @@ def cosine_recall(store, queries: torch.Tensor, k: int):
     s, rows = best_rows(store, queries, k)
     ok = rows >= 0
     return s.masked_fill(~ok, 0.0).cpu(), store.row_owners(rows).cpu()
+
+
+@dataclass
+class HopfieldTrace:
+    """What stage 2 did for one query: K candidates, attention (steps, K), energy (steps+1,)."""
+
+    candidate_ids: np.ndarray
+    stage1_scores: np.ndarray
+    attention: np.ndarray
+    energy: np.ndarray
+    answer_id: int
+    answer_score: float
+    query: np.ndarray
+    noisy_cosine: float
 
 
 @dataclass

@@ -45,7 +45,7 @@ class PatternSeparator:
         self.projection = shared_projection(embed_dim, code_dim, seed, device)
         self.code_dim, self.k = code_dim, k
 
-    def codes(self, x: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
+    def codes(self, x: torch.Tensor, chunk: int = 256) -> torch.Tensor:
         """Embeddings (n, d) -> k-WTA code indices (n, k) int32, sorted per row."""
         out = torch.empty(x.shape[0], self.k, dtype=torch.int32, device=x.device)
         for s in range(0, x.shape[0], chunk):

@@ -194,3 +194,11 @@ def test_a_file_saved_on_cuda_opens_anywhere(saved):
     assert back.device.type == want and len(back) == len(mem)
     q = unit_rows(4, seed=5)
     assert np.array_equal(back.recall_vectors(q, 2)[1], mem.recall_vectors(q, 2)[1])
+
+
+def test_empty_and_emptied_memories_round_trip():
+    mem = HybridMemory(MemoryConfig(code_dim=1024, k=8, **CPU))
+    assert same_state(HybridMemory.from_bytes(mem.to_bytes()), mem)
+    mem.remove(mem.add_vectors(unit_rows(3)))
+    back = HybridMemory.from_bytes(mem.to_bytes())
+    assert same_state(back, mem) and back.add_vectors(unit_rows(1)) == [3]

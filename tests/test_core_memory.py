@@ -158,20 +158,6 @@ def test_approximate_index_agrees_with_exact_search():
     assert agreement >= 0.95 and approx.stats()["index"] == "ivf"
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
-def test_cuda_memory_answers_like_cpu():
-    x = unit_rows(500, seed=11)
-    out = {}
-    for dev in ("cpu", "cuda"):
-        mem = HybridMemory(MemoryConfig(device=dev, w_format="sparse"))
-        mem.add_vectors(x[:-1], targets=x[1:])
-        out[dev] = [mem.recall_vectors(x[:50], k=3, method=m, noise_std=0.05)[1]
-                    for m in ("hopfield", "hebbian", "cosine")] + [mem.chain(0, 5)]
-    for a, b in zip(out["cpu"][:3], out["cuda"][:3]):
-        assert (a[:, 0] == b[:, 0]).mean() >= 0.98
-    assert out["cpu"][3] == out["cuda"][3]
-
-
 def test_paraphrase_rows_share_their_memory_replay_weight():
     x = unit_rows(2, seed=12)
     plain = HybridMemory(MemoryConfig(**CPU))
