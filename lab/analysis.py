@@ -26,7 +26,7 @@ def label(mem: HybridMemory, memory_id: int, width: int = 40) -> str:
         return "(none)"
     g = mem.get(int(memory_id))
     text = g["cue"] or f"vector #{memory_id}"
-    return f"#{memory_id} {text[:width]}"
+    return f"#{memory_id} {text if len(text) <= width else text[:width - 1] + '…'}"
 
 
 def text_memories(mem: HybridMemory, limit: int | None = None) -> list[int]:
@@ -54,7 +54,7 @@ def settle_frames(mem: HybridMemory, query: str, noise_std: float, seed: int = 0
     keep = [j for j, c in enumerate(tr.candidate_ids) if c >= 0]
     names, seen = [], {}
     for j in keep:  # a memory with paraphrases can appear several times (one per cue row)
-        base = label(mem, int(tr.candidate_ids[j]), 30)
+        base = label(mem, int(tr.candidate_ids[j]), 22)
         seen[base] = seen.get(base, 0) + 1
         names.append(base if seen[base] == 1 else f"{base} (variant {seen[base] - 1})")
     att = [{"step": s + 1, "candidate": names[i], "weight": float(tr.attention[s, j])}

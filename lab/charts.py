@@ -13,13 +13,68 @@ EXTRA_COLORS = {"kwta_hebbian": METHOD_COLORS["hebbian"], "classical_hopfield": 
 TEMPLATE = "plotly_white"
 
 
+TITLE_WIDTH = 40   # characters per title line: a half-width column at 1024 px holds ~40
+
+
+def wrap_title(title: str, width: int = TITLE_WIDTH) -> str:
+    """Break a long title into lines of at most ``width`` characters (given <br> kept)."""
+    out = []
+    for part in title.split("<br>"):
+        if part.startswith("<sup>"):
+            out.append(part)
+            continue
+        line = ""
+        for word in part.split(" "):
+            if line and len(line) + 1 + len(word) > width:
+                out.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        out.append(line)
+    return "<br>".join(out)
+
+
 def _style(fig: go.Figure, title: str, x: str, y: str, height: int = 340) -> go.Figure:
+    title = wrap_title(title)
+    lines = title.count("<br>") + 1
     fig.update_layout(template=TEMPLATE, title=dict(text=title, x=0.0, font=dict(size=15)),
-                      height=height, margin=dict(l=55, r=20, t=50, b=50),
+                      height=height + 20 * (lines - 1),
+                      margin=dict(l=55, r=20, t=32 + 22 * lines, b=50),
                       legend=dict(orientation="h", y=-0.25), font=dict(size=13))
-    fig.update_xaxes(title_text=x)
-    fig.update_yaxes(title_text=y)
+    fig.update_xaxes(title_text=x, automargin=True)
+    fig.update_yaxes(title_text=y, automargin=True)
     return fig
+
+
+MAX_TICKS = 12
+
+
+def count_ticks(values, max_ticks: int = MAX_TICKS) -> list[int]:
+    """Integer tick positions for a night / day / age axis: every value while they fit,
+    else every n-th (1, 2, 5, 10, 20 … apart) so at most ``max_ticks`` labels show."""
+    vals = sorted({int(v) for v in values})
+    if not vals:
+        return []
+    lo, hi = vals[0], vals[-1]
+    step = 1
+    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10**4, 10**5):
+        if (hi - lo) // step + 1 <= max_ticks:
+            break
+    first = -(-lo // step) * step
+    return list(range(first, hi + 1, step)) or [lo]
+
+
+def _count_axis(fig: go.Figure, values, **where) -> None:
+    ticks = count_ticks(values)
+    fig.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[str(t) for t in ticks],
+                     **where)
+
+
+def _metric(df: pd.DataFrame) -> tuple[str, str]:
+    """(column, axis label) of the score a nights frame carries (see lab.nights.METRICS)."""
+    if "code_cos" in df.columns:
+        return "code_cos", "code cosine (seed's metric)"
+    return "recall", "recall@1, strict"
 
 
 def noise_sweep(df: pd.DataFrame) -> go.Figure:
@@ -44,7 +99,8 @@ def attention(df: pd.DataFrame) -> go.Figure:
     piv = piv.reindex(order)
     fig = go.Figure(go.Heatmap(z=piv.values, x=[str(c) for c in piv.columns], y=piv.index,
                                colorscale="Blues", zmin=0, zmax=1,
-                               colorbar=dict(title="softmax")))
+                               colorbar=dict(title=dict(text="weight", side="top"),
+                                             thickness=14)))
     fig.update_yaxes(autorange="reversed")
     return _style(fig, "Attention over the top-K candidates at each step", "settling step",
                   "candidate memory", height=max(300, 28 * len(order) + 120))
@@ -66,66 +122,101 @@ def night_metrics(df: pd.DataFrame) -> go.Figure:
                         mode="lines+markers", row=1, col=1)
         fig.add_scatter(x=d.night, y=d.w_sparsity, name=run, line=dict(color=color, width=3),
                         mode="lines+markers", row=1, col=2, showlegend=False)
-    fig.update_xaxes(title_text="night", dtick=1)
+    _count_axis(fig, df.night)
+    fig.update_xaxes(title_text="night")
     return _style(fig, "W after each night", "night", "", height=330)
 
 
 def survival(df: pd.DataFrame) -> go.Figure:
-    """df: learn_day, run, recall (after the latest night)."""
+    """df: learn_day, run, recall or code_cos (after the latest night)."""
+    col, name = _metric(df)
     fig = go.Figure()
     for run, color in REPLAY_COLORS.items():
         d = df[df.run == run]
-        fig.add_bar(x=d.learn_day, y=d.recall, name=run, marker_color=color)
+        fig.add_bar(x=d.learn_day, y=d[col], name=run, marker_color=color)
     fig.update_layout(barmode="group")
     fig.update_yaxes(range=[0, 1.05])
-    fig.update_xaxes(dtick=1)
-    return _style(fig, "Survival: recall of each day's memories now", "learning day",
-                  "recall@1 (Hebbian path)")
+    _count_axis(fig, df.learn_day)
+    return _style(fig, f"Survival of each day's memories now<br><sup>{name}</sup>",
+                  "learning day", name, height=360)
 
 
 def forgetting(df: pd.DataFrame) -> go.Figure:
-    """df: age (nights since learning), run, recall (mean over days)."""
+    """df: age (nights since learning), run, recall or code_cos (mean over days)."""
+    col, name = _metric(df)
     fig = go.Figure()
     for run, color in REPLAY_COLORS.items():
         d = df[df.run == run]
-        fig.add_scatter(x=d.age, y=d.recall, name=run, mode="lines+markers",
+        fig.add_scatter(x=d.age, y=d[col], name=run, mode="lines+markers",
                         line=dict(color=color, width=3))
     fig.update_yaxes(range=[-0.02, 1.05])
-    fig.update_xaxes(dtick=1)
-    return _style(fig, "Forgetting curve", "nights since learning", "recall@1 (Hebbian path)")
+    _count_axis(fig, df.age)
+    return _style(fig, f"Forgetting curve<br><sup>{name}</sup>", "nights since learning",
+                  name, height=360)
 
 
 def priority(df: pd.DataFrame) -> go.Figure:
-    """df: night, run, group (★ priority / ordinary), recall."""
+    """df: night, run, group (★ priority / ordinary), recall or code_cos."""
+    col, name = _metric(df)
     fig = go.Figure()
     for run, color in REPLAY_COLORS.items():
         for group, dash in (("★ priority", "solid"), ("ordinary", "dot")):
             d = df[(df.run == run) & (df.group == group)]
             if len(d):
-                fig.add_scatter(x=d.night, y=d.recall, name=f"{group}, {run}",
+                fig.add_scatter(x=d.night, y=d[col], name=f"{group}, {run}",
                                 mode="lines+markers", line=dict(color=color, width=3, dash=dash),
                                 marker=dict(symbol="star" if group.startswith("★") else "circle",
                                             size=11 if group.startswith("★") else 7))
     fig.update_yaxes(range=[-0.02, 1.05])
-    fig.update_xaxes(dtick=1)
-    return _style(fig, "Priority (★) vs ordinary memories", "night", "recall@1 (Hebbian path)")
+    _count_axis(fig, df.night)
+    fig = _style(fig, f"Priority (★) vs ordinary memories<br><sup>{name}</sup>", "night",
+                 name, height=400)
+    fig.update_layout(legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def wrap_label(text: str, width: int = 12, lines: int = 2) -> str:
+    """A node label in at most ``lines`` lines of ``width`` characters (words kept whole
+    where they fit, "…" where the text is cut), joined with <br> for Plotly."""
+    out, cur = [], ""
+    for word in str(text).split():
+        while len(word) > width:                  # a word longer than a line is split
+            if cur:
+                out.append(cur)
+                cur = ""
+            out.append(word[:width])
+            word = word[width:]
+        if cur and len(cur) + 1 + len(word) > width:
+            out.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}" if cur else word
+    if cur:
+        out.append(cur)
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][:width - 1] + "…"
+    return "<br>".join(out)
 
 
 def hop_cosine(df: pd.DataFrame) -> go.Figure:
     where = ["top center" if i % 2 == 0 else "bottom center" for i in range(len(df))]
     fig = go.Figure(go.Scatter(x=df.hop, y=df.cosine, mode="lines+markers+text",
-                               text=df.label, textposition=where,
+                               text=[wrap_label(t) for t in df.label], textposition=where,
+                               cliponaxis=False, hovertext=df.label, hoverinfo="text+y",
                                line=dict(color=METHOD_COLORS["hebbian"], width=3)))
-    fig.update_yaxes(range=[-0.02, 1.15])
-    fig.update_xaxes(dtick=1)
-    return _style(fig, "Cosine of each hop's code to the stored target", "hop",
+    fig.update_yaxes(range=[-0.02, 1.25])
+    hops = df.hop.astype(float)
+    fig.update_xaxes(dtick=1, range=[hops.min() - 0.5, hops.max() + 0.5] if len(df) else None)
+    return _style(fig, "Cosine of each hop's code<br>to the stored target", "hop",
                   "code cosine")
 
 
 def graph(nodes: list[str], edges: list[tuple[str, str]], path: list[str] | None = None,
           pos: dict | None = None) -> go.Figure:
     """Association graph: cue→target arrows, the chain just run highlighted. ``pos`` maps
-    node -> (x, y) (see ``analysis.layered_layout``); default a circle."""
+    node -> (x, y) (see ``analysis.layered_layout``); default a circle. Labels are wrapped
+    to two short lines and alternate above / below along a row, so neighbours never meet."""
     if pos is None:
         ang = np.linspace(0, 2 * np.pi, max(len(nodes), 1), endpoint=False)
         pos = {name: (np.cos(a), np.sin(a)) for name, a in zip(nodes, ang)}
@@ -139,16 +230,21 @@ def graph(nodes: list[str], edges: list[tuple[str, str]], path: list[str] | None
                            startstandoff=9, arrowwidth=3 if hot else 1.4,
                            arrowcolor=METHOD_COLORS["hebbian"] if hot else "#BBBBBB")
     hot_nodes = set(path or [])
-    fig.add_scatter(x=[pos[v][0] for v in nodes], y=[pos[v][1] for v in nodes],
-                    mode="markers+text", text=[v[:22] for v in nodes], textposition="top center",
+    xs, ys = [pos[v][0] for v in nodes], [pos[v][1] for v in nodes]
+    fig.add_scatter(x=xs, y=ys, mode="markers+text", text=[wrap_label(v) for v in nodes],
+                    textposition=["top center" if round(x) % 2 == 0 else "bottom center"
+                                  for x in xs], cliponaxis=False, textfont=dict(size=12),
                     marker=dict(size=14, color=[METHOD_COLORS["hebbian"] if v in hot_nodes
                                                 else "#9DB4CC" for v in nodes]),
                     hovertext=nodes, hoverinfo="text", showlegend=False)
+    if nodes:
+        fig.update_xaxes(range=[min(xs) - 0.6, max(xs) + 0.6])
+        fig.update_yaxes(range=[min(ys) - 0.7, max(ys) + 0.7])
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     rows = len({round(p[1], 3) for p in pos.values()}) if pos else 1
     return _style(fig, "Associations stored in W (cue → target)", "", "",
-                  height=max(300, 90 * rows + 120))
+                  height=max(300, 110 * rows + 120))
 
 
 def w_heatmap(w: np.ndarray, units: np.ndarray) -> go.Figure:
@@ -190,9 +286,14 @@ def beta_curve(df: pd.DataFrame) -> go.Figure:
     fig.add_scatter(x=df.beta, y=df.effective_patterns, name="patterns mixed (exp entropy)",
                     mode="lines+markers", line=dict(color=ACCENT, width=3, dash="dot"),
                     secondary_y=True)
-    fig.update_xaxes(type="log", tickvals=df.beta, ticktext=[f"{b:g}" for b in df.beta])
+    betas = list(df.beta)
+    step = max(1, -(-len(betas) // 5))             # at most 5 labels: they stay horizontal
+    ticks = betas[::step]
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{b:g}" for b in ticks],
+                     tickangle=0)
     _style(fig, "Superposition (small β) vs one pattern (large β)", "β (log scale)",
-           "largest attention weight")
+           "largest attention weight", height=380)
+    fig.update_layout(legend=dict(orientation="h", y=-0.4))
     fig.update_yaxes(title_text="largest attention weight", secondary_y=False, range=[0, 1.05])
     fig.update_yaxes(title_text="patterns mixed", secondary_y=True, showgrid=False)
     return fig

@@ -47,8 +47,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(workspaces_dir: str | os.PathLike, timeout: float = 90.0):
-    """Yield the base URL of `streamlit run app.py` started from the repo root; stop it after."""
+def running_server(workspaces_dir: str | os.PathLike, timeout: float = 90.0,
+                   info: dict | None = None):
+    """Yield the base URL of `streamlit run app.py` started from the repo root; stop it after.
+    ``info``, if given, receives the server's ``pid``."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NUONUO_WORKSPACES": str(workspaces_dir),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -59,6 +61,8 @@ def running_server(workspaces_dir: str | os.PathLike, timeout: float = 90.0):
                              "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    if info is not None:
+        info["pid"] = proc.pid
     try:
         deadline = time.time() + timeout
         while True:

@@ -3,7 +3,10 @@
 Each step learns the next day's memories into both twins, then sleeps both with the same
 homeostasis and pruning; only the "with replay" twin replays its buffer, which is then
 cleared to ``keep_fraction`` (priority memories stay longest). Recall is measured on the
-Hebbian path (cue code → W → k-WTA → nearest target code), the part consolidation changes.
+Hebbian path (cue code → W → k-WTA → nearest target code), the part consolidation changes,
+by two metrics (:data:`METRICS`): the strict criterion (a hit only when the top-1 memory is
+the expected one; "none" (-1) is a miss) and the seed's code cosine. Each night is measured
+in one batch per twin (:func:`evaluate`), not one query at a time.
 """
 from __future__ import annotations
 
@@ -12,11 +15,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from nuonuo_core import HybridMemory, MemoryConfig
+from nuonuo_core import HybridMemory, MemoryConfig, perturb
 
 from . import io
 
 RUNS = ("with replay", "without replay")
+#: frame column -> how charts name it
+METRICS = {"recall": "recall@1, strict (top-1 is the memory; none = miss)",
+           "code_cos": "code cosine (the seed's metric)"}
+LOG_COLUMNS = ["night", "run", "learn_day", "age", "id", "recalled", "code_cos"]
 
 
 @dataclass(frozen=True)
@@ -38,20 +45,60 @@ class NightParams:
         return self
 
 
+def code_cosine(recalled: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Cosine of binary codes: recalled (m, k) unit indices, -1 for dead units; target (m, k).
+    overlap / sqrt(k · live units); 0 where no unit is live."""
+    rec = np.asarray(recalled)
+    live = (rec >= 0).sum(1)
+    overlap = ((rec[:, :, None] == target[:, None, :]).any(2) & (rec >= 0)).sum(1)
+    denom = np.sqrt(target.shape[1] * np.maximum(live, 1))
+    return np.where(live > 0, overlap / denom, 0.0)
+
+
+def evaluate(mem: HybridMemory, cues: np.ndarray, ids, noise: float = 0.0, seed: int = 0):
+    """Recall every memory in one batch on the Hebbian path -> (hit (m,) bool by the strict
+    criterion, code cosine (m,) of the recalled code to the memory's target code). Without
+    probe noise the probe is each memory's stored cue code (``cues`` unused); with noise,
+    the noisy cue embeddings (m, d) are coded afresh."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if noise:
+        q = perturb(cues, noise, seed).numpy()
+        _, got = mem.recall_vectors(q, k=1, method="hebbian")
+        recalled = mem.recall_codes(q)
+    else:
+        _, got, recalled = mem.recall_stored(ids, k=1)
+    return got[:, 0] == ids, code_cosine(recalled, mem.codes(ids)[1])
+
+
+class _MemoEncoder:
+    """The lab's encoder, remembering what it embedded: both twins learn the same texts and
+    the probes re-use the cues, so each text is embedded once per NightLab."""
+
+    def __init__(self, encoder):
+        self._encoder, self._seen = encoder, {}
+
+    def __call__(self, texts):
+        new = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        if new:
+            self._seen.update(zip(new, self._encoder(new)))
+        return np.stack([self._seen[t] for t in texts]).astype(np.float32)
+
+
 class NightLab:
     def __init__(self, days: list[list[io.MemoryRow]], encoder, code_dim: int = 16384,
                  k: int = 20, seed: int = 0):
         if not days or not any(days):
             raise ValueError("the day plan is empty: choose a demo set or add memories")
         self.days = days
+        self._encoder = _MemoEncoder(encoder)
         cfg = MemoryConfig(code_dim=code_dim, k=k, seed=seed, device="cpu")
-        self.mems = {run: HybridMemory(cfg, encoder=encoder) for run in RUNS}
+        self.mems = {run: HybridMemory(cfg, encoder=self._encoder) for run in RUNS}
         self.day_ids: list[list[int]] = []
         self.cues: list[np.ndarray] = []
         self.metrics: list[dict] = []
-        self.recall_log: list[dict] = []
+        self._chunks: list[pd.DataFrame] = []
+        self._log: pd.DataFrame | None = None
         self.nights = 0
-        self._encoder = encoder
 
     @property
     def done(self) -> bool:
@@ -81,62 +128,72 @@ class NightLab:
         self._measure(p.probe_noise)
 
     def _measure(self, noise: float) -> None:
+        ids = np.concatenate([np.asarray(d, dtype=np.int64) for d in self.day_ids])
+        learn_day = np.concatenate([np.full(len(d), i) for i, d in
+                                    enumerate(self.day_ids, start=1)])
+        cues = np.concatenate(self.cues)
         for run, mem in self.mems.items():
-            for day, (ids, cues) in enumerate(zip(self.day_ids, self.cues), start=1):
-                _, got = mem.recall_vectors(cues, k=1, method="hebbian", noise_std=noise)
-                ok = got[:, 0] == np.asarray(ids)
-                for mid, hit in zip(ids, ok):
-                    self.recall_log.append({"night": self.nights, "run": run, "learn_day": day,
-                                            "age": self.nights - day, "id": mid,
-                                            "recalled": bool(hit)})
+            hit, cos = evaluate(mem, cues, ids, noise, seed=self.nights)
+            self._chunks.append(pd.DataFrame({
+                "night": self.nights, "run": run, "learn_day": learn_day,
+                "age": self.nights - learn_day, "id": ids, "recalled": hit, "code_cos": cos}))
+        self._log = None
 
     # --- tables for the charts ----------------------------------------------------------
+    def log(self) -> pd.DataFrame:
+        """One row per (night, run, memory): recalled (strict) and code_cos."""
+        if self._log is None:
+            self._log = (pd.concat(self._chunks, ignore_index=True) if self._chunks
+                         else pd.DataFrame(columns=LOG_COLUMNS))
+        return self._log
+
     def metrics_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.metrics, columns=["night", "run", "w_norm", "w_sparsity",
                                                    "w_nnz", "pruned", "replay_buffer"])
 
-    def survival_frame(self) -> pd.DataFrame:
-        log = pd.DataFrame(self.recall_log)
+    def _mean(self, log: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {sorted(METRICS)}, got {metric!r}")
+        src = "recalled" if metric == "recall" else "code_cos"
         if log.empty:
-            return pd.DataFrame(columns=["learn_day", "run", "recall"])
-        now = log[log.night == self.nights]
-        return (now.groupby(["learn_day", "run"], as_index=False)["recalled"].mean()
-                .rename(columns={"recalled": "recall"}))
+            return pd.DataFrame(columns=by + [metric])
+        out = log.groupby(by, as_index=False)[src].mean().rename(columns={src: metric})
+        out[metric] = out[metric].astype(float)
+        return out
 
-    def forgetting_frame(self) -> pd.DataFrame:
-        log = pd.DataFrame(self.recall_log)
-        if log.empty:
-            return pd.DataFrame(columns=["age", "run", "recall"])
-        return (log.groupby(["age", "run"], as_index=False)["recalled"].mean()
-                .rename(columns={"recalled": "recall"}))
+    def survival_frame(self, metric: str = "recall") -> pd.DataFrame:
+        """Each learning day's mean score after the latest night."""
+        log = self.log()
+        return self._mean(log[log.night == self.nights], ["learn_day", "run"], metric)
 
-    def priority_frame(self) -> pd.DataFrame:
-        """Recall after each night of priority (★, importance > 1) vs ordinary memories."""
-        log = pd.DataFrame(self.recall_log)
+    def forgetting_frame(self, metric: str = "recall") -> pd.DataFrame:
+        return self._mean(self.log(), ["age", "run"], metric)
+
+    def priority_frame(self, metric: str = "recall") -> pd.DataFrame:
+        """Score after each night of priority (★, importance > 1) vs ordinary memories."""
+        log = self.log()
         if log.empty:
-            return pd.DataFrame(columns=["night", "run", "group", "recall"])
-        imp = {mid: self.mems["with replay"].get(mid)["importance"] for ids in self.day_ids
-               for mid in ids}
-        log["group"] = ["★ priority" if imp[i] > 1 else "ordinary" for i in log.id]
-        return (log.groupby(["night", "run", "group"], as_index=False)["recalled"].mean()
-                .rename(columns={"recalled": "recall"}))
+            return pd.DataFrame(columns=["night", "run", "group", metric])
+        imp = {g["id"]: g["importance"] for g in self.mems["with replay"].records()}
+        log = log.assign(group=np.where(log.id.map(imp) > 1, "★ priority", "ordinary"))
+        return self._mean(log, ["night", "run", "group"], metric)
 
     def memories_frame(self) -> pd.DataFrame:
-        mem = self.mems["with replay"]
-        log = pd.DataFrame(self.recall_log)
-        recs = []
-        for day, ids in enumerate(self.day_ids, start=1):
-            for mid in ids:
-                g = mem.get(mid)
-                now = log[(log.night == self.nights) & (log.id == mid)]
-                rec = {"day": day, "priority": "★" if g["importance"] > 1 else "",
-                       "cue": g["cue"], "importance": g["importance"],
-                       "in_replay_buffer": g["in_replay"]}
-                for run in RUNS:
-                    hit = now[now.run == run].recalled
-                    rec[f"recalled ({run})"] = bool(hit.iloc[0]) if len(hit) else None
-                recs.append(rec)
-        return pd.DataFrame(recs)
+        log = self.log()
+        recs = pd.DataFrame(self.mems["with replay"].records())
+        if recs.empty:
+            return pd.DataFrame(columns=["day", "priority", "cue", "importance",
+                                         "in_replay_buffer"])
+        day = {mid: d for d, ids in enumerate(self.day_ids, start=1) for mid in ids}
+        out = pd.DataFrame({"day": recs.id.map(day),
+                            "priority": np.where(recs.importance > 1, "★", ""),
+                            "cue": recs.cue, "importance": recs.importance,
+                            "in_replay_buffer": recs.in_replay})
+        now = log[log.night == self.nights]
+        for run in RUNS:
+            hit = now[now.run == run].set_index("id").recalled
+            out[f"recalled ({run})"] = recs.id.map(hit).astype(object)
+        return out
 
 
 def sleep_workspace(mem: HybridMemory, p: NightParams, progress=None) -> str:

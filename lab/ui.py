@@ -2,10 +2,12 @@
 CSV download, error display. Pages stay thin: read widgets, call a helper, draw."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
-from . import io, state
+from . import io, lint, state
 
 HELP = {
     "noise": "σ: the query is normalise(x + σ·n), n ~ N(0, I). "
@@ -31,8 +33,20 @@ def page(title: str, idea: str, equation: str) -> None:
     workspace_sidebar()
     st.title(title)
     st.markdown(idea)
-    st.latex(equation)
+    st.latex(stack_equation(equation))
     state.show_flash()
+
+
+EQUATION_WIDTH = 60   # TeX characters that fit one line at 1024 px
+
+
+def stack_equation(tex: str, width: int = EQUATION_WIDTH) -> str:
+    """A long equation of parts joined by ``\\qquad`` or ``;\\quad`` shown one part a line
+    (KaTeX does not wrap: a long line is cut at 1024 px); short ones stay as they are."""
+    parts = [p.strip() for p in re.split(r";?\\qquad|;\\quad", tex) if p.strip()]
+    if len(tex) <= width or len(parts) < 2:
+        return tex
+    return r"\begin{gathered}" + r" \\ ".join(parts) + r"\end{gathered}"
 
 
 def count(n: int, one: str = "memory", many: str = "memories") -> str:
@@ -103,4 +117,6 @@ def add_rows(rows, what: str) -> bool:
         return False
     state.flash("success", f"Added {count(len(ids))} ({what}).")
     state.changed()
+    for msg in lint.check(state.memory(), ids):   # quotes user text: keep it inert
+        state.flash("warning", "⚠️ " + plain(msg))
     return True

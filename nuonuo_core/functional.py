@@ -48,10 +48,19 @@ def kwta_indices(x: torch.Tensor, k: int, positive_only: bool = False) -> torch.
         tied &= vals[:, k - 1] > 0
     idx = idx[:, :k]
     if bool(tied.any()):
+        # the stable descending sort's first k, in O(D): every unit above the k-th value,
+        # then the lowest-index units equal to it (all-zero activity ties every unit)
         rows = tied.nonzero().squeeze(1)
-        order = torch.sort(x[rows], dim=1, descending=True, stable=True).indices[:, :k]
+        xr, thr = x[rows], vals[rows, k - 1:k]
+        r, c = (xr >= thr).nonzero(as_tuple=True)        # few per row: row-major order
+        eq = (xr[r, c] == thr[r, 0]).long()
+        need = k - (xr > thr).sum(1)
+        start = torch.searchsorted(r, torch.arange(rows.shape[0], device=x.device))
+        csum = torch.cumsum(eq, 0)
+        rank = csum - (csum - eq)[start][r]              # 1-based rank among the row's ties
+        keep = (eq == 0) | (rank <= need[r])
         idx = idx.clone()
-        idx[rows] = order
+        idx[rows] = c[keep].view(-1, k)
     return torch.sort(idx, dim=1).values
 
 

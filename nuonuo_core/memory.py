@@ -222,6 +222,21 @@ class HybridMemory:
         live_first = np.argsort(out < 0, axis=1, kind="stable")
         return np.take_along_axis(out, live_first, axis=1)
 
+    def recall_stored(self, ids, k: int = 1):
+        """Hebbian recall probed by memories' own stored primary cue codes (the noise-free
+        probe of a stored cue, without projecting its embedding again): one application of W
+        with k-WTA, decoded as :meth:`recall_vectors` does (strict: -1 where nothing counts).
+        Returns (scores (m, k), ids (m, k), recalled codes (m, code k) as :meth:`propagate`
+        gives them, -1 for dead units)."""
+        check_k(k)
+        code = torch.from_numpy(self.codes(ids)[0]).long().to(self.device)
+        r, code = hebbian_step(self.store.w, code, self.config.k)
+        s, pos = decode_codes(self.store, code, r, k)
+        out = np.sort(code.cpu().numpy().astype(np.int64), axis=1)
+        live_first = np.argsort(out < 0, axis=1, kind="stable")
+        return (s.numpy().astype(np.float32), self._to_ids(pos),
+                np.take_along_axis(out, live_first, axis=1))
+
     # --- inspection -----------------------------------------------------------------
     def codes(self, ids) -> tuple[np.ndarray, np.ndarray]:
         """(primary cue codes (n, k), target codes (n, k)) of memories, as unit indices."""

@@ -5,6 +5,8 @@ Codes are binary with exactly k ones; they are stored as sorted index rows (n, k
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 
 import numpy as np
 import torch
@@ -13,14 +15,34 @@ from .functional import kwta_indices
 from .ops import matmul_t
 
 
+# One read-only P per (d, D, seed, device) while any memory uses it: a lab server holds many
+# memories of the same shape (each session's workspace, the night player's twins), and P is
+# 25 MB at D = 16384. Weak values: P is freed with the last memory that uses it.
+_SHARED: "weakref.WeakValueDictionary[tuple, torch.Tensor]" = weakref.WeakValueDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_projection(embed_dim: int, code_dim: int, seed: int,
+                      device: torch.device | str = "cpu") -> torch.Tensor:
+    """P (D, d) ~ N(0, 1/d) drawn on the CPU from ``seed``; never written to after creation."""
+    key = (embed_dim, code_dim, seed, str(torch.device(device)))
+    with _SHARED_LOCK:
+        proj = _SHARED.get(key)
+        if proj is None:
+            gen = torch.Generator().manual_seed(seed)
+            proj = (torch.randn(code_dim, embed_dim, generator=gen)
+                    / math.sqrt(embed_dim)).to(device)
+            _SHARED[key] = proj
+        return proj
+
+
 class PatternSeparator:
-    """Projection P (D, d) ~ N(0, 1/d), drawn on the CPU from ``seed`` (same on every device)."""
+    """Projection P (D, d) ~ N(0, 1/d), drawn on the CPU from ``seed`` (same on every device;
+    shared read-only by every separator of the same shape and seed)."""
 
     def __init__(self, embed_dim: int, code_dim: int, k: int, seed: int,
                  device: torch.device | str = "cpu"):
-        gen = torch.Generator().manual_seed(seed)
-        proj = torch.randn(code_dim, embed_dim, generator=gen) / math.sqrt(embed_dim)
-        self.projection = proj.to(device)
+        self.projection = shared_projection(embed_dim, code_dim, seed, device)
         self.code_dim, self.k = code_dim, k
 
     def codes(self, x: torch.Tensor, chunk: int = 256) -> torch.Tensor:

@@ -16,7 +16,7 @@ st.image(str(demos.ASSETS / "architecture.svg"), caption="Architecture: encode �
 
 st.subheader("Engine status")
 s = mem.stats()
-cols = st.columns(6)
+cols = st.columns(3) + st.columns(3)   # two rows: values stay whole at 1024 px
 cols[0].metric("Device", s["device"])
 cols[1].metric("Memories", s["n_memories"], help=f"{s['n_cues']} cue rows incl. paraphrases")
 cols[2].metric("‖W‖", f"{s['w_norm']:.1f}", help="Frobenius norm √Σ w_ij²")

@@ -60,7 +60,7 @@ if query.strip():
     hay = table.cue + " " + table.target + " " + table.paraphrases
     table = table[hay.str.contains(query.strip(), case=False, regex=False)]
 st.dataframe(table, hide_index=True, key="memory_table")
-c1, c2, c3 = st.columns([3, 1, 1])
+c1, c2, c3 = st.columns([2, 1, 1])   # export labels stay whole at 1024 px
 gone = c1.multiselect("Delete memories", table.id.tolist(), key="delete_ids",
                       format_func=lambda i: f"#{i} {mem.get(i)['cue'] or ''}"[:60])
 if c1.button("🗑️ Delete selected", disabled=not gone, key="delete_go"):

@@ -42,7 +42,8 @@ for col, method in zip(cols, analysis.METHODS):
                  f"■ {method}</span>", unsafe_allow_html=True)  # fixed text, no user input
     top = table[table.method == method]
     col.info(ui.plain(top.answer.iloc[0]) if len(top) else "no answer")
-    col.dataframe(top[["rank", "answer", "score"]], hide_index=True, key=f"answers_{method}")
+    col.table(top[["rank", "answer", "score"]].assign(answer=top.answer.map(ui.plain)),
+              hide_index=True)   # wraps long answers; st.table reads markdown: keep it inert
 st.subheader("Hopfield settling, step by step")
 c1, c2 = st.columns([3, 2])
 with c1:

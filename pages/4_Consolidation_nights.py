@@ -70,7 +70,7 @@ def fresh() -> nights.NightLab:
     return nights.NightLab(demos.split_days(rows, per_day), state.encoder())
 
 
-b1, b2, b3 = st.columns(3)
+b1, b2, b3 = st.columns([3, 2, 2])   # the step label stays whole at 1024 px
 step, play, reset = (b1.button("⏭ Step: a day and a night", type="primary", key="step"),
                      b2.button("▶ Play all", key="play"), b3.button("↺ Reset", key="reset"))
 try:
@@ -92,16 +92,30 @@ st.markdown(f"**Night {lab.nights}** · learned {len(lab.day_ids)} of {len(lab.d
 if lab.nights == 0:
     st.info("Press **Step** to learn day 1 and sleep one night.")
     st.stop()
-ui.chart(charts.night_metrics(lab.metrics_frame()), lab.metrics_frame(), "night_w")
+c1, c2 = st.columns(2)
+metric = c1.radio("Score", list(nights.METRICS), key="metric", horizontal=True,
+                  format_func={"recall": "strict recall@1", "code_cos": "code cosine"}.get,
+                  help="Strict: a memory counts only when the Hebbian recall's top-1 is that "
+                       "memory (no answer is a miss). Code cosine (the seed's metric): overlap "
+                       "of the recalled code with the target code / √(k · live units).")
+shown = (1, lab.nights)
+if lab.nights > 12:
+    shown = c2.slider("Nights shown (and learning days)", 1, lab.nights, (1, lab.nights),
+                      key="night_range", help="Zoom the night and day axes of the charts.")
+met, sur, fg, pri = (lab.metrics_frame(), lab.survival_frame(metric),
+                     lab.forgetting_frame(metric), lab.priority_frame(metric))
+met, pri = (d[d.night.between(*shown)] for d in (met, pri))
+sur = sur[sur.learn_day.between(*shown)]
+ui.chart(charts.night_metrics(met), met, "night_w")
 a, b = st.columns(2)
 with a:
-    ui.chart(charts.survival(lab.survival_frame()), lab.survival_frame(), "night_survival")
+    ui.chart(charts.survival(sur), sur, "night_survival")
 with b:
-    ui.chart(charts.forgetting(lab.forgetting_frame()), lab.forgetting_frame(),
-             "night_forgetting")
+    ui.chart(charts.forgetting(fg), fg, "night_forgetting")
 a, b = st.columns(2)
 with a:
-    ui.chart(charts.priority(lab.priority_frame()), lab.priority_frame(), "night_priority")
+    ui.chart(charts.priority(pri), pri, "night_priority")
 with b:
     st.markdown("**Memories by day** (★ = priority, importance > 1)")
-    st.dataframe(lab.memories_frame(), hide_index=True, height=330)
+    st.dataframe(lab.memories_frame(), hide_index=True, height=330,
+                 column_config={"cue": st.column_config.TextColumn(width="large")})

@@ -38,11 +38,8 @@ except (ValueError, KeyError) as exc:
     ui.error(exc)
     st.stop()
 st.markdown("**Path:** " + " → ".join(ui.plain(t[:30]) for t in df.recalled))
-a, b = st.columns([2, 3])
-with a:
-    ui.chart(charts.hop_cosine(df), df, "chain_hops")
-with b:
-    nodes, edges = analysis.graph_data(mem)
-    path = [t for t in df.recalled if t in nodes]
-    pos = analysis.layered_layout(nodes, edges)
-    ui.chart(charts.graph(nodes, edges, path, pos), analysis.edges_frame(edges), "chain_graph")
+nodes, edges = analysis.graph_data(mem)      # full width each: labels need the room
+path = [t for t in df.recalled if t in nodes]
+pos = analysis.layered_layout(nodes, edges)
+ui.chart(charts.graph(nodes, edges, path, pos), analysis.edges_frame(edges), "chain_graph")
+ui.chart(charts.hop_cosine(df), df, "chain_hops")

@@ -1,6 +1,6 @@
 """Take a screenshot of every lab page with Chromium (playwright) for docs/lab.md.
 
-    PYTHONPATH=. .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+    PYTHONPATH=. .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--width 1400]
 
 Starts `streamlit run app.py` on a free port with a scratch workspace folder, loads the
 teaching demo set, visits every page (clicking the buttons that fill its charts) and saves
@@ -20,12 +20,15 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from lab.devserver import CHROMIUM_ARGS, ROOT, find_chromium, running_server  # noqa: E402
 
 WAIT = 120_000
-WIDTH = 1400
+WIDTH = 1400     # --width 1024 --height 768 checks the smallest supported window
+HEIGHT = 1000
 
 
 def settle(page) -> None:
     page.wait_for_timeout(400)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')",
+                           timeout=WAIT)       # no faded leftovers of the previous run
     page.wait_for_timeout(800)
 
 
@@ -40,10 +43,10 @@ def shoot(page, path: Path) -> None:
     """Streamlit scrolls inside its main block: grow the viewport to the content, then shoot."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')"
                            ".scrollHeight")
-    page.set_viewport_size({"width": WIDTH, "height": min(max(int(height) + 40, 900), 6000)})
+    page.set_viewport_size({"width": WIDTH, "height": min(max(int(height) + 40, HEIGHT), 6000)})
     settle(page)
     page.screenshot(path=str(path), full_page=True)
-    page.set_viewport_size({"width": WIDTH, "height": 1000})
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     print("saved", path)
 
 
@@ -54,9 +57,16 @@ def goto(page, title: str, heading: str | None = None) -> None:
 
 
 def main() -> None:
+    global WIDTH, HEIGHT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    out = Path(ap.parse_args().out)
+    ap.add_argument("--width", type=int, default=WIDTH, choices=range(800, 2561),
+                    metavar="800..2560")
+    ap.add_argument("--height", type=int, default=HEIGHT, choices=range(600, 2001),
+                    metavar="600..2000")
+    args = ap.parse_args()
+    WIDTH, HEIGHT = args.width, args.height
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     chromium = find_chromium()
     if chromium is None:
@@ -64,7 +74,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "ws") as url, \
             sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": WIDTH, "height": 1000})
+        page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
         page.goto(url)
         page.get_by_role("heading", name=re.compile("NuoNuo Lab")).wait_for(timeout=WAIT)
         click(page, "Load teaching set", "Added 24")
@@ -91,7 +101,11 @@ def main() -> None:
         shoot(page, out / "3_recall_and_noise.png")
 
         goto(page, "Consolidation nights")
-        click(page, "Play all", r"Night 6 ·")
+        per_day = page.get_by_role("spinbutton", name="Memories per day")
+        per_day.fill("1")                       # 24 days + 3 nights: thinned night axes
+        per_day.press("Enter")
+        settle(page)
+        click(page, "Play all", r"Night 27 ·")
         shoot(page, out / "4_consolidation_nights.png")
 
         goto(page, "Multi-hop chains")
@@ -103,6 +117,7 @@ def main() -> None:
         box.click()
         page.keyboard.type("red key")
         page.keyboard.press("Enter")
+        page.get_by_text(re.compile(r"^Path: red key")).wait_for(timeout=WAIT)
         settle(page)
         shoot(page, out / "5_multi-hop_chains.png")
 
@@ -114,8 +129,10 @@ def main() -> None:
         shoot(page, out / "6_inside_the_network.png")
 
         goto(page, "Benchmark", "Benchmark")
-        click(page, "Run benchmark")
-        page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT)
+        run = page.get_by_role("button", name=re.compile("Run benchmark"))
+        if run.count():                  # without LoCoMo data the page says where to get it
+            click(page, "Run benchmark")
+            page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT)
         shoot(page, out / "8_benchmark.png")
 
         goto(page, "Pattern completion")

@@ -42,7 +42,7 @@ def no_exceptions(at: AppTest) -> None:
 
 
 def answers(at: AppTest, method: str):
-    return at.dataframe[["hopfield", "hebbian", "cosine"].index(method)].value
+    return at.table[["hopfield", "hebbian", "cosine"].index(method)].value
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -1,0 +1,70 @@
+"""Give a closed browser session's memory back.
+
+Streamlit keeps a disconnected session (its ``st.session_state``: here a workspace, a night
+player with two twin memories, sweeps …) for ``server.disconnectedSessionTTL`` seconds so a
+brief network blip can resume it. Its store reaps expired sessions only when it is written
+to, i.e. when another session connects or closes: after the last visitor leaves, every
+closed session stayed in memory for good. One daemon thread per server process reaps expired
+sessions every ``PERIOD`` seconds, collects garbage and hands freed heap pages back to the
+operating system (glibc ``malloc_trim``), so the server's RSS returns to its resting size.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import threading
+
+PERIOD = 20.0
+_started = threading.Event()
+
+
+def _trim() -> bool:
+    """Return free heap pages to the OS (glibc only; elsewhere a no-op)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
+def reap_expired() -> int:
+    """Drop disconnected sessions whose reconnect window has passed; returns how many the
+    session store held before (0 when not running under a Streamlit server)."""
+    try:
+        from streamlit import runtime
+        if not runtime.exists():
+            return 0
+        storage = runtime.get_instance()._session_mgr._session_storage
+        cache = getattr(storage, "_cache", None)
+    except (AttributeError, RuntimeError, ImportError):
+        return 0
+    held = len(storage.list()) if hasattr(storage, "list") else 0
+    if hasattr(cache, "expire"):
+        cache.expire()
+    return held
+
+
+def sweep() -> None:
+    """One pass: reap expired sessions, collect cycles, trim the heap."""
+    reap_expired()
+    gc.collect()
+    _trim()
+
+
+def start(period: float = PERIOD) -> bool:
+    """Start the janitor thread once per process; True if this call started it."""
+    if _started.is_set():
+        return False
+    _started.set()
+
+    def loop():
+        while True:
+            threading.Event().wait(period)
+            try:
+                sweep()
+            except Exception:  # noqa: BLE001 - the janitor must never take the server down
+                pass
+
+    threading.Thread(target=loop, name="nuonuo-janitor", daemon=True).start()
+    return True

@@ -1,0 +1,28 @@
+"""What a closed session leaves behind: one shared projection, a janitor that reaps."""
+import gc
+
+from lab import janitor
+from nuonuo_core import HybridMemory, MemoryConfig
+from nuonuo_core.separation import _SHARED
+
+
+def test_memories_of_one_shape_share_one_projection_freed_with_the_last():
+    gc.collect()
+    before = len(_SHARED)
+    a = HybridMemory(MemoryConfig(code_dim=2048, seed=123, device="cpu"))
+    b = HybridMemory(MemoryConfig(code_dim=2048, seed=123, device="cpu"))
+    c = HybridMemory(MemoryConfig(code_dim=2048, seed=124, device="cpu"))
+    assert a._sep.projection is b._sep.projection
+    assert c._sep.projection is not a._sep.projection
+    assert len(_SHARED) == before + 2
+    del a, b, c
+    gc.collect()
+    assert len(_SHARED) == before
+
+
+def test_janitor_is_harmless_outside_a_server_and_starts_once():
+    assert janitor.reap_expired() == 0
+    janitor.sweep()
+    first = janitor.start(period=3600)
+    assert janitor.start(period=3600) is False
+    assert first in (True, False)      # another test may have started it already
