@@ -12,7 +12,7 @@ import torch
 
 from .functional import kwta_active, kwta_indices
 from .hebbian import SparseW
-from .recall import best_rows, min_units, rank_final
+from .recall import best_rows, min_units
 
 
 def hopfield_one(store, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -33,8 +33,12 @@ def hopfield_one(store, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if delta < cfg.eps:
             break
     final = X @ (xi / max(float(np.linalg.norm(xi)), 1e-12))
-    s, p = rank_final(torch.from_numpy(final[None]), store.row_owners(rows_t[None]), k)
-    return s[0].numpy(), p[0].numpy()
+    # rank_final's rule in numpy: best first, ties to the earlier candidate
+    owners = store.row_owners(rows_t[None])[0].numpy()
+    order = np.lexsort((np.arange(final.shape[0]), -final))[:k]
+    out_s, out_p = np.zeros(k, np.float32), np.full(k, -1, np.int64)
+    out_s[:order.shape[0]], out_p[:order.shape[0]] = final[order], owners[order]
+    return out_s, out_p
 
 
 def hebbian_step_np(w, code: np.ndarray, kc: int) -> tuple[np.ndarray, np.ndarray]:

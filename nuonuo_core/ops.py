@@ -57,9 +57,13 @@ def _topk_one(x: torch.Tensor, k: int, ties_above: float | None):
     tie = v[1:] == v[:-1]
     if ties_above is not None:
         tie &= v[1:] > ties_above
-    if tie.any():
+    if tie.any():  # O(n): every entry above the k-th value, then the lowest-index equal ones
         xv = x.numpy()
-        order = np.lexsort((np.arange(n), -xv))[:k]
+        kth = v[k - 1]
+        above = np.flatnonzero(xv > kth)
+        equal = np.flatnonzero(xv == kth)[:k - above.size]
+        pick = np.concatenate([above, equal])
+        order = pick[np.lexsort((pick, -xv[pick]))]
         return torch.from_numpy(xv[order])[None], torch.from_numpy(order)[None]
     return torch.from_numpy(v[:k].copy())[None], torch.from_numpy(i[:k].copy())[None]
 
