@@ -123,10 +123,10 @@ DRIVER = textwrap.dedent("""
     sys.path[:0] = [{tests!r}, {root!r}]
     from sweep_flaky import FLAKY
     from nuonuo_core import experiments
-    from nuonuo_core.sweep.__main__ import main
+    from nuonuo_core.sweep.__main__ import run_cli
     if __name__ == "__main__":
         experiments.EXPERIMENTS["flaky"] = FLAKY
-        raise SystemExit(main(sys.argv[1:]))
+        run_cli(sys.argv[1:])
 """)
 
 

@@ -9,6 +9,7 @@ tasks done, 1 some failed (after one retry), 2 bad arguments, 130 interrupted.
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
@@ -137,5 +138,18 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if res.failed else 0
 
 
+def run_cli(argv: list[str] | None = None) -> None:
+    """Run :func:`main` as a program. After a Ctrl-C the results are already written, so
+    the process ends at once (``os._exit``): a cancelled process pool can leave its manager
+    thread waiting on terminated workers, and interpreter exit would join it (a hang seen
+    once under load)."""
+    code = main(argv)
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli()
