@@ -10,6 +10,7 @@ import streamlit as st
 
 from nuonuo_core import pattern_sets as ps
 from nuonuo_core import patterns as pt
+from nuonuo_core.blas import one_blas_thread
 from nuonuo_core.pattern_hybrid import HybridPatterns
 
 from . import pattern_charts as pc
@@ -85,7 +86,7 @@ def networks(pset: ps.PatternSet, seed: int) -> tuple[np.ndarray, HybridPatterns
            hashlib.sha1(pset.patterns.tobytes()).hexdigest())
     cached = st.session_state.get(HYBRID_KEY)
     if cached is None or cached[0] != key:
-        with pt.one_thread():
+        with one_blas_thread():
             cached = (key, pt.hebbian_weights(pset.patterns),
                       HybridPatterns(pset.patterns, seed=seed))
         st.session_state[HYBRID_KEY] = cached

@@ -12,6 +12,7 @@ import pandas as pd
 
 from nuonuo_core import pattern_sets as ps
 from nuonuo_core import patterns as pt
+from nuonuo_core.blas import one_blas_thread
 from nuonuo_core.experiments import run_experiment
 from nuonuo_core.pattern_hybrid import HybridPatterns
 
@@ -104,7 +105,7 @@ def complete(pset: ps.PatternSet, target: int, flip: float, occlude: bool, beta:
     target = check_int(target, "pattern", 0, len(pset.patterns) - 1)
     x = pset.patterns
     probe = pt.corrupt(x[target:target + 1], flip, seed, occlude, pset.shape)
-    with pt.one_thread():
+    with one_blas_thread():
         w = pt.hebbian_weights(x) if w is None else w
         runs = {"classical": pt.classical_run(w, probe, update, max_steps, seed),
                 "modern": pt.modern_run(x, probe, beta, max_steps)}
@@ -126,7 +127,7 @@ def capacity_frame(update: str = "async", seed: int = 0, beta: float = 64.0,
                    flip: float = 0.1, n_probes: int = 8, max_steps: int = 20,
                    progress=None) -> pd.DataFrame:
     """Overlap vs load P/N for classical and modern Hopfield on random patterns, N = 1024
-    (about 1 s on one thread: see ``patterns.one_thread``)."""
+    (about 1 s on one thread: see ``nuonuo_core.blas.one_blas_thread``)."""
     n_patterns = ",".join(str(max(1, round(a * N_UNITS))) for a in CAPACITY_LOADS)
     return run_experiment("pattern_completion", seed=seed, progress=progress,
                           pattern_set="random", n_units=N_UNITS, n_patterns=n_patterns,
@@ -159,7 +160,7 @@ def tour_letter(letter: str = "A", n_patterns: int = 10, flip: float = 0.3,
     """The guided-tour stop: corrupt 30 % of a letter among ``n_patterns`` letters."""
     pset = stored_set("glyphs", n_patterns)
     target = pset.labels.index(letter)
-    with pt.one_thread():
+    with one_blas_thread():
         hybrid = HybridPatterns(pset.patterns, seed=seed)
     c = complete(pset, target, flip, False, beta, "async", seed, hybrid)
     flipped = int(round(flip * N_UNITS))

@@ -20,18 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .blas import one_blas_thread
 from .functional import hopfield_energy, hopfield_settle
 
 UPDATES = ("async", "sync")
 RECALLED = 0.98  # a state is named as a stored pattern when >= 98 % of its pixels agree
-
-
-def one_thread():
-    """numpy's BLAS on one thread inside the block (:func:`nuonuo_core.blas.one_blas_thread`):
-    these kernels are small, and two-thread BLAS stalls whenever the other core is busy (the
-    capacity chart took 4.6-4.9 s wall with two threads, 0.7-0.9 s with one)."""
-    return one_blas_thread()
 
 
 def check_pm1(x, what: str) -> np.ndarray:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nuonuo_core import pattern_sets, patterns as pt
+from nuonuo_core.blas import one_blas_thread
 from nuonuo_core.pattern_hybrid import HybridPatterns
 
 from . import Progress, check, check_range, validate_fields
@@ -85,7 +86,7 @@ def settle(model: str, x: np.ndarray, probes: np.ndarray, cfg, seed: int,
 def run_pattern_completion(cfg: PatternCompletionConfig, seed: int = 0,
                            progress: Progress = None) -> list[dict]:
     """One row per (model, n_patterns, flip_fraction); BLAS and torch on one thread."""
-    with pt.one_thread():
+    with one_blas_thread():
         return _run(cfg, seed, progress)
 
 

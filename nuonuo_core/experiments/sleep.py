@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nuonuo_core.blas import with_one_blas_thread
+
 from . import Progress, check, check_range
-from .sleep_common import (SEED_CODES, check_sleep, make_memory, one_blas_thread, score,
+from .sleep_common import (SEED_CODES, check_sleep, make_memory, score,
                            store_pairs, w_stats)
 
 ARMS_C = ("replay_all", "clear_priority", "clear_recent", "clear_random", "no_replay")
@@ -54,7 +56,7 @@ class BasicConfig:
         check_range(self, "n_pairs", 1)
 
 
-@one_blas_thread
+@with_one_blas_thread
 def run_basic(cfg: BasicConfig, seed: int = 0, progress: Progress = None) -> list[dict]:
     """Rows: (n_pairs, epochs, phase before/after, test_noise) -> recall, W-norm, sparsity."""
     rows, jobs = [], [(n, e) for n in cfg.n_pairs for e in cfg.epochs]
@@ -96,7 +98,7 @@ class NoisyReplayConfig:
         check_range(self, "replay_noise", 0.0, 10.0)
 
 
-@one_blas_thread
+@with_one_blas_thread
 def run_noisy_replay(cfg: NoisyReplayConfig, seed: int = 0,
                      progress: Progress = None) -> list[dict]:
     """Rows: (replay_noise, test_noise) -> recall after one night; replay_noise = NaN marks
@@ -145,7 +147,7 @@ class MultiNightConfig:
             check(a in ARMS_C, f"arms must be from {ARMS_C}, got {a!r}")
 
 
-@one_blas_thread
+@with_one_blas_thread
 def run_multi_night(cfg: MultiNightConfig, seed: int = 0,
                     progress: Progress = None) -> list[dict]:
     """Day 1's memories are tracked while a new day is learned before every later night.

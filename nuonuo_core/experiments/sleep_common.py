@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 
 from nuonuo_core import HybridMemory, MemoryConfig
-from nuonuo_core.blas import with_one_blas_thread
 from nuonuo_core.recall import min_units
 
 from . import check, check_range, unit_vectors, validate_fields
@@ -27,9 +26,6 @@ PROJECTIONS = ("shared", "separate")
 # the seed's code space: D 16384, k 20, targets coded by their own projection
 SEED_CODES = {"code_dim": 16384, "k": 20, "target_projection": "separate"}
 DENSE_MAX = 0  # never dense: the sparse store costs less CPU at these sizes
-
-
-one_blas_thread = with_one_blas_thread  # the sleep experiments' decorator name
 
 
 def make_memory(cfg, seed: int) -> HybridMemory:

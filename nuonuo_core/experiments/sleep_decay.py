@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nuonuo_core.blas import with_one_blas_thread
+
 from . import Progress, check, check_range
-from .sleep_common import (SEED_CODES, check_sleep, make_memory, one_blas_thread, score,
+from .sleep_common import (SEED_CODES, check_sleep, make_memory, score,
                            store_pairs, w_stats)
 
 ARMS_E = ("replay", "no_replay", "no_replay_no_prune")
@@ -47,7 +49,7 @@ class PriorityConfig:
         check_range(self, "keep_fraction", 0.0, 1.0)
 
 
-@one_blas_thread
+@with_one_blas_thread
 def run_priority(cfg: PriorityConfig, seed: int = 0, progress: Progress = None) -> list[dict]:
     """Night 1 replays everyone, important memories ``importance``× as often. Then arm
     "weighted_only": later nights replay nothing (the 5× strength alone must carry them);
@@ -106,7 +108,7 @@ class ForgettingConfig:
             check(a in ARMS_E, f"arms must be from {ARMS_E}, got {a!r}")
 
 
-@one_blas_thread
+@with_one_blas_thread
 def run_forgetting(cfg: ForgettingConfig, seed: int = 0, progress: Progress = None
                    ) -> list[dict]:
     """Recall of the day-0 memories after each of ``nights`` nights, while ``new_per_night``

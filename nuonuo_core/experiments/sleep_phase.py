@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nuonuo_core.blas import with_one_blas_thread
+
 from . import Progress, check, check_range
-from .sleep_common import check_sleep, make_memory, one_blas_thread, score, store_pairs
+from .sleep_common import check_sleep, make_memory, score, store_pairs
 
 PHASE_ARMS = ("replay", "no_replay")
 # (h, θ, epochs a night) of the seed's Experiment 3 ((c) 5 epochs, (e) 1) and of our
@@ -54,7 +56,7 @@ class PhaseConfig:
         check(runs <= 2000, f"the grid has {runs} runs; at most 2000 are allowed")
 
 
-@one_blas_thread
+@with_one_blas_thread
 def run_phase(cfg: PhaseConfig, seed: int = 0, progress: Progress = None) -> list[dict]:
     """Rows: (arm, homeostasis, prune_threshold, epochs, night) -> survival of day 1 (night 0
     is before any sleep), code_cos, rate, W's non-zeros, and whether decay alone has pruned
