@@ -4,14 +4,12 @@ Registers every `pages/<n>_<Name>.py` in number order (Home is 1); a page droppe
 pages/ later (e.g. 8_Benchmark.py) appears without editing this file.
 """
 import logging
-import os
 import re
 from pathlib import Path
 
 import streamlit as st
-import torch
 
-from lab import janitor
+from lab import server
 
 ICONS = {"Home": "🏠", "Memories": "🗂️", "Recall and noise": "🎯", "Consolidation nights": "🌙",
          "Multi-hop chains": "🔗", "Inside the network": "🔬", "Guided tour": "🧭",
@@ -20,11 +18,7 @@ ICONS = {"Home": "🏠", "Memories": "🗂️", "Recall and noise": "🎯", "Con
 TITLES = {"Recall and noise": "Recall & noise"}
 
 st.set_page_config(page_title="NuoNuo Lab", page_icon="🧠", layout="wide")
-janitor.start()   # frees closed sessions' memory (once per server process)
-# Sessions run concurrently: one torch thread each keeps two-thread kernels from spinning
-# against each other on a 2-core laptop. NUONUO_TORCH_THREADS=2 for a one-person lab.
-threads = os.environ.get("NUONUO_TORCH_THREADS", "1")
-torch.set_num_threads(min(int(threads), 16) if threads.isdigit() and int(threads) > 0 else 1)
+server.start()   # once per process: one thread per kernel, the janitor (lab/server.py)
 found = []
 for path in (Path(__file__).parent / "pages").glob("*.py"):
     m = re.match(r"^(\d+)_(.+)\.py$", path.name)

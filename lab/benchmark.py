@@ -88,7 +88,7 @@ def table(df: pd.DataFrame, category: str) -> pd.DataFrame:
 
 
 def chart(df: pd.DataFrame, category: str) -> go.Figure:
-    from .charts import METHOD_COLORS, TEMPLATE
+    from .charts import METHOD_COLORS, template_kw
 
     d = df[(df.category == category) & (df.metric == "recall")]
     fig = go.Figure()
@@ -96,7 +96,7 @@ def chart(df: pd.DataFrame, category: str) -> go.Figure:
         m = d[d.method == method].sort_values("k")
         fig.add_scatter(x=m.k, y=m.value, mode="lines+markers", name=method,
                         line=dict(color=METHOD_COLORS.get(method), width=3))
-    fig.update_layout(template=TEMPLATE, height=380, title=f"Turn recall@k — {category}",
+    fig.update_layout(**template_kw(), height=380, title=f"Turn recall@k — {category}",
                       legend=dict(orientation="h", y=-0.25), margin=dict(l=55, r=20, t=50, b=50))
     ks = sorted(set(d.k))
     fig.update_xaxes(title_text="k (turns retrieved)", type="log", tickvals=ks,

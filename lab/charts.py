@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 METHOD_COLORS = {"hopfield": "#4C78A8", "hebbian": "#F58518", "cosine": "#54A24B"}
@@ -11,6 +12,17 @@ REPLAY_COLORS = {"with replay": "#4C78A8", "without replay": "#E45756"}
 ACCENT = "#B279A2"
 EXTRA_COLORS = {"kwta_hebbian": METHOD_COLORS["hebbian"], "classical_hopfield": ACCENT}
 TEMPLATE = "plotly_white"
+# The lab's template is the process default: Plotly deep-copies a template named in
+# update_layout into every figure (20-30 ms a chart, per rerun, per session); the default one
+# is applied from a cache (~1 ms). Streamlit sets its own default when it is imported, before
+# this module; every builder still goes through template_kw(), which names the template
+# whenever something has changed the default since.
+pio.templates.default = TEMPLATE
+
+
+def template_kw() -> dict:
+    """``update_layout`` keyword for the lab's template: none while it is the default."""
+    return {} if pio.templates.default == TEMPLATE else {"template": TEMPLATE}
 
 
 TITLE_WIDTH = 40   # characters per title line: a half-width column at 1024 px holds ~40
@@ -37,7 +49,7 @@ def wrap_title(title: str, width: int = TITLE_WIDTH) -> str:
 def _style(fig: go.Figure, title: str, x: str, y: str, height: int = 340) -> go.Figure:
     title = wrap_title(title)
     lines = title.count("<br>") + 1
-    fig.update_layout(template=TEMPLATE, title=dict(text=title, x=0.0, font=dict(size=15)),
+    fig.update_layout(**template_kw(), title=dict(text=title, x=0.0, font=dict(size=15)),
                       height=height + 20 * (lines - 1),
                       margin=dict(l=55, r=20, t=32 + 22 * lines, b=50),
                       legend=dict(orientation="h", y=-0.25), font=dict(size=13))

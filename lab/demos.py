@@ -25,6 +25,12 @@ def load(key: str) -> list[io.MemoryRow]:
     return result.rows
 
 
+def texts() -> list[str]:
+    """Every text of every demo set (cues, targets, paraphrases), in order, repeats kept."""
+    return [t for key in DEMOS for r in load(key)
+            for t in (r.cue, *([r.target] if r.target else []), *r.paraphrases)]
+
+
 def split_days(rows: list[io.MemoryRow], per_day) -> list[list[io.MemoryRow]]:
     per_day = limits.number("memories per day", per_day, *limits.PER_DAY, integer=True)
     return [rows[i:i + per_day] for i in range(0, len(rows), per_day)]

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .charts import ACCENT, METHOD_COLORS, TEMPLATE
+from .charts import ACCENT, METHOD_COLORS, template_kw
 
 MODEL_COLORS = {"classical": ACCENT, "modern": METHOD_COLORS["hopfield"],
                 "hybrid": METHOD_COLORS["hebbian"]}
@@ -15,7 +15,7 @@ PIXELS = [[0.0, "#ffffff"], [0.5, "#bdbdbd"], [1.0, "#111111"]]
 
 
 def _frame(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(template=TEMPLATE, height=height, font=dict(size=13),
+    fig.update_layout(**template_kw(), height=height, font=dict(size=13),
                       title=dict(text=title, x=0.0, font=dict(size=15)),
                       margin=dict(l=10, r=10, t=40 if title else 10, b=10))
     return fig

@@ -13,7 +13,8 @@ import streamlit as st
 
 from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder
 
-from . import workspaces
+from . import demos, janitor, workspaces
+from .encoding import KnownTexts
 
 MEM_KEY = "nuonuo_workspace"
 NAME_KEY = "nuonuo_workspace_name"
@@ -27,8 +28,12 @@ AUTOSAVE_SECONDS = 2.0                # at most one autosave per this many secon
 
 @st.cache_resource(show_spinner="Loading the shared embedding model (all-MiniLM-L6-v2)…")
 def encoder():
-    """The one MiniLM encoder every session shares (thread-safe, read-only)."""
-    return get_minilm_encoder()
+    """The one MiniLM encoder every session shares (thread-safe, read-only), with the demo
+    sets' embeddings computed once (lab/encoding.py). Once it is loaded the start-up objects
+    are frozen out of the per-rerun garbage collection (lab/janitor.py)."""
+    enc = KnownTexts(get_minilm_encoder(), demos.texts())
+    janitor.freeze()
+    return enc
 
 
 def new_memory(code_dim: int = DEFAULT_CODE_DIM, k: int = DEFAULT_K, seed: int = 0,

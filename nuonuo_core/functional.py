@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .ops import topk_stable
+
 
 def as_tensor(x, device: torch.device | str | None = None, dtype=torch.float32) -> torch.Tensor:
     """numpy array / list / tensor -> tensor of ``dtype`` on ``device`` (no copy when possible)."""
@@ -28,8 +30,9 @@ def normalize(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
 def kwta_indices(x: torch.Tensor, k: int, positive_only: bool = False) -> torch.Tensor:
     """Indices of the k largest entries of each row of ``x`` (n, D) -> (n, k), sorted ascending.
 
-    Ties are broken deterministically in favour of the lower index: rows whose k-th and
-    (k+1)-th values are equal are redone with a stable sort.
+    Ties are broken deterministically in favour of the lower index (:func:`ops.topk_stable`,
+    the one tie rule); with ``positive_only`` ties among units with no activity are left
+    unresolved (:func:`kwta_active` drops those units).
     """
     if x.dim() != 2:
         raise ValueError(f"kwta expects a 2-d (n, D) tensor, got shape {tuple(x.shape)}")
@@ -38,29 +41,7 @@ def kwta_indices(x: torch.Tensor, k: int, positive_only: bool = False) -> torch.
         raise ValueError(f"k must be in [1, {dim}], got {k}")
     if k == dim:
         return torch.arange(dim, device=x.device).expand(n, dim).clone()
-    if n == 1 and x.device.type == "cpu":  # one row: the same rule with fewer small kernels
-        from .ops import topk_stable
-        idx = topk_stable(x, k, ties_above=0.0 if positive_only else None)[1]
-        return torch.from_numpy(np.sort(idx.numpy(), axis=1))
-    vals, idx = torch.topk(x, k + 1, dim=1)
-    tied = vals[:, k - 1] == vals[:, k]
-    if positive_only:  # a tie among units with no activity does not matter: they are dropped
-        tied &= vals[:, k - 1] > 0
-    idx = idx[:, :k]
-    if bool(tied.any()):
-        # the stable descending sort's first k, in O(D): every unit above the k-th value,
-        # then the lowest-index units equal to it (all-zero activity ties every unit)
-        rows = tied.nonzero().squeeze(1)
-        xr, thr = x[rows], vals[rows, k - 1:k]
-        r, c = (xr >= thr).nonzero(as_tuple=True)        # few per row: row-major order
-        eq = (xr[r, c] == thr[r, 0]).long()
-        need = k - (xr > thr).sum(1)
-        start = torch.searchsorted(r, torch.arange(rows.shape[0], device=x.device))
-        csum = torch.cumsum(eq, 0)
-        rank = csum - (csum - eq)[start][r]              # 1-based rank among the row's ties
-        keep = (eq == 0) | (rank <= need[r])
-        idx = idx.clone()
-        idx[rows] = c[keep].view(-1, k)
+    idx = topk_stable(x, k, ties_above=0.0 if positive_only else None)[1]
     return torch.sort(idx, dim=1).values
 
 

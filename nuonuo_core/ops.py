@@ -9,13 +9,17 @@ import numpy as np
 import torch
 
 
+#: extra candidates :func:`topk_stable` takes so that ties at the k-th place resolve in O(k)
+TIE_WINDOW = 48
+
+
 def matmul_t(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """a (m, d) @ b (n, d)ᵀ -> (m, n). Few rows on the CPU go through numpy's BLAS, whose
-    matrix-vector kernel is ~4× faster than torch's; batches use torch's GEMM."""
+    """a (m, d) @ b (n, d)ᵀ -> (m, n). One row on the CPU goes through numpy's BLAS, whose
+    matrix-vector kernel is ~4× faster than torch's; two rows or more use torch's GEMM (on one
+    thread, as the lab runs, 1.5-6× faster than numpy's for 2-256 rows against 16384 stored
+    rows: 3.5 vs 7.1 ms at 8 rows)."""
     if a.device.type == "cpu" and a.shape[0] == 1:  # plain gemv on the stored layout
         return torch.from_numpy(b.numpy() @ a.numpy()[0])[None]
-    if a.device.type == "cpu" and a.shape[0] < 32:
-        return torch.from_numpy(a.numpy() @ b.numpy().T)
     return a @ b.T
 
 
@@ -24,9 +28,13 @@ def topk_stable(x: torch.Tensor, k: int, ties_above: float | None = None
     """The k largest entries of each row of ``x`` (m, n) -> (values (m, k), indices (m, k)),
     best first; ties (inside the k and at the k-th place) go to the lower index.
 
-    ``torch.topk`` orders equal values arbitrarily; rows with a tie anywhere in their first
-    k + 1 values are redone with a stable sort. NaN never ranks (treated as -inf). With
-    ``ties_above`` set, ties among values <= it are left unresolved (k-WTA drops them anyway).
+    ``torch.topk`` orders equal values arbitrarily. Rows with a tie among their first k + 1
+    values are redone in O(k) when every entry equal to the k-th value lies in a window of
+    the k + ``TIE_WINDOW`` largest (sorted by index, then stably by value), else in O(n):
+    every entry above the k-th value, then the lowest-index entries equal to it. NaN never
+    ranks (treated as -inf). With ``ties_above`` set, ties among values <= it are left
+    unresolved (k-WTA drops those entries anyway). The one rule k-WTA, the Hopfield ranking
+    and the index share.
     """
     m, n = x.shape
     k = min(k, n)
@@ -34,17 +42,44 @@ def topk_stable(x: torch.Tensor, k: int, ties_above: float | None = None
         return x[:, :0], torch.zeros(m, 0, dtype=torch.long, device=x.device)
     if m == 1 and x.device.type == "cpu":
         return _topk_one(x[0], k, ties_above)
-    x = torch.nan_to_num(x, nan=-float("inf"), posinf=float("inf"), neginf=-float("inf"))
-    vals, idx = torch.topk(x, min(k + 1, n), dim=1)
-    tied = (vals[:, 1:] == vals[:, :-1]).any(1) if vals.shape[1] > 1 else \
-        torch.zeros(m, dtype=torch.bool, device=x.device)
-    vals, idx = vals[:, :k], idx[:, :k]
-    if bool(tied.any()):
-        rows = tied.nonzero().squeeze(1)
-        sv, si = torch.sort(x[rows], dim=1, descending=True, stable=True)
-        vals, idx = vals.clone(), idx.clone()
-        vals[rows], idx[rows] = sv[:, :k], si[:, :k]
-    return vals, idx
+    w = min(n, k + TIE_WINDOW)
+    vals, idx = torch.topk(x, w, dim=1)          # NaN sorts first in torch.topk
+    if x.is_floating_point() and bool(vals[:, :k + 1].isnan().any()):
+        x = torch.nan_to_num(x, nan=-float("inf"), posinf=float("inf"),
+                             neginf=-float("inf"))
+        vals, idx = torch.topk(x, w, dim=1)
+    head = vals[:, :min(k + 1, w)]
+    tie = head[:, 1:] == head[:, :-1]
+    if ties_above is not None:
+        tie &= head[:, 1:] > ties_above
+    tied = tie.any(1)
+    out_v, out_i = vals[:, :k], idx[:, :k]
+    if not bool(tied.any()):
+        return out_v, out_i
+    out_v, out_i = out_v.clone(), out_i.clone()
+    kth = vals[:, k - 1]
+    fits = tied & ((w == n) | (vals[:, w - 1] < kth))
+    rows = fits.nonzero().squeeze(1)
+    if rows.numel():                             # every tie is inside the window
+        by_index, o = torch.sort(idx[rows], dim=1)
+        v = vals[rows].gather(1, o)
+        v, o2 = torch.sort(v, dim=1, descending=True, stable=True)
+        out_v[rows], out_i[rows] = v[:, :k], by_index.gather(1, o2)[:, :k]
+    rows = (tied & ~fits).nonzero().squeeze(1)
+    if rows.numel():                             # long runs of ties: O(n) per row
+        xr, thr = x[rows], kth[rows, None]
+        r, c = (xr >= thr).nonzero(as_tuple=True)        # row-major: ascending index
+        eq = (xr[r, c] == thr[r, 0]).long()
+        need = k - (xr > thr).sum(1)
+        start = torch.searchsorted(r, torch.arange(rows.shape[0], device=x.device))
+        csum = torch.cumsum(eq, 0)
+        rank = csum - (csum - eq)[start][r]              # 1-based rank among the row's ties
+        keep = (eq == 0) | (rank <= need[r])
+        pick = c[keep].view(-1, k)                       # ascending index
+        v = xr.gather(1, pick)
+        v, o = torch.sort(v, dim=1, descending=True, stable=True)
+        out_v[rows], out_i[rows] = v, pick.gather(1, o)
+    return out_v, out_i
 
 
 def _topk_one(x: torch.Tensor, k: int, ties_above: float | None):

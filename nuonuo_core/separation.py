@@ -20,12 +20,19 @@ from .ops import matmul_t
 # 25 MB at D = 16384. Weak values: P is freed with the last memory that uses it.
 _SHARED: "weakref.WeakValueDictionary[tuple, torch.Tensor]" = weakref.WeakValueDictionary()
 _SHARED_LOCK = threading.Lock()
+# P is a pure function of its key, so is its checksum: computed once per key (it converts the
+# 25 MB P to float64; every save of a workspace, i.e. every autosave, asked for it).
+_FINGERPRINTS: dict[tuple, float] = {}
+
+
+def _key(embed_dim: int, code_dim: int, seed: int, device) -> tuple:
+    return (embed_dim, code_dim, seed, str(torch.device(device)))
 
 
 def shared_projection(embed_dim: int, code_dim: int, seed: int,
                       device: torch.device | str = "cpu") -> torch.Tensor:
     """P (D, d) ~ N(0, 1/d) drawn on the CPU from ``seed``; never written to after creation."""
-    key = (embed_dim, code_dim, seed, str(torch.device(device)))
+    key = _key(embed_dim, code_dim, seed, device)
     with _SHARED_LOCK:
         proj = _SHARED.get(key)
         if proj is None:
@@ -44,6 +51,7 @@ class PatternSeparator:
                  device: torch.device | str = "cpu"):
         self.projection = shared_projection(embed_dim, code_dim, seed, device)
         self.code_dim, self.k = code_dim, k
+        self._key = _key(embed_dim, code_dim, seed, device)
 
     def codes(self, x: torch.Tensor, chunk: int = 256) -> torch.Tensor:
         """Embeddings (n, d) -> k-WTA code indices (n, k) int32, sorted per row."""
@@ -55,7 +63,11 @@ class PatternSeparator:
 
     def fingerprint(self) -> float:
         """A checksum of P, saved with a memory so a reload can prove it rebuilt the same P."""
-        return float(np.float64(self.projection.double().abs().sum().item()))
+        fp = _FINGERPRINTS.get(self._key)
+        if fp is None:
+            fp = float(np.float64(self.projection.double().abs().sum().item()))
+            _FINGERPRINTS[self._key] = fp
+        return fp
 
     def nbytes(self) -> int:
         return self.projection.numel() * 4

@@ -1,14 +1,22 @@
-"""Load test: N concurrent browser sessions (Playwright + Chromium) against a local lab.
+"""Load test: N concurrent sessions (Playwright + Chromium) against a local lab.
 
-    PYTHONPATH=. .venv/bin/python scripts/loadtest.py --sessions 5 10 20
+    PYTHONPATH=. .venv/bin/python scripts/loadtest.py --sessions 5 10 20 [--browsers B]
 
 For each N: starts `streamlit run app.py` on a free 127.0.0.1 port (nothing else is
-contacted), warms it with one session (the shared model loads), then N browser contexts —
-N separate sessions — each add a memory, recall it with a typed query and step one night.
-Sessions arrive --ramp s apart. Reports p50 / p95 seconds per action, errors, the server's
-RSS at rest, its peak, and its RSS after every session closed and the reconnect window
-passed (settled), and the machine's load average while it ran. Bounded: N <= 30,
-each action <= --action-timeout s, a whole run <= --deadline s; it stops by itself.
+contacted), warms it with one session (the shared model loads), then N sessions each add a
+memory, recall it with a typed query and step one night. Sessions arrive --ramp s apart.
+
+By default every session is a real Chromium browser context on this machine. Twenty
+Chromium renderers then share the server's cores (on 2 cores they use ~90 % of the CPU), so
+``--browsers B`` drives only B of the N sessions with Chromium and the other N - B over the
+app's own websocket protocol (scripts/st_protocol.py: a real server session that renders
+nothing, as if its browser ran on the visitor's own machine). Each kind is reported apart.
+
+Reports, per kind of client, p50 / p95 seconds per action (click to result on the page),
+errors, the server's RSS at rest, its peak, its RSS after every session closed and after
+the reconnect window passed (settled), the load average, and the CPU seconds the server and
+everything else (browsers, this script) used. Bounded: N <= 30, each action
+<= --action-timeout s, a whole run <= --deadline s; it stops by itself.
 """
 from __future__ import annotations
 
@@ -26,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.async_api import async_playwright  # noqa: E402
 
 from lab.devserver import CHROMIUM_ARGS, find_chromium, running_server  # noqa: E402
+from st_protocol import ProtocolSession  # noqa: E402
 
 MAX_SESSIONS = 30
 ACTIONS = ("add", "recall", "night")
@@ -37,6 +46,17 @@ def rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_s(pid: int | None = None) -> float:
+    """CPU seconds (user + system) used so far by process ``pid``, or by the whole machine."""
+    if pid is not None:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as f:
+        cpu = [int(x) for x in f.readline().split()[1:]]
+    return (sum(cpu) - cpu[3] - cpu[4]) / os.sysconf("SC_CLK_TCK")   # all but idle, iowait
 
 
 class RssSampler(threading.Thread):
@@ -115,6 +135,47 @@ async def session(browser, url: str, i: int, timeout_s: float, times: dict, erro
         await ctx.close()
 
 
+async def protocol_session(url: str, i: int, timeout_s: float, times: dict, errors: list,
+                           ramp: float = 0.0):
+    """The same visit as :func:`session` over the websocket protocol (no browser)."""
+    await asyncio.sleep(max(i, 0) * ramp)
+    word = f"lighthouse{i}"
+    try:
+        async with ProtocolSession(url) as s:
+            await s.open(timeout_s)
+            for action in ACTIONS:
+                try:
+                    if action == "add":
+                        await s.goto("Memories", timeout_s)
+                        t0 = time.perf_counter()
+                        s.set("text_input", "Cue", "string_value", f"Where is the {word} key?")
+                        s.set("text_input", "Target (optional)", "string_value",
+                              f"Under the {word} mat")
+                        await s.press("Add memory", timeout_s)
+                        expect = "Added 1 memory"
+                    elif action == "recall":
+                        await s.goto("Recall & noise", timeout_s)
+                        t0 = time.perf_counter()
+                        s.choose("Query", "Type a query")
+                        await s.rerun(timeout=timeout_s)
+                        s.set("text_input", "Query text", "string_value", f"{word} key")
+                        await s.rerun(timeout=timeout_s)
+                        expect = f"Under the {word} mat"
+                    else:
+                        await s.goto("Consolidation nights", timeout_s)
+                        t0 = time.perf_counter()
+                        await s.press("Step: a day", timeout_s)
+                        expect = "**Night 1** · learned"
+                    if not s.shows(expect):
+                        raise AssertionError(f"the page does not show {expect!r}")
+                    times[action].append(time.perf_counter() - t0)
+                except Exception as exc:  # noqa: BLE001 - counted, never stops the others
+                    errors.append(f"protocol session {i} {action}: {type(exc).__name__}: "
+                                  f"{str(exc).splitlines()[0][:160] if str(exc) else ''}")
+    except Exception as exc:  # noqa: BLE001
+        errors.append(f"protocol session {i} start: {type(exc).__name__}: {str(exc)[:160]}")
+
+
 def pct(xs: list[float], q: float) -> float:
     if not xs:
         return float("nan")
@@ -122,8 +183,17 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
 
 
+def browser_slots(n: int, browsers: int) -> set[int]:
+    """Which of the sessions 0 .. n-1 (in arrival order) use Chromium: ``browsers`` of them,
+    spread evenly, so browsers meet the load at its start, middle and end."""
+    return {(j * n) // browsers for j in range(browsers)} if browsers else set()
+
+
 async def run_n(chromium: str, url: str, pid: int, n: int, args) -> dict:
+    browsers = n if args.browsers is None else min(args.browsers, n)
     times = {a: [] for a in ACTIONS}
+    ptimes = {a: [] for a in ACTIONS}
+    slots = browser_slots(n, browsers)
     errors: list[str] = []
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -134,13 +204,17 @@ async def run_n(chromium: str, url: str, pid: int, n: int, args) -> dict:
         sampler = RssSampler(pid)
         sampler.start()
         t0 = time.perf_counter()
+        cpu0, server0 = cpu_s(), cpu_s(pid)
         try:
             await asyncio.wait_for(asyncio.gather(*(
                 session(browser, url, i, args.action_timeout, times, errors, args.ramp)
+                if i in slots else
+                protocol_session(url, i, args.action_timeout, ptimes, errors, args.ramp)
                 for i in range(n))), timeout=args.deadline)
         except asyncio.TimeoutError:
             errors.append(f"deadline of {args.deadline:.0f} s reached")
         wall = time.perf_counter() - t0
+        cpu_all, cpu_server = cpu_s() - cpu0, cpu_s(pid) - server0
         load = os.getloadavg()[0]
         await browser.close()
     closed = rss_mb(pid)
@@ -151,20 +225,31 @@ async def run_n(chromium: str, url: str, pid: int, n: int, args) -> dict:
         settled = rss_mb(pid)
         sampler.peak = max(sampler.peak, settled)
     sampler.stop.set()
-    return {"n": n, "wall": wall, "load": load, "times": times, "errors": errors, "rest": rest,
-            "peak": sampler.peak, "closed": closed, "settled": settled}
+    return {"n": n, "browsers": browsers, "wall": wall, "load": load, "times": times,
+            "ptimes": ptimes, "errors": errors, "rest": rest,
+            "peak": sampler.peak, "closed": closed, "settled": settled,
+            "cpu_server": cpu_server, "cpu_other": cpu_all - cpu_server}
 
 
 def table(results: list[dict]) -> str:
-    head = ("| sessions | add p50 / p95 s | recall p50 / p95 s | night p50 / p95 s | "
-            "errors | RSS at rest MB | peak MB | after close MB | settled MB | load avg |")
-    rows = [head, "|" + "---|" * 10]
+    """One row per N and kind of client (Chromium, or the websocket protocol)."""
+    head = ("| sessions | client | add p50 / p95 s | recall p50 / p95 s | night p50 / p95 s | "
+            "errors | RSS at rest MB | peak MB | after close MB | settled MB | load avg | "
+            "CPU s server / rest |")
+    rows = [head, "|" + "---|" * 12]
     for r in results:
-        cells = [f"{pct(r['times'][a], .5):.1f} / {pct(r['times'][a], .95):.1f}"
-                 for a in ACTIONS]
-        rows.append(f"| {r['n']} | " + " | ".join(cells) +
-                    f" | {len(r['errors'])} | {r['rest']:.0f} | {r['peak']:.0f} | "
-                    f"{r['closed']:.0f} | {r['settled']:.0f} | {r['load']:.1f} |")
+        kinds = [("Chromium", "times", r["browsers"], lambda e: not e.startswith("protocol")),
+                 ("protocol", "ptimes", r["n"] - r["browsers"],
+                  lambda e: e.startswith("protocol"))]
+        for name, key, count, mine in kinds:
+            if not count:
+                continue
+            cells = [f"{pct(r[key][a], .5):.1f} / {pct(r[key][a], .95):.1f}" for a in ACTIONS]
+            errs = sum(map(mine, r["errors"]))
+            rows.append(f"| {r['n']} | {count} {name} | " + " | ".join(cells) +
+                        f" | {errs} | {r['rest']:.0f} | {r['peak']:.0f} | "
+                        f"{r['closed']:.0f} | {r['settled']:.0f} | {r['load']:.1f} | "
+                        f"{r['cpu_server']:.0f} / {r['cpu_other']:.0f} |")
     return "\n".join(rows)
 
 
@@ -175,6 +260,9 @@ def main() -> None:
                     help="seconds one action may take before it counts as an error")
     ap.add_argument("--deadline", type=float, default=420.0,
                     help="seconds all sessions of one N may take together")
+    ap.add_argument("--browsers", type=int, default=None,
+                    help="how many of the N sessions use Chromium (default: all); the others "
+                         "speak the websocket protocol (no rendering on this machine)")
     ap.add_argument("--ramp", type=float, default=0.5,
                     help="seconds between two sessions' arrivals")
     ap.add_argument("--settle", type=float, default=160.0,
@@ -184,6 +272,8 @@ def main() -> None:
     bad = [n for n in args.sessions if not 1 <= n <= MAX_SESSIONS]
     if bad:
         sys.exit(f"--sessions must be in [1, {MAX_SESSIONS}], got {bad}")
+    if args.browsers is not None and not 0 <= args.browsers <= MAX_SESSIONS:
+        sys.exit(f"--browsers must be in [0, {MAX_SESSIONS}], got {args.browsers}")
     for name in ("action_timeout", "deadline", "settle", "ramp"):
         if not 0 <= getattr(args, name) <= 1800:
             sys.exit(f"--{name.replace('_', '-')} must be in [0, 1800] s")

@@ -60,12 +60,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-reference", action="store_true", help="skip the slow reference")
     ap.add_argument("--threads", type=int, default=1,
-                    help="torch threads, as the lab sets them (app.py, NUONUO_TORCH_THREADS)")
+                    help="torch and BLAS threads, as the lab sets them (app.py, "
+                         "NUONUO_TORCH_THREADS)")
     args = ap.parse_args()
     if not 1 <= args.threads <= 16:
         sys.exit("--threads in [1, 16]")
     import torch
+    from threadpoolctl import threadpool_limits
     torch.set_num_threads(args.threads)
+    threadpool_limits(args.threads)          # numpy's BLAS too, as app.py sets both
     if not 1 <= args.memories <= 5000 or not 1 <= args.per_day <= 50 or \
             not 1 <= args.repeat <= 10:
         sys.exit("--memories in [1, 5000], --per-day in [1, 50], --repeat in [1, 10]")

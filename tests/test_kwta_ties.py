@@ -39,3 +39,42 @@ def test_kwta_active_keeps_the_live_winners():
             assert sorted(v for v in b if v >= 0) == alive, (a, b)
             assert b.count(-1) == k - len(alive), (a, b)
     assert kwta_active(torch.zeros(1, 50), 5).tolist() == [[-1] * 5]
+
+
+def test_topk_stable_batch_equals_the_stable_sort_in_both_tie_paths():
+    """Short tie runs resolve inside the window of k + TIE_WINDOW candidates, long ones (more
+    equal entries than the window holds) in O(n); both must equal the stable sort, values
+    and order, with NaN never ranking."""
+    from nuonuo_core.ops import TIE_WINDOW, topk_stable
+
+    g = torch.Generator().manual_seed(7)
+    seen = {"window": 0, "long": 0}
+    for t in range(300):
+        dim = int(torch.randint(2, 600, (1,), generator=g))
+        k = int(torch.randint(1, min(dim, 80) + 1, (1,), generator=g))
+        span = [2, 5, 40, 1000][t % 4]            # few distinct values -> long tie runs
+        x = torch.randint(0, span, (5, dim), generator=g).float()
+        if t % 7 == 0:
+            x[1, ::3] = float("nan")
+        v, i = topk_stable(x, k)
+        clean = torch.nan_to_num(x, nan=-float("inf"))
+        ref_v, ref_i = torch.sort(clean, dim=1, descending=True, stable=True)
+        assert torch.equal(i, ref_i[:, :k]), (t, dim, k)
+        assert torch.equal(v, ref_v[:, :k]), (t, dim, k)
+        kth = ref_v[:, k - 1]
+        ties = (clean == kth[:, None]).sum(1)
+        w = min(dim, k + TIE_WINDOW)
+        inside = ((clean > kth[:, None]).sum(1) + ties) <= w
+        seen["window"] += int((inside & (ties > 1)).sum())
+        seen["long"] += int((~inside).sum())
+    assert seen["window"] > 50 and seen["long"] > 50, seen    # both paths were exercised
+
+
+def test_topk_stable_ties_above_leaves_only_dead_ties_unresolved():
+    from nuonuo_core.ops import topk_stable
+
+    x = torch.tensor([[0.0] * 10 + [2.0, 1.0, 1.0, 0.0, 1.0],
+                      [0.0] * 15])
+    v, i = topk_stable(x, 4, ties_above=0.0)
+    assert i[0, :3].tolist() == [10, 11, 12] and v[0, 3] == 1.0 and i[0, 3] == 14
+    assert v[1].tolist() == [0.0] * 4                    # which zeros: not specified
