@@ -8,6 +8,8 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 METHOD_COLORS = {"hopfield": "#4C78A8", "hebbian": "#F58518", "cosine": "#54A24B"}
+#: the same colours as Streamlit's named markdown colours (labels, without any HTML)
+METHOD_NAMED_COLORS = {"hopfield": "blue", "hebbian": "orange", "cosine": "green"}
 REPLAY_COLORS = {"with replay": "#4C78A8", "without replay": "#E45756"}
 ACCENT = "#B279A2"
 EXTRA_COLORS = {"kwta_hebbian": METHOD_COLORS["hebbian"], "classical_hopfield": ACCENT}

@@ -38,8 +38,7 @@ st.metric("Cosine of the noisy cue to the clean one", f"{noisy_cos:.3f}",
           help="cos(q̃, q); expected ≈ 1/√(1 + σ²·384)")
 cols = st.columns(3)
 for col, method in zip(cols, analysis.METHODS):
-    col.markdown(f"<span style='color:{charts.METHOD_COLORS[method]};font-weight:700'>"
-                 f"■ {method}</span>", unsafe_allow_html=True)  # fixed text, no user input
+    col.markdown(f":{charts.METHOD_NAMED_COLORS[method]}[**■ {method}**]")  # fixed text
     top = table[table.method == method]
     col.info(ui.plain(top.answer.iloc[0]) if len(top) else "no answer")
     col.table(top[["rank", "answer", "score"]].assign(answer=top.answer.map(ui.plain)),

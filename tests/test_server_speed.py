@@ -68,3 +68,14 @@ def test_projection_fingerprint_is_cached_per_key_and_unchanged(monkeypatch):
 def test_threads_from_env_is_bounded():
     assert [server.threads_from_env(v) for v in (None, "", "0", "-2", "x", "2", "99", " 3 ")] \
         == [1, 1, 1, 1, 1, 2, 16, 3]
+
+
+def test_no_page_or_lab_module_renders_html():
+    """Safe by default: no unsafe_allow_html anywhere in the app (user text or not)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    hits = [str(p.relative_to(root)) for folder in ("pages", "lab") for p in
+            (root / folder).rglob("*.py") if "unsafe_allow_html" in p.read_text("utf-8")]
+    hits += ["app.py"] if "unsafe_allow_html" in (root / "app.py").read_text("utf-8") else []
+    assert hits == []
