@@ -18,6 +18,7 @@ import pandas as pd
 from nuonuo_core import HybridMemory, MemoryConfig, perturb
 
 from . import io
+from .encoding import KnownTexts
 
 RUNS = ("with replay", "without replay")
 #: frame column -> how charts name it
@@ -70,27 +71,14 @@ def evaluate(mem: HybridMemory, cues: np.ndarray, ids, noise: float = 0.0, seed:
     return got[:, 0] == ids, code_cosine(recalled, mem.codes(ids)[1])
 
 
-class _MemoEncoder:
-    """The lab's encoder, remembering what it embedded: both twins learn the same texts and
-    the probes re-use the cues, so each text is embedded once per NightLab."""
-
-    def __init__(self, encoder):
-        self._encoder, self._seen = encoder, {}
-
-    def __call__(self, texts):
-        new = list(dict.fromkeys(t for t in texts if t not in self._seen))
-        if new:
-            self._seen.update(zip(new, self._encoder(new)))
-        return np.stack([self._seen[t] for t in texts]).astype(np.float32)
-
-
 class NightLab:
     def __init__(self, days: list[list[io.MemoryRow]], encoder, code_dim: int = 16384,
                  k: int = 20, seed: int = 0):
         if not days or not any(days):
             raise ValueError("the day plan is empty: choose a demo set or add memories")
         self.days = days
-        self._encoder = _MemoEncoder(encoder)
+        # both twins learn the same texts and the probes re-use the cues: embed each once
+        self._encoder = KnownTexts(encoder, remember=True)
         cfg = MemoryConfig(code_dim=code_dim, k=k, seed=seed, device="cpu")
         self.mems = {run: HybridMemory(cfg, encoder=self._encoder) for run in RUNS}
         self.day_ids: list[list[int]] = []

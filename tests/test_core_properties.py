@@ -21,16 +21,21 @@ def _order(scores, index):
     return np.lexsort((index, -scores))
 
 
+def _best_rows(s, owner):
+    """Each memory's best cue row by score ``s`` (ties to the lower row): {memory: row}."""
+    best = {}
+    for r in _order(s, np.arange(len(s))):
+        best.setdefault(int(owner[r]), r)
+    return best
+
+
 def ref_cosine(mem, q, k):
     emb = mem.store.index.emb.numpy().astype(np.float64)
     owner = mem.store.row_mem.numpy()
     out = []
     for qi in q.astype(np.float64):
         s = emb @ qi
-        best = {}
-        for r in _order(s, np.arange(len(s))):
-            best.setdefault(int(owner[r]), (s[r], r))
-        out.append({m: best[m][0] for m in best})
+        out.append({m: s[r] for m, r in _best_rows(s, owner).items()})
     return out
 
 
@@ -40,9 +45,7 @@ def ref_hopfield(mem, q, k):
     out = []
     for qi in q.astype(np.float64):
         s = emb @ qi
-        best = {}
-        for r in _order(s, np.arange(len(s))):
-            best.setdefault(int(owner[r]), r)
+        best = _best_rows(s, owner)
         cand = sorted(best.values(), key=lambda r: (-s[r], r))[:max(cfg.top_k, k)]
         if not cand:
             out.append({})

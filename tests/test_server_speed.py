@@ -41,6 +41,18 @@ def test_known_texts_are_encoded_once_and_equal_fresh_embeddings():
     assert enc.token_vectors(["a b"])[0][0] == ["a", "b"]    # other methods pass through
 
 
+def test_remembering_encoder_embeds_each_text_once_across_calls():
+    """The night player's memo: its two twins and its probes ask for the same texts."""
+    base = Counting()
+    enc = KnownTexts(base, remember=True)
+    assert len(enc) == 0 and base.seen == []
+    first = enc(["a cue", "a target", "a cue"])
+    again = enc(["a target", "new text", "a cue"])
+    assert base.seen == [["a cue", "a target"], ["new text"]]
+    assert np.array_equal(again, HashingEncoder()(["a target", "new text", "a cue"]))
+    assert np.array_equal(first[0], again[2]) and len(enc) == 3
+
+
 def test_charts_keep_the_lab_template_without_naming_it_each_time():
     fig = charts._style(go.Figure(), "title", "x", "y")
     assert fig.layout.template == pio.templates[charts.TEMPLATE]
