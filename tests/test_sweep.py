@@ -18,7 +18,7 @@ from sweep_flaky import FLAKY
 from nuonuo_core.experiments import run_experiment
 from nuonuo_core.sweep import build_grid, run_sweep, sidecar_path
 from nuonuo_core.sweep.__main__ import main
-from nuonuo_core.sweep.store import frame
+from nuonuo_core.sweep.output import frame
 from nuonuo_core.sweep.task import run_task
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .backends import make_backend
 from .grid import Grid, Task
-from .store import OutputFile, frame
+from .output import OutputFile, frame
 
 ATTEMPTS = 2          # a failed task is retried once
 POLL_S = 0.2
