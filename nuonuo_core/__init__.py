@@ -5,6 +5,7 @@ the k-sparse binary pattern a random projection + k-WTA gives an embedding; *sto
 X are the cue embeddings Hopfield settles over with inverse temperature β.
 """
 from .config import MemoryConfig
+from .consolidation import NO_SLEEP, Night
 from .encoders import HashingEncoder, MiniLMEncoder, get_minilm_encoder
 from .functional import (hebbian_update, hopfield_energy, hopfield_settle, kwta, kwta_indices,
                          noise_for_cosine, normalize, perturb)
@@ -12,5 +13,6 @@ from .memory import HopfieldTrace, HybridMemory
 
 __all__ = ["MemoryConfig", "HybridMemory", "HopfieldTrace", "kwta", "kwta_indices", "perturb",
            "normalize", "noise_for_cosine", "hopfield_settle", "hopfield_energy",
-           "hebbian_update", "HashingEncoder", "MiniLMEncoder", "get_minilm_encoder"]
+           "hebbian_update", "HashingEncoder", "MiniLMEncoder", "get_minilm_encoder", "Night",
+           "NO_SLEEP"]
 __version__ = "0.1.0"
