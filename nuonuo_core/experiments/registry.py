@@ -17,7 +17,6 @@ the parameter columns of every record (:func:`record`).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import math
 import re

@@ -21,8 +21,8 @@ import numpy as np
 from nuonuo_core.blas import with_one_blas_thread
 
 from .registry import Progress, check_range, experiment, option
-from .sleep_common import (NO_SLEEP, NO_SLEEP_ARM, SEED_CODES, SleepConfig, make_memory,
-                           night_columns, score, store_pairs, w_stats)
+from .sleep_common import (NO_SLEEP_ARM, SEED_CODES, SleepConfig, make_memory,
+                           night_columns, no_sleep, score, store_pairs, w_stats)
 
 ARMS_C = ("replay_all", "clear_priority", "clear_recent", "clear_random", "no_replay",
           NO_SLEEP_ARM)
@@ -56,7 +56,7 @@ def run_basic(cfg: BasicConfig, seed: int = 0, progress: Progress = None) -> lis
     replay, no pruning): the baseline "after" is compared with."""
     rows, jobs = [], [(a, n, e) for a in cfg.arms for n in cfg.n_pairs for e in cfg.epochs]
     for j, (arm, n, epochs) in enumerate(jobs):
-        night = cfg.night(epochs=epochs) if arm == "sleep" else NO_SLEEP
+        night = cfg.night(epochs=epochs) if arm == "sleep" else no_sleep(cfg)
         mem = make_memory(cfg, seed)
         ids, cues = store_pairs(mem, n, seed)
         for phase in ("before", "after"):
@@ -64,7 +64,7 @@ def run_basic(cfg: BasicConfig, seed: int = 0, progress: Progress = None) -> lis
                 mem.consolidate(night, replay=arm == "sleep", seed=seed)
             w = w_stats(mem)
             for tn in cfg.test_noise:
-                rows.append({"arm": arm, "n_pairs": n, "epochs": epochs, "phase": phase,
+                rows.append({"arm": arm, "n_pairs": n, "phase": phase,
                              "test_noise": tn, **score(mem, cues, ids, tn, seed + 3), **w,
                              **night_columns(night), "epochs": epochs})
         if progress is not None:
@@ -99,11 +99,11 @@ def run_noisy_replay(cfg: NoisyReplayConfig, seed: int = 0,
     for j, rn in enumerate(arms):
         mem = make_memory(cfg, seed)
         ids, cues = store_pairs(mem, cfg.n_pairs, seed)
-        night = cfg.night(replay_noise=rn) if rn == rn else NO_SLEEP
+        night = cfg.night(replay_noise=rn) if rn == rn else no_sleep(cfg)
         mem.consolidate(night, replay=rn == rn, seed=seed)
         w = w_stats(mem)
         for tn in cfg.test_noise:
-            rows.append({"arm": "replay" if rn == rn else NO_SLEEP_ARM, "replay_noise": rn,
+            rows.append({"arm": "replay" if rn == rn else NO_SLEEP_ARM,
                          "consolidated": rn == rn, "test_noise": tn,
                          **score(mem, cues, ids, tn, seed + 3), **w,
                          **night_columns(night), "replay_noise": rn})
@@ -149,7 +149,7 @@ def run_multi_night(cfg: MultiNightConfig, seed: int = 0,
     imps = [rng.choice(cfg.importance_levels, cfg.n_per_day) for _ in range(cfg.nights)]
     nan = {f"day2_{m}": float("nan") for m in ("recall_at_1", "code_cos", "rate")}
     for a, arm in enumerate(cfg.arms):
-        night = NO_SLEEP if arm == NO_SLEEP_ARM else cfg.night()
+        night = no_sleep(cfg) if arm == NO_SLEEP_ARM else cfg.night()
         replay = arm not in ("no_replay", NO_SLEEP_ARM)
         mem = make_memory(cfg, seed)
         day1, cues1 = store_pairs(mem, cfg.n_per_day, seed, imps[0])

@@ -63,6 +63,15 @@ class SleepConfig(Night):
                 check_range(self, name, 1, 10_000)
 
 
+def no_sleep(cfg: Night) -> Night:
+    """The no-sleep baseline night of ``cfg``: :data:`NO_SLEEP`'s epochs (0), h (1) and θ (0);
+    the config's other night settings as they are (one value: a grid's first)."""
+    keep = {f.name: (getattr(cfg, f.name)[0] if isinstance(getattr(cfg, f.name), tuple)
+                     else getattr(cfg, f.name)) for f in dataclasses.fields(Night)}
+    return Night(**{**keep, "epochs": NO_SLEEP.epochs, "homeostasis": NO_SLEEP.homeostasis,
+                    "prune_threshold": NO_SLEEP.prune_threshold})
+
+
 def night_columns(night: Night) -> dict:
     """The settings a row was measured under: its night's (what actually ran) and the recall
     threshold (none: every query is answered)."""

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from nuonuo_core.blas import with_one_blas_thread
 
 from .registry import Progress, check_range, experiment, option
-from .sleep_common import (NO_SLEEP, NO_SLEEP_ARM, SEED_CODES, SleepConfig, make_memory,
-                           night_columns, score, store_pairs, w_stats)
+from .sleep_common import (NO_SLEEP_ARM, SEED_CODES, SleepConfig, make_memory,
+                           night_columns, no_sleep, score, store_pairs, w_stats)
 from .sleep import SEED_PRUNE
 
 ARMS_D = ("weighted_only", "priority_clear", NO_SLEEP_ARM)
@@ -56,7 +56,7 @@ def run_priority(cfg: PriorityConfig, seed: int = 0, progress: Progress = None) 
     "no_sleep": nights that change nothing (the baseline)."""
     rows = []
     for a, arm in enumerate(cfg.arms):
-        night = NO_SLEEP if arm == NO_SLEEP_ARM else cfg.night()
+        night = no_sleep(cfg) if arm == NO_SLEEP_ARM else cfg.night()
         mem = make_memory(cfg, seed)
         imp_ids, imp_cues = store_pairs(mem, cfg.n_important, seed, cfg.importance)
         un_ids, un_cues = store_pairs(mem, cfg.n_unimportant, seed + 1, 1.0)
@@ -115,7 +115,7 @@ def run_forgetting(cfg: ForgettingConfig, seed: int = 0, progress: Progress = No
     jobs = [(a, n) for n in cfg.new_per_night for a in cfg.arms]
     rows, total = [], len(jobs) * (cfg.nights + 1)
     for j, (arm, new) in enumerate(jobs):
-        night = (NO_SLEEP if arm == NO_SLEEP_ARM else
+        night = (no_sleep(cfg) if arm == NO_SLEEP_ARM else
                  cfg.night(prune_threshold=0.0) if arm == "no_replay_no_prune" else cfg.night())
         mem = make_memory(cfg, seed)
         ids, cues = store_pairs(mem, cfg.n_pairs, seed)

@@ -34,7 +34,7 @@ import numpy as np
 from nuonuo_core.blas import with_one_blas_thread
 
 from .registry import Progress, check_range, experiment, option, unit_vectors
-from .sleep_common import (NO_SLEEP, NO_SLEEP_ARM, SleepConfig, hits, make_memory,
+from .sleep_common import (NO_SLEEP_ARM, no_sleep, SleepConfig, hits, make_memory,
                            night_columns, w_stats)
 
 ARMS = (NO_SLEEP_ARM, "homeostasis_only", "replay", "priority_replay")
@@ -64,7 +64,7 @@ class InterferenceConfig(SleepConfig):
 
 def _night(cfg: InterferenceConfig, arm: str):
     if arm == NO_SLEEP_ARM:
-        return NO_SLEEP, False
+        return no_sleep(cfg), False
     if arm == "homeostasis_only":
         return cfg.night(prune_threshold=0.0), False
     return cfg.night(), True
@@ -140,7 +140,7 @@ def run_sleep_interference(cfg: InterferenceConfig, seed: int = 0,
             updated = [newest[r] for r in sorted(reused_roots)]
             important = [i for i in day1 if plan[0][2][i] == top]
 
-            def rec(sel: list[int]) -> float:
+            def rec(sel: list[int], hit=hit, at=at) -> float:
                 return float(np.mean([hit[at[p]] for p in sel])) if sel else float("nan")
 
             stale = float("nan")

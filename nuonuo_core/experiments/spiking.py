@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from .registry import Progress, check_range, experiment, option, unit_vectors, validate_fields
