@@ -3,8 +3,9 @@ import streamlit as st
 from lab import charts, pattern_ui, state, tour, ui
 
 ui.page("🧭 Guided tour",
-        "Three findings in three charts, each computed on a fresh memory (your workspace is "
-        "not touched): noise on the cue, chains through W, and nights of consolidation. "
+        "Four findings in four charts, each computed on a fresh memory (your workspace is "
+        "not touched): noise on the cue, chains through W, nights of consolidation and a "
+        "corrupted letter settling back. "
         "The sentence under each heading is computed from the chart beside it.",
         r"\text{noise} \rightarrow \xi^* = \lim_t X^\top\mathrm{softmax}(\beta X\xi_t);\quad "
         r"A \xrightarrow{W} B \xrightarrow{W} C;\quad W \leftarrow h W + \text{replay}")

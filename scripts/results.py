@@ -105,8 +105,6 @@ def _run_one(run: Run, seeds: tuple[int, ...]) -> tuple[str, float, str]:
 
 
 def run(names: list[str], jobs: int) -> int:
-    import pandas as pd
-
     chosen = [BY_NAME[n] for n in names] if names else RUNS
     work = [(r, SEEDS if r.one_process else (s,)) for r in chosen
             for s in ((SEEDS[0],) if r.one_process else SEEDS)]
@@ -115,6 +113,14 @@ def run(names: list[str], jobs: int) -> int:
         for label, wall, state in pool.map(lambda w: _run_one(*w), work):
             print(f"{label:45s} {wall:7.1f} s  {state}", flush=True)
             failed += state.startswith("FAILED")
+    collect(chosen)
+    return 1 if failed else 0
+
+
+def collect(chosen: list[Run]) -> None:
+    """Each run whose seeds have all finished -> docs/results/NAME.csv."""
+    import pandas as pd
+
     for r in chosen:
         tags = ["-".join(map(str, SEEDS))] if r.one_process else [str(s) for s in SEEDS]
         parts = [PARTS / f"{r.name}.seed{t}.csv" for t in tags]
@@ -122,7 +128,6 @@ def run(names: list[str], jobs: int) -> int:
             df = pd.concat([pd.read_csv(p, keep_default_na=False, na_values=[""])
                             for p in parts], ignore_index=True)
             df.to_csv(DATA / f"{r.name}.csv", index=False)
-    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,18 +138,24 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--only", default="", help="comma list of run names")
     sub.add_parser("render", help="write docs/results.md from docs/results/*.csv")
     sub.add_parser("commands", help="print the command of every result file")
+    sub.add_parser("collect", help="merge the finished seeds of every run into its CSV")
     ns = p.parse_args(argv)
     if ns.command == "run":
         return run([n for n in ns.only.split(",") if n], ns.jobs)
+    if ns.command == "collect":
+        collect(RUNS)
+        return 0
     if ns.command == "commands":
         for r in RUNS:
             print(r.command())
         return 0
-    from results_render import render
+    from results_render import MISSING, render
     out = ROOT / "docs" / "results.md"
     out.write_text(render(DATA, RUNS), encoding="utf-8")
     print(f"wrote {out.relative_to(ROOT)}")
-    return 0
+    for m in MISSING:
+        print(f"missing: {m}", file=sys.stderr)
+    return 1 if MISSING else 0
 
 
 if __name__ == "__main__":
