@@ -373,9 +373,10 @@ def rows_patterns(D: Data) -> list[list[str]]:
         f"classical, overlap at 10 % / 30 % flips: 3 letters {g('classical', 3, 0.1)} / "
         f"{g('classical', 3, 0.3)} (recalled {g('classical', 3, 0.1, 'recalled')}), 10 letters "
         f"{g('classical', 10, 0.1)} / {g('classical', 10, 0.3)}, 36 letters "
-        f"{g('classical', 36, 0.1)} / {g('classical', 36, 0.3)}: the letters share most of "
-        "their background, so W is dominated by the average letter and probes fall into "
-        f"spurious states already at 3 letters; modern {g('modern', 36, 0.3)} at 36 letters and "
+        f"{g('classical', 36, 0.1)} / {g('classical', 36, 0.3)} (the rows are 3 / 10 / 36 "
+        "stored letters, not flip levels): the letters share most of their background, so W "
+        "is dominated by the average letter, and already at 3 letters every probe falls into "
+        "one state, the mixture sign(A + B + C); modern {g('modern', 36, 0.3)} at 36 letters and "
         f"30 %; hybrid {g('hybrid', 3, 0.1)} at 3, {g('hybrid', 10, 0.1)} at 10, "
         f"{g('hybrid', 36, 0.1)} at 36 letters (10 %)",
         D.cmd("pattern_glyphs")])
