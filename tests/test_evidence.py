@@ -309,3 +309,27 @@ def test_sleep_interference_arms(new_runs):
         last.loc["no_sleep", "updated_recall_at_1"]
     assert last.loc["priority_replay", "replay_size"] < last.loc["replay", "replay_size"]
     assert set(df.arm) == {"no_sleep", "homeostasis_only", "replay", "priority_replay"}
+
+
+# --- docs/results.md ---------------------------------------------------------------------------
+def test_results_md_is_rendered_from_the_result_files_with_intervals():
+    """docs/results.md is exactly what `make results` renders from docs/results/*.csv (no
+    number typed by hand), every result file exists, and at least 70 % of its numeric table
+    rows carry an interval over 5 seeds (or say the value is the same in all / deterministic)."""
+    import sys
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import results
+        import results_render
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    results_render.MISSING.clear()
+    text = results_render.render(results.DATA, results.RUNS)
+    assert not results_render.MISSING
+    for run in results.RUNS:
+        df = pd.read_csv(results.DATA / f"{run.name}.csv")
+        assert sorted(df.seed.unique()) == list(results.SEEDS), run.name
+    assert text == (ROOT / "docs" / "results.md").read_text(encoding="utf-8"), \
+        "docs/results.md differs from its result files: run `make results`"
+    ok, total = results_render.coverage(text)
+    assert total >= 20 and ok / total >= 0.7, (ok, total)

@@ -48,7 +48,7 @@ def make_config(name: str, preset: str | None = None, **params: Any) -> Any:
     except ValueError as exc:
         raise ValueError(str(exc).replace(f"for {cls.__name__}", f"for {name!r}")) from None
     specs = field_specs(cls)
-    return cls(**{k: parse_text(specs[k], v) for k, v in params.items()})
+    return cls(**{name: parse_text(specs[name], v) for name, v in params.items()})
 
 
 def get_experiment(name: str) -> Experiment:

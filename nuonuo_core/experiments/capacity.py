@@ -51,11 +51,11 @@ class CapacityConfig:
         check_range(self, "embed_dim", 2)
 
 
-def kwta_recall(n: int, code_dim: int, k: int, cfg: CapacityConfig, seed: int) -> float:
+def kwta_recall(n: int, code_dim: int, wta_k: int, cfg: CapacityConfig, seed: int) -> float:
     """Store n random pairs in the engine; recall@1 (hebbian) on up to n_queries of them."""
     cues = unit_vectors(n, cfg.embed_dim, seed)
     targets = unit_vectors(n, cfg.embed_dim, seed + 10_000)
-    mem = memory(embed_dim=cfg.embed_dim, code_dim=code_dim, k=k, seed=seed)
+    mem = memory(embed_dim=cfg.embed_dim, code_dim=code_dim, k=wta_k, seed=seed)
     ids = np.asarray(mem.add_vectors(cues, targets))
     pick = np.random.default_rng(seed + 1).choice(n, min(n, cfg.n_queries), replace=False)
     _, got = mem.recall_vectors(cues[pick], k=1, method="hebbian", noise_std=cfg.query_noise,
@@ -90,19 +90,20 @@ def classical_hopfield(n: int, dim: int, steps: int, seed: int) -> tuple[float, 
             title="Capacity: recall vs memories, k and code_dim; classical Hopfield bound 0.138·N",
             reported="no figure given; compare with the classical bound 0.138·N")
 def run_capacity(cfg: CapacityConfig, seed: int = 0, progress: Progress = None) -> list[dict]:
-    """One row per (arm, sweep, n, k, code_dim)."""
+    """One row per (arm, sweep, n, wta_k, code_dim)."""
     jobs = [("kwta_hebbian", "n_memories", n, cfg.wta_k, cfg.code_dim) for n in cfg.n_memories]
-    jobs += [("kwta_hebbian", "wta_k", cfg.n_fixed, k, cfg.code_dim) for k in cfg.wta_ks]
+    jobs += [("kwta_hebbian", "wta_k", cfg.n_fixed, wk, cfg.code_dim) for wk in cfg.wta_ks]
     jobs += [("kwta_hebbian", "code_dim", cfg.n_fixed, cfg.wta_k, D) for D in cfg.code_dims]
     jobs += [("classical_hopfield", "n_memories", n, None, None) for n in cfg.classical_n]
     rows = []
-    for i, (arm, sweep, n, k, D) in enumerate(jobs):
+    for i, (arm, sweep, n, wta_k, D) in enumerate(jobs):
         if arm == "kwta_hebbian":
-            rec, ov, neurons, crit = kwta_recall(n, D, k, cfg, seed), float("nan"), D, "top-1"
+            rec, ov, neurons, crit = kwta_recall(n, D, wta_k, cfg, seed), float("nan"), D, \
+                "top-1"
         else:
             rec, ov = classical_hopfield(n, cfg.embed_dim, cfg.hopfield_steps, seed)
             neurons, crit = cfg.embed_dim, "m>=0.95"
-        rows.append({"arm": arm, "sweep": sweep, "n_memories": n, "wta_k": k, "code_dim": D,
+        rows.append({"arm": arm, "sweep": sweep, "n_memories": n, "wta_k": wta_k, "code_dim": D,
                      "neurons": neurons, "recall_at_1": rec, "mean_m": ov,
                      "criterion": crit, "bound_0138N": 0.138 * neurons,
                      "n_over_bound": n / (0.138 * neurons),

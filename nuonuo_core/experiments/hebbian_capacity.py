@@ -79,9 +79,10 @@ def _poisson_cdf(mu: float, at: int) -> float:
     return min(1.0, cdf)
 
 
-def theory(n: int, code_dim: int, k: int, overlaps: np.ndarray) -> float:
+def theory(n: int, code_dim: int, wta_k: int, overlaps: np.ndarray) -> float:
     """The module docstring's estimate of recall@1 for n stored pairs, averaged over queries
     whose codes keep ``overlaps`` (m,) of their stored cue's k units."""
+    k = wta_k
     lam = (n - 1) * k ** 3 / code_dim ** 2
     sd = math.sqrt(lam * (1 + k * k / code_dim))
     out = []
@@ -94,9 +95,9 @@ def theory(n: int, code_dim: int, k: int, overlaps: np.ndarray) -> float:
     return float(np.mean(out)) if out else float("nan")
 
 
-def willshaw_capacity(code_dim: int, k: int) -> float:
+def willshaw_capacity(code_dim: int, wta_k: int) -> float:
     """ln 2 · D² / k²: pairs a clipped Willshaw net holds at half-filled W."""
-    return math.log(2) * code_dim ** 2 / k ** 2
+    return math.log(2) * code_dim ** 2 / wta_k ** 2
 
 
 @experiment("hebbian_capacity", HebbianCapacityConfig,
@@ -114,11 +115,11 @@ def run_hebbian_capacity(cfg: HebbianCapacityConfig, seed: int = 0,
     cues = unit_vectors(total, cfg.embed_dim, seed)
     targets = unit_vectors(total, cfg.embed_dim, seed + 50_000)
     steps = sorted(set(cfg.n_memories))
-    rows, jobs = [], [(D, k) for D in cfg.code_dims for k in cfg.wta_ks]
-    for j, (D, k) in enumerate(jobs):
-        mem = memory(embed_dim=cfg.embed_dim, code_dim=D, k=k, seed=seed,
+    rows, jobs = [], [(D, wk) for D in cfg.code_dims for wk in cfg.wta_ks]
+    for j, (D, wk) in enumerate(jobs):
+        mem = memory(embed_dim=cfg.embed_dim, code_dim=D, k=wk, seed=seed,
                      w_format="dense" if D <= 4096 else "sparse")
-        sep = PatternSeparator(cfg.embed_dim, D, k, seed)   # the memory's own projection
+        sep = PatternSeparator(cfg.embed_dim, D, wk, seed)   # the memory's own projection
         ids: list[int] = []
         for n in steps:
             ids += mem.add_vectors(cues[len(ids):n], targets[len(ids):n])
@@ -130,13 +131,13 @@ def run_hebbian_capacity(cfg: HebbianCapacityConfig, seed: int = 0,
             a = np.array([len(np.intersect1d(x, y)) for x, y in zip(qcodes, stored)])
             for method in cfg.methods:
                 _, got = mem.recall_vectors(q, k=1, method=method)
-                rows.append({"code_dim": D, "wta_k": k, "n_memories": n, "method": method,
+                rows.append({"code_dim": D, "wta_k": wk, "n_memories": n, "method": method,
                              "recall_at_1": float(np.mean(got[:, 0] == np.asarray(ids)[pick])),
-                             "theory": theory(n, D, k, a) if method == "hebbian"
+                             "theory": theory(n, D, wk, a) if method == "hebbian"
                              else float("nan"),
-                             "cue_code_overlap": float(a.mean() / k),
-                             "crosstalk_lambda": (n - 1) * k ** 3 / D ** 2,
-                             "willshaw_capacity": willshaw_capacity(D, k),
+                             "cue_code_overlap": float(a.mean() / wk),
+                             "crosstalk_lambda": (n - 1) * wk ** 3 / D ** 2,
+                             "willshaw_capacity": willshaw_capacity(D, wk),
                              "n_queries": len(pick), **ANSWERS})
         if progress is not None:
             progress(j + 1, len(jobs))

@@ -39,7 +39,7 @@ class PatternCompletionConfig:
     pattern_set: str = option("random", choices=pattern_sets.PATTERN_SETS)
     n_units: int = 1024
     n_patterns: tuple[int, ...] = option((), help="stored patterns; empty: the set's own grid "
-                                         + "; ".join(f"{k} {','.join(map(str, v))}" for k, v
+                                         + "; ".join(f"{s} {','.join(map(str, v))}" for s, v
                                                      in DEFAULT_N_PATTERNS.items()))
     flip_fraction: tuple[float, ...] = (0.1,)
     occlude: bool = False

@@ -307,7 +307,7 @@ def given(namespace: argparse.Namespace, cls: type) -> dict[str, Any]:
 
 
 def presets_text(exp: Experiment) -> str:
-    lines = [f"--preset {p}: " + ", ".join(f"{k}={show(v)}" for k, v in values.items())
+    lines = [f"--preset {p}: " + ", ".join(f"{name}={show(v)}" for name, v in values.items())
              for p, values in exp.presets.items()]
     return "\n".join(lines)
 

@@ -165,14 +165,14 @@ def run_multi_night(cfg: MultiNightConfig, seed: int = 0,
             mem.consolidate(night, replay=replay, seed=seed)
             if arm.startswith("clear_"):
                 mem.clear_replay(cfg.keep_fraction, arm[len("clear_"):], seed=seed + n)
-            d2 = ({f"day2_{k}": v for k, v in score(mem, cues2, day2, cfg.test_noise,
+            d2 = ({f"day2_{m}": v for m, v in score(mem, cues2, day2, cfg.test_noise,
                                                     seed + 3).items()}
                   if day2 is not None else nan)
             rows.append({"arm": arm, "night": n,
-                         **{f"day1_{k}": v for k, v in score(
+                         **{f"day1_{m}": v for m, v in score(
                              mem, cues1, day1, cfg.test_noise, seed + 3).items()},
                          **d2,
-                         **{f"latest_day_{k}": v for k, v in score(
+                         **{f"latest_day_{m}": v for m, v in score(
                              mem, latest_cues, latest, cfg.test_noise, seed + 3).items()},
                          "day1_replayed_fraction": float(np.mean([i in in_buf for i in day1]))
                          if replay else 0.0,
