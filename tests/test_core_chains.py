@@ -154,15 +154,35 @@ def test_the_last_memory_is_not_repeated(w, stop):
     assert old[:4] == ids + [ids[2]]  # the rule before repeated it
 
 
+def reference_support(mem, start_id, hops):
+    """Each hop's support from the definition: the share of the k × k block of dense W between
+    the previous memory's stored target code (the start's cue code first) and this one's."""
+    W, k = mem.w_dense(), mem.config.k
+    prev = mem.codes([start_id])[0][0]
+    out = []
+    for h in hops:
+        target = mem.codes([h.memory_id])[1][0]
+        out.append((W[np.ix_(target, prev)] > 0).sum() / k**2)
+        prev = target
+    return out
+
+
 def test_dense_and_sparse_w_stop_alike_and_hops_report_support():
     v = unit_rows(8, seed=4)
     out = {}
     for fmt in ("sparse", "dense"):
         mem = HybridMemory(MemoryConfig(code_dim=2048, k=16, w_format=fmt, **CPU))
-        mem.add_vectors(unit_rows(100, seed=60))
+        mem.add_vectors(unit_rows(300, seed=60), targets=unit_rows(300, seed=61))
         ids = mem.add_vectors(v[:5], targets=v[1:6])
-        mem.add_vectors(_mix(v[5], v[7], 0.5)[None], targets=v[6:7])
-        res = mem.chain_details(ids[0], hops=9)
+        mem.add_vectors(_mix(v[5], v[7], 0.5)[None], targets=v[6:7])  # cross-talk: X
+        mem.add_vectors(v[6:7], targets=unit_rows(1, seed=5))  # a stored link out of X
+        mem.consolidate(epochs=1, replay_noise=0.3, homeostasis=0.9, prune_threshold=0.5)
+        res = mem.chain_details(ids[0], hops=9, min_support=0.0, allow_revisits=True)
         out[fmt] = (res.hops, res.stop, res.refused)
-        assert [h.memory_id for h in res.hops] == ids
+        assert [h.memory_id for h in res.hops][:5] == ids
+        assert np.allclose([h.support for h in res.hops],
+                           reference_support(mem, ids[0], res.hops)), res
+        assert min(h.support for h in res.hops) < 0.5  # it walked past the end
+        strict = mem.chain_details(ids[0], hops=9)
+        assert [h.memory_id for h in strict.hops] == ids and strict.stop == "no_link"
     assert out["sparse"] == out["dense"]
