@@ -19,6 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lab import demos, io, nights  # noqa: E402
+from nuonuo_core import NO_ABSTENTION  # noqa: E402
 from nuonuo_core.encoders import HashingEncoder  # noqa: E402
 
 
@@ -33,7 +34,8 @@ class OneAtATime(nights.NightLab):
         for run, mem in self.mems.items():
             hit, cos = [], []
             for v, i in zip(cues, ids):
-                _, got = mem.recall_vectors(v[None], k=1, method="hebbian")
+                _, got = mem.recall_vectors(v[None], k=1, method="hebbian",
+                                            min_score=NO_ABSTENTION)  # as NightLab
                 hit.append(got[0, 0] == i)
                 cos.append(nights.code_cosine(mem.recall_codes(v[None]), mem.codes([i])[1])[0])
             self._chunks.append(pd.DataFrame({
