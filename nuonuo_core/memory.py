@@ -25,6 +25,7 @@ from .recall import (ChainResult, Hop, HopfieldTrace, RecallResult, cosine_recal
 from .separation import PatternSeparator
 from .store import MemoryStore, check_importance
 
+
 def apply_min_score(scores: np.ndarray, ids: np.ndarray, min_score: float):
     """Drop answers scoring below ``min_score``: (scores, ids) (m, k) -> the answers that
     stay, in their order, then -1 / 0 (the same rule for every method and path)."""
@@ -149,11 +150,9 @@ class HybridMemory:
         the evidence: a :class:`RecallResult` (answers after and before the threshold, the
         threshold used, the settled similarity for hopfield, overlap and support for
         hebbian)."""
-        if isinstance(queries, (list, tuple)) and queries and all(
-                isinstance(t, str) for t in queries):
+        if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and any(
+                isinstance(t, str) for t in queries)):
             queries = self.encoder(check_texts(queries, "queries"))
-        elif isinstance(queries, str):
-            check_texts(queries, "queries")
         return self._recall(self._vectors(queries, "queries"), k, method, noise_std, seed,
                             min_score)
 
@@ -392,8 +391,9 @@ class HybridMemory:
         empty = {"cue": None, "target": None, "paraphrases": []}
         return [{"id": i, **(t or empty), "importance": imp, "day": d, "in_replay": r,
                  "n_cues": c} for i, t, imp, d, r, c in zip(
-                    store.ids.tolist(), store.texts, store.importance.tolist(), store.days.tolist(),
-                    store.in_replay.tolist(), store.rows_per_memory().tolist())]
+                    store.ids.tolist(), store.texts, store.importance.tolist(),
+                    store.days.tolist(), store.in_replay.tolist(),
+                    store.rows_per_memory().tolist())]
 
     def get(self, memory_id: int) -> dict:
         """One memory's texts (None for vector memories) and bookkeeping."""

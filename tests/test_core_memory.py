@@ -136,7 +136,8 @@ def test_settle_trace_exposes_each_step():
     x = unit_rows(100, seed=8)
     mem = HybridMemory(MemoryConfig(**CPU))
     ids = mem.add_vectors(x)
-    tr = mem.settle_trace(x[4], noise_std=noise_for_cosine(0.6, 384), min_score=NO_ABSTENTION)
+    tr = mem.settle_trace(x[4], noise_std=noise_for_cosine(0.6, 384),
+                          min_score=NO_ABSTENTION)
     assert tr.answer_id == tr.settled_id == ids[4] and tr.min_score == -1.0
     assert tr.answer_score == tr.match_score == pytest.approx(tr.noisy_cosine, abs=1e-5)
     assert tr.settled_similarity > 0.99  # the dynamics' self-similarity, not a confidence
