@@ -328,8 +328,9 @@ class HybridMemory:
     def recall_stored(self, ids, k: int = 1):
         """Hebbian recall probed by memories' own stored primary cue codes (the noise-free
         probe of a stored cue, without projecting its embedding again): one application of W
-        with k-WTA, decoded as :meth:`recall_vectors` does (strict: -1 where nothing counts).
-        Returns (scores (m, k), ids (m, k), recalled codes (m, code k) as :meth:`propagate`
+        with k-WTA, decoded as :meth:`recall_vectors` does (strict: -1 where nothing reaches
+        ``min_overlap``; no answer threshold: this measures what W holds). Returns (decoded
+        overlaps / k (m, k), ids (m, k), recalled codes (m, code k) as :meth:`propagate`
         gives them, -1 for dead units)."""
         check_k(k)
         code = torch.from_numpy(self.codes(ids)[0]).long().to(self.device)
