@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lab import server
+from lab.server import startup
 
 ICONS = {"Home": "🏠", "Memories": "🗂️", "Recall and noise": "🎯", "Consolidation nights": "🌙",
          "Multi-hop chains": "🔗", "Inside the network": "🔬", "Guided tour": "🧭",
@@ -18,7 +18,7 @@ ICONS = {"Home": "🏠", "Memories": "🗂️", "Recall and noise": "🎯", "Con
 TITLES = {"Recall and noise": "Recall & noise"}
 
 st.set_page_config(page_title="NuoNuo Lab", page_icon="🧠", layout="wide")
-server.start()   # once per process: one thread per kernel, the janitor (lab/server.py)
+startup.start()   # once per process: one thread per kernel, the janitor (lab/server/startup.py)
 found = []
 for path in (Path(__file__).parent / "pages").glob("*.py"):
     m = re.match(r"^(\d+)_(.+)\.py$", path.name)

@@ -10,7 +10,7 @@ import torch
 
 from nuonuo_core import HybridMemory, MemoryConfig, hopfield_settle, perturb
 
-from . import io
+from lab.workspace import memory_rows
 
 METHODS = ("hopfield", "hebbian", "cosine")
 Progress = Callable[[float, str], None] | None
@@ -44,7 +44,8 @@ def answers(mem: HybridMemory, query: str, noise_std: float, k: int = 3, seed: i
         for rank, (score, mid) in enumerate(zip(s[0], ids[0]), start=1):
             if mid >= 0:
                 recs.append({"method": method, "rank": rank, "id": int(mid),
-                             "answer": io.answer_text(mem, int(mid)), "score": float(score)})
+                             "answer": memory_rows.answer_text(mem, int(mid)),
+                             "score": float(score)})
     return pd.DataFrame(recs, columns=["method", "rank", "id", "answer", "score"])
 
 
@@ -89,7 +90,7 @@ def chain_frame(mem: HybridMemory, start_id: int, hops: int) -> pd.DataFrame:
     recs = [{"hop": 0, "id": int(start_id), "label": mem.get(int(start_id))["cue"][:24],
              "recalled": mem.get(int(start_id))["cue"], "cosine": 1.0}]
     for h, (mid, cos) in enumerate(steps, start=1):
-        text = io.answer_text(mem, mid)
+        text = memory_rows.answer_text(mem, mid)
         recs.append({"hop": h, "id": int(mid), "label": text[:24] if mid >= 0 else "∅",
                      "recalled": text, "cosine": float(cos)})
     return pd.DataFrame(recs)

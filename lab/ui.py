@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from . import io, lint, state
+from lab.workspace import lookalikes, memory_rows, state
 
 HELP = {
     "noise": "σ: the query is normalise(x + σ·n), n ~ N(0, I). "
@@ -26,7 +26,7 @@ HELP = {
 def page(title: str, idea: str, equation: str) -> None:
     """Title, the idea in one paragraph, its equation; the workspace sidebar; queued messages.
     Autosaves first: the previous run may have changed the workspace and then rerun."""
-    from .sidebar import workspace_sidebar
+    from lab.workspace.sidebar import workspace_sidebar
 
     state.memory()
     state.autosave()
@@ -111,12 +111,12 @@ def add_rows(rows, what: str) -> bool:
     """Add validated rows to the workspace, with a spinner; errors shown, nothing lost."""
     try:
         with st.spinner(f"Encoding {len(rows)} memories…"):
-            ids = io.add_rows(state.memory(), rows)
+            ids = memory_rows.add_rows(state.memory(), rows)
     except (ValueError, KeyError) as exc:
         error(exc)
         return False
     state.flash("success", f"Added {count(len(ids))} ({what}).")
     state.changed()
-    for msg in lint.check(state.memory(), ids):   # quotes user text: keep it inert
+    for msg in lookalikes.check(state.memory(), ids):   # quotes user text: keep it inert
         state.flash("warning", "⚠️ " + plain(msg))
     return True

@@ -1,6 +1,7 @@
 import streamlit as st
 
-from lab import demos, state, ui
+from lab import ui
+from lab.workspace import demos, state
 
 ui.page("🧠 NuoNuo Lab",
         "A memory for language models that **recalls a whole memory from a noisy or "

@@ -1,6 +1,7 @@
 import streamlit as st
 
-from lab import analysis, charts, demos, state, ui
+from lab import analysis, charts, ui
+from lab.workspace import demos, state
 
 ui.page("🔗 Multi-hop chains",
         "When a memory's target is the next memory's cue, W links them: feeding a recalled "

@@ -1,6 +1,8 @@
 import streamlit as st
 
-from lab import charts, pattern_ui, state, tour, ui
+from lab import charts, tour, ui
+from lab.patterns.view import tour_stop
+from lab.workspace import state
 
 ui.page("🧭 Guided tour",
         "Three findings in three charts, each computed on a fresh memory (your workspace is "
@@ -31,4 +33,4 @@ for title, sentence, fig, df, name in steps:
     st.subheader(title)
     st.markdown(ui.plain(sentence))
     ui.chart(fig, df, name)
-pattern_ui.tour_stop()   # Step 4: corrupt 30 % of a letter and watch it come back
+tour_stop()   # Step 4: corrupt 30 % of a letter and watch it come back

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from lab.devserver import (CHROMIUM_ARGS, ROOT, chromium_or_skip, goto, idle,
+from scripts.devserver import (CHROMIUM_ARGS, ROOT, chromium_or_skip, goto, idle,
                            running_server)
 from nuonuo_core import HybridMemory
 

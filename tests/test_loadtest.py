@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import sys
 
-from lab.devserver import ROOT, chromium_or_skip, running_server
+from scripts.devserver import ROOT, chromium_or_skip, running_server
 
 CHROMIUM = chromium_or_skip()
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -13,7 +13,9 @@ import streamlit as st
 
 from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder
 
-from . import demos, janitor, workspaces
+from lab.server import janitor
+
+from . import demos, files
 from .encoding import KnownTexts
 
 MEM_KEY = "nuonuo_workspace"
@@ -51,11 +53,11 @@ def owner() -> str:
         raw = st.query_params.get("owner")
         if raw is not None:
             try:
-                key = workspaces.check_owner(raw)
+                key = files.check_owner(raw)
             except ValueError:
                 flash("warning", "The owner key in this link is not valid, so this browser "
                                  "got a new private key (its workspaces start empty).")
-        st.session_state[OWNER_KEY] = key = key or workspaces.new_owner()
+        st.session_state[OWNER_KEY] = key = key or files.new_owner()
     if st.query_params.get("owner") != key:
         st.query_params["owner"] = key
     return key
@@ -66,7 +68,7 @@ def memory() -> HybridMemory:
     if MEM_KEY not in st.session_state:
         restored = None
         try:
-            restored = workspaces.restore(encoder(), owner())
+            restored = files.restore(encoder(), owner())
         except (ValueError, OSError) as exc:
             flash("warning", f"The autosaved workspace could not be restored ({exc}); "
                              f"starting empty.")
@@ -110,7 +112,7 @@ def autosave(force: bool = True) -> bool:
     if sig == last_sig or (not force and now - last_t < AUTOSAVE_SECONDS):
         return False
     try:
-        workspaces.autosave(mem, name(), owner())
+        files.autosave(mem, name(), owner())
     except (ValueError, OSError) as exc:
         st.warning(f"Autosave failed: {exc}")
         return False
@@ -129,7 +131,7 @@ def flash(kind: str, message: str) -> None:
 
 
 def show_flash() -> None:
-    from .ui import plain    # messages may quote user text: keep it inert
+    from lab.ui import plain    # messages may quote user text: keep it inert
 
     for kind, message in st.session_state.pop(FLASH_KEY, []):
         getattr(st, kind)(plain(message))
