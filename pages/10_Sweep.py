@@ -2,10 +2,11 @@ import streamlit as st
 
 from lab import ui
 from lab.sweep import jobs, view
+from lab.workspace import frame
 from nuonuo_core.experiments import EXPERIMENTS
 from nuonuo_core.sweep import cpu_count
 
-ui.page("🧪 Parameter sweeps",
+frame.page("🧪 Parameter sweeps",
         "Run an experiment over a grid: every combination of the varied parameters, once per "
         "seed, each as an independent task on this machine's cores (or a Ray cluster). The "
         "chart shows the mean and spread over seeds; results are cached, so reopening a grid "

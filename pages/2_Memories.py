@@ -1,9 +1,9 @@
 import streamlit as st
 
 from lab import ui
-from lab.workspace import demos, memory_rows, state
+from lab.workspace import demos, frame, memory_rows, state
 
-ui.page("🗂️ Memories",
+frame.page("🗂️ Memories",
         "A memory is a **cue** that recalls a **target** (or itself). Paraphrases add extra cue "
         "rows for the same target; importance sets how strongly it is replayed at night.",
         r"W \mathrel{+}= \eta \sum_{r \in \mathrm{cues}(m)} c_{\mathrm{target}(m)}\, c_r^\top")
@@ -20,7 +20,7 @@ with add, st.form("add_memory"):
     if st.form_submit_button("Add memory", type="primary"):
         try:
             row = memory_rows.make_row(cue, target, paras.splitlines(), imp)
-            if ui.add_rows([row], f"cue '{row.cue[:60]}'"):
+            if frame.add_rows([row], f"cue '{row.cue[:60]}'"):
                 st.rerun()
         except ValueError as exc:
             ui.error(exc)
@@ -46,12 +46,12 @@ with bulk:
                 st.warning("These rows will be skipped:")
                 st.dataframe(result.errors_frame(), hide_index=True)
             if st.button(f"Import {len(result.rows)} memories", disabled=not result.rows,
-                         key="import_go") and ui.add_rows(result.rows, "bulk import"):
+                         key="import_go") and frame.add_rows(result.rows, "bulk import"):
                 st.rerun()
 with demo:
     for key, (title, _, about) in demos.DEMOS.items():
         if st.button(f"Load {title.lower()}", key=f"demo_{key}", help=about):
-            if ui.add_rows(demos.load(key), f"demo set: {title}"):
+            if frame.add_rows(demos.load(key), f"demo set: {title}"):
                 st.rerun()
 
 st.subheader(f"Stored memories ({len(mem)})")

@@ -2,9 +2,9 @@ import numpy as np
 import streamlit as st
 
 from lab import analysis, charts, ui
-from lab.workspace import controls, memory_rows, state
+from lab.workspace import controls, frame, memory_rows, state
 
-ui.page("🎯 Recall & noise",
+frame.page("🎯 Recall & noise",
         "Ask with a clean or **noisy** cue and compare three recall paths: **Hopfield** settles "
         "over the top-K stored cues, **Hebbian** pushes the cue's sparse code through W, "
         "**cosine** is plain nearest-neighbour search.",

@@ -2,9 +2,9 @@ import streamlit as st
 
 from lab import charts, ui
 from lab.nights import phase, player
-from lab.workspace import demos, memory_rows, state
+from lab.workspace import demos, frame, memory_rows, state
 
-ui.page("🌙 Consolidation nights",
+frame.page("🌙 Consolidation nights",
         "Each step is a **day** (learn new memories) and a **night**: every epoch W is scaled "
         "down (homeostasis), the replay buffer is replayed, and weak weights are pruned. Two "
         "twins learn the same days; only one replays. ★ marks priority memories.",

@@ -1,9 +1,9 @@
 import streamlit as st
 
 from lab import analysis, charts, ui
-from lab.workspace import demos, memory_rows, state
+from lab.workspace import demos, frame, memory_rows, state
 
-ui.page("🔬 Inside the network",
+frame.page("🔬 Inside the network",
         "A random projection and **k-winners-take-all** turn each embedding into a sparse code "
         "with exactly k active units; **W** stores cue→target code pairs; the Hopfield "
         "**β** decides whether recall blends several stored patterns or snaps to one.",

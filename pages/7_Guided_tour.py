@@ -2,9 +2,9 @@ import streamlit as st
 
 from lab import charts, tour, ui
 from lab.patterns.view import tour_stop
-from lab.workspace import state
+from lab.workspace import frame, state
 
-ui.page("🧭 Guided tour",
+frame.page("🧭 Guided tour",
         "Three findings in three charts, each computed on a fresh memory (your workspace is "
         "not touched): noise on the cue, chains through W, and nights of consolidation. "
         "The sentence under each heading is computed from the chart beside it.",

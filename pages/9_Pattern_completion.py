@@ -2,8 +2,9 @@ import streamlit as st
 
 from lab import ui
 from lab.patterns import charts as pc, completion as lp, view
+from lab.workspace import frame
 
-ui.page("🧩 Pattern completion",
+frame.page("🧩 Pattern completion",
         "Store ±1 pixel images, corrupt one, and watch three memories settle the **same** "
         "corrupted input: the classical Hopfield net (Hebbian W, sign updates, energy "
         "−½sᵀWs never rises under asynchronous updates, capacity ≈ 0.138 N), the modern "

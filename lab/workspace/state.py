@@ -14,6 +14,7 @@ import streamlit as st
 from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder
 
 from lab.server import janitor
+from lab.ui import plain
 
 from . import demos, files
 from .encoding import KnownTexts
@@ -131,7 +132,5 @@ def flash(kind: str, message: str) -> None:
 
 
 def show_flash() -> None:
-    from lab.ui import plain    # messages may quote user text: keep it inert
-
     for kind, message in st.session_state.pop(FLASH_KEY, []):
-        getattr(st, kind)(plain(message))
+        getattr(st, kind)(plain(message))   # messages may quote user text: keep it inert
