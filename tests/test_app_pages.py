@@ -1,4 +1,5 @@
 """AppTest per page: interact with widgets and assert on what is shown."""
+import ast
 import re
 from pathlib import Path
 
@@ -47,6 +48,15 @@ def answers(at: AppTest, method: str):
 
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
+
+
+def test_navigation_lists_every_page_once():
+    """app.py's explicit st.navigation list names every file in pages/ exactly once."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    listed = [c.args[0].value for c in ast.walk(tree) if isinstance(c, ast.Call)
+              and getattr(c.func, "attr", None) == "Page"]
+    assert len(listed) == len(set(listed))
+    assert sorted(listed) == sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
 
 
 # --- Home ------------------------------------------------------------------------------------
