@@ -170,6 +170,60 @@ def test_chain_and_graph():
     assert len(fig.layout.annotations) == 3
 
 
+def _layout_reference(nodes, edges):
+    """The lab's former hand-written layout (union of edge ends, queue BFS), kept as the
+    reference the networkx one must reproduce."""
+    succ, indeg, comp = {}, {v: 0 for v in nodes}, {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+        indeg[b] += 1
+        merged = comp.get(a, {a}) | comp.get(b, {b})
+        for v in merged:
+            comp[v] = merged
+    pos, row = {}, 0
+    for v in nodes:
+        if v in pos:
+            continue
+        members = [u for u in nodes if u in comp.get(v, {v})]
+        roots = [u for u in members if indeg[u] == 0] or members[:1]
+        depth, queue = {r: 0 for r in roots}, list(roots)
+        while queue:
+            u = queue.pop(0)
+            for w in succ.get(u, []):
+                if w not in depth:
+                    depth[w] = depth[u] + 1
+                    queue.append(w)
+        used = {}
+        for u in members:
+            d = depth.get(u, 0)
+            pos[u] = (float(d), -float(row + used.get(d, 0)))
+            used[d] = used.get(d, 0) + 1
+        row += max(used.values())
+    return pos
+
+
+def test_layered_layout_forks_loops_and_lone_items():
+    nodes = ["a", "b", "c", "d", "x", "y", "lone", "p", "q", "r", "s"]
+    edges = [("a", "b"), ("a", "c"), ("c", "d"),            # a fork: c's branch a row down
+             ("x", "y"), ("y", "x"),                         # a closed loop starts at x
+             ("p", "q"), ("r", "q"), ("s", "r"), ("r", "s")]  # p is a source, r/s a loop
+    pos = analysis.layered_layout(nodes, edges)
+    assert pos == {"a": (0, 0), "b": (1, 0), "c": (1, -1), "d": (2, 0),
+                   "x": (0, -2), "y": (1, -2), "lone": (0, -3),
+                   "p": (0, -4), "q": (1, -4), "r": (0, -5), "s": (0, -6)}
+    assert analysis.layered_layout([], []) == {}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_layered_layout_matches_the_former_layout(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 14))
+    nodes = [f"n{i}" for i in rng.permutation(n)]
+    edges = [(nodes[a], nodes[b]) for a, b in rng.integers(0, n, (int(rng.integers(0, 2 * n)), 2))
+             if rng.random() < 0.9]                         # self-loops and repeats included
+    assert analysis.layered_layout(nodes, edges) == _layout_reference(nodes, edges)
+
+
 def test_w_view_refuses_big_code_dim():
     m = HybridMemory(MemoryConfig(code_dim=8192, device="cpu"), encoder=HashingEncoder())
     with pytest.raises(ValueError, match="4096"):
