@@ -99,7 +99,9 @@ def _templates(cue: str, target: str | None) -> list[str]:
     verb = _verb_split(cue)
     if verb:
         x, v, rest = verb
-        aux, base = _base(v)
+        based = _base(v)
+        assert based is not None     # _verb_split picks only verbs _base knows
+        aux, base = based
         stem, prep = _cut(rest, target)
         wh = _WH.get(prep or "", "What")
         if stem and stem != rest:

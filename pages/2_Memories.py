@@ -10,11 +10,13 @@ frame.page("🗂️ Memories",
 mem = state.memory()
 add, bulk, demo = st.tabs(["➕ Add one", "📥 Bulk import", "🎁 Demo sets"])
 with add, st.form("add_memory"):
-    cue = st.text_input("Cue", max_chars=memory_rows.MAX_TEXT, help="What you will ask with; encoded to x = MiniLM(cue).")
-    target = st.text_input("Target (optional)", max_chars=memory_rows.MAX_TEXT, help="What the cue should recall; empty "
-                           "stores a self-association cue → cue.")
-    paras = st.text_area("Paraphrases (one per line)", max_chars=50_000, help="Extra cue rows r with "
-                         "W += η c_target c_rᵀ each.")
+    cue = st.text_input("Cue", max_chars=memory_rows.MAX_TEXT,
+                        help="What you will ask with; encoded to x = MiniLM(cue).")
+    target = st.text_input("Target (optional)", max_chars=memory_rows.MAX_TEXT,
+                           help="What the cue should recall; empty stores a self-association "
+                                "cue → cue.")
+    paras = st.text_area("Paraphrases (one per line)", max_chars=50_000,
+                         help="Extra cue rows r with W += η c_target c_rᵀ each.")
     imp = st.number_input("Importance", value=1.0, help=ui.HELP["importance"] +
                           " Allowed: (0, 100].")
     if st.form_submit_button("Add memory", type="primary"):
@@ -56,7 +58,8 @@ with demo:
 
 st.subheader(f"Stored memories ({len(mem)})")
 table = memory_rows.memories_frame(mem)
-query = st.text_input("Search", key="search", max_chars=200, placeholder="filter cue, target, paraphrases")
+query = st.text_input("Search", key="search", max_chars=200,
+                      placeholder="filter cue, target, paraphrases")
 if query.strip():
     hay = table.cue + " " + table.target + " " + table.paraphrases
     table = table[hay.str.contains(query.strip(), case=False, regex=False)]

@@ -112,7 +112,8 @@ def test_memories_form_and_import_hostile_values():
 def test_export_csv_button_is_export_csv_and_reimports(chains_memory):
     at = page("2_")
     mem = chains_memory()
-    memory_rows.add_rows(mem, [memory_rows.make_row('quote " and, comma', "line\nbreak", ["p|q", "r"], 7.5)])
+    memory_rows.add_rows(mem, [memory_rows.make_row('quote " and, comma', "line\nbreak",
+                                                    ["p|q", "r"], 7.5)])
     at.session_state[state.MEM_KEY] = mem
     at.session_state[state.NAME_KEY] = "test"
     at.run()
@@ -158,7 +159,8 @@ def test_recall_controls_live_and_rebuild(chains_memory):
     assert any("Recall settings applied" in plain_text(s.value) for s in at.success)
     rebuild = "FormSubmitter:recall_rebuild-Rebuild with these settings"
     for key, bad, message in (("rc_k", 0, "k must be a whole number in [1, 256], got 0"),
-                              ("rc_seed", -1, "seed must be a whole number in [0, 2147483647], got -1"),
+                              ("rc_seed", -1,
+                               "seed must be a whole number in [0, 2147483647], got -1"),
                               ("rc_lr", 1e308, "lr must be a number in (0, 100], got 1e+308")):
         good = at.number_input(key=key).value
         at.number_input(key=key).set_value(bad)

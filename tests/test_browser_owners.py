@@ -15,6 +15,7 @@ from lab.workspace import memory_rows
 from scripts.devserver import (CHROMIUM_ARGS, ROOT, chromium_or_skip, goto, idle,
                            running_server)
 
+pytestmark = pytest.mark.browser
 CHROMIUM = chromium_or_skip()
 sync_api = pytest.importorskip("playwright.sync_api")
 SHOTS = ROOT / "artifacts" / "browser"

@@ -122,7 +122,8 @@ def test_deep_json_is_a_message_not_a_traceback():
         memory_rows.parse(deep, "json")
     with pytest.raises(ValueError, match="nested 17 levels deep; at most 16"):
         memory_rows.parse("[" * 17 + "]" * 17, "json")
-    res = memory_rows.parse(json.dumps({"memories": [{"cue": "a", "paraphrases": [["x"]]}]}), "json")
+    res = memory_rows.parse(json.dumps({"memories": [{"cue": "a", "paraphrases": [["x"]]}]}),
+                            "json")
     assert res.rows == [] and "paraphrase must be text" in res.errors[0].message
 
 
@@ -147,8 +148,10 @@ def test_csv_importance_out_of_range_rows_are_errors_good_rows_kept():
 
 # --- CSV round trip ----------------------------------------------------------------------------
 HARD = [
-    memory_rows.make_row('He said "hi", then left', "a, b, and c", ["one, two", 'quote " inside'], 2.5),
-    memory_rows.make_row("line one\nline two", "target\r\nwith CRLF", ["para | with bar", "x"], 0.01),
+    memory_rows.make_row('He said "hi", then left', "a, b, and c",
+                         ["one, two", 'quote " inside'], 2.5),
+    memory_rows.make_row("line one\nline two", "target\r\nwith CRLF",
+                         ["para | with bar", "x"], 0.01),
     memory_rows.make_row("ünïcødé ☕ 日本語", "emoji 🍎", ["[starts with bracket]"], 100.0),
     memory_rows.make_row("plain", None, [], 1.0),
     memory_rows.make_row("=SUM(A1)", "-1", ["a\nb"], 1.1),

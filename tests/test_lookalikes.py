@@ -23,7 +23,7 @@ def memory():
 
 
 def test_has_words_in_any_script():
-    assert lookalikes.has_words("apple") and lookalikes.has_words("苹果") and lookalikes.has_words("7")
+    assert all(lookalikes.has_words(t) for t in ("apple", "苹果", "7"))
     assert lookalikes.has_words("🍎 apple") and lookalikes.has_words("Ünïcode")
     for bare in ("🍎", "🍎🍌", "→ → !", "   ", "", "😀 🙃 …"):
         assert not lookalikes.has_words(bare), bare
@@ -32,8 +32,9 @@ def test_has_words_in_any_script():
 
 def test_emoji_chain_gets_both_warnings():
     mem = memory()
-    ids = memory_rows.add_rows(mem, [memory_rows.make_row("🍎", "🍌"), memory_rows.make_row("🍌", "🍒"),
-                            memory_rows.make_row("apple", "fruit")])
+    ids = memory_rows.add_rows(mem, [memory_rows.make_row("🍎", "🍌"),
+                                     memory_rows.make_row("🍌", "🍒"),
+                                     memory_rows.make_row("apple", "fruit")])
     msgs = lookalikes.check(mem, ids)
     assert len(msgs) == 2
     assert msgs[0].startswith("3 text(s) have no letters or digits ('🍎', '🍌', '🍒')")
@@ -50,14 +51,15 @@ def test_word_memories_get_no_warning_and_same_text_is_not_a_pair():
                             memory_rows.make_row("where is the station", "south"),   # same cue text
                             memory_rows.make_row("favourite tea", "jasmine")])
     assert lookalikes.check(mem, ids) == []
-    later = memory_rows.add_rows(mem, [memory_rows.make_row("★", "a star")])     # one symbol cue, no twin
+    later = memory_rows.add_rows(mem, [memory_rows.make_row("★", "a star")])  # one symbol cue
     msgs = lookalikes.check(mem, later)
     assert len(msgs) == 1 and msgs[0].startswith("1 text(s) have no letters or digits ('★')")
 
 
 def test_near_duplicate_check_is_bounded():
     mem = memory()
-    ids = memory_rows.add_rows(mem, [memory_rows.make_row(c, f"t{i}") for i, c in enumerate("☀☁☂☃☄")])
+    ids = memory_rows.add_rows(mem, [memory_rows.make_row(c, f"t{i}")
+                                     for i, c in enumerate("☀☁☂☃☄")])
     pairs = lookalikes.near_duplicates(mem, ids, limit=2)      # only ☀ and ☁ are embedded again
     assert {a for a, _, _ in pairs} == {"☀", "☁"} and len(pairs) <= 2 * 3   # k=4 minus self
     assert all(a != b and c > lookalikes.SAME_COSINE for a, b, c in pairs)

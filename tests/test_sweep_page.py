@@ -130,7 +130,8 @@ def test_roles_summary_and_lines_on_known_records():
     rows = [{"experiment": "noise", "noise_std": ns, "cue_cosine": 0.5 + ns, "method": m,
              "recall_at_1": 0.1 * s + (0.5 if m == "hopfield" else 0.2) + d / 1000,
              "code_dim": d, "n_queries": 20, "seed": s, "task": 0}
-            for d in (256, 512) for s in (0, 1) for ns in (0.0, 0.1) for m in ("hopfield", "hebbian")]
+            for d in (256, 512) for s in (0, 1) for ns in (0.0, 0.1)
+            for m in ("hopfield", "hebbian")]
     df = pd.DataFrame(rows)
     axes, metrics, dims = charts.roles(grid, df)
     assert axes == ["code_dim"] and metrics == ["cue_cosine", "recall_at_1"]
