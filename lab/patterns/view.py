@@ -1,5 +1,5 @@
 """Streamlit pieces of the pattern-completion sandbox: your own patterns (draw / upload), the
-session's hybrid memory, the guided-tour stop. The maths lives in ``lab.patterns``."""
+session's hybrid memory, the guided-tour stop. The maths lives in ``lab.patterns.completion``."""
 from __future__ import annotations
 
 import hashlib

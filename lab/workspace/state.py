@@ -32,8 +32,9 @@ AUTOSAVE_SECONDS = 2.0                # at most one autosave per this many secon
 @st.cache_resource(show_spinner="Loading the shared embedding model (all-MiniLM-L6-v2)…")
 def encoder():
     """The one MiniLM encoder every session shares (thread-safe, read-only), with the demo
-    sets' embeddings computed once (lab/encoding.py). Once it is loaded the start-up objects
-    are frozen out of the per-rerun garbage collection (lab/janitor.py)."""
+    sets' embeddings computed once (lab/workspace/encoding.py). Once it is loaded the
+    start-up objects are frozen out of the per-rerun garbage collection
+    (lab/server/janitor.py)."""
     enc = KnownTexts(get_minilm_encoder(), demos.texts())
     janitor.freeze()
     return enc
