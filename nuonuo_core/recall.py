@@ -26,7 +26,8 @@ import math
 import numpy as np
 import torch
 
-from .functional import expand_segments, hopfield_settle, kwta_active, normalize
+from .functional import (SettleResult, expand_segments, hopfield_settle, kwta_active,
+                         normalize)
 from .ops import compact, first_per_owner, topk_stable
 
 
@@ -191,7 +192,7 @@ class HopfieldOut:
     pos: torch.Tensor
     settled: torch.Tensor
     cand: HopfieldCandidates
-    settle: object
+    settle: SettleResult
 
 
 def hopfield_recall(store, queries: torch.Tensor, k: int, trace: bool = False,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from nuonuo_core import (DEFAULT_MIN_SCORE, NO_ABSTENTION, HybridMemory, MemoryConfig,
                          RecallResult)
