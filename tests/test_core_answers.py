@@ -46,8 +46,21 @@ def test_calibration_data_is_hand_written_new_words_for_every_demo_set():
 
 # --- calibrated defaults on real MiniLM ---------------------------------------------------
 @pytest.fixture(scope="module")
-def records(minilm):
-    return calibration.score(calibration.load(), minilm)
+def enc(minilm):
+    """MiniLM with a memo: each text is embedded once for the whole module."""
+    memo: dict = {}
+
+    def encode(texts):
+        missing = [t for t in dict.fromkeys(texts) if t not in memo]
+        if missing:
+            memo.update(zip(missing, minilm(missing)))
+        return np.stack([memo[t] for t in texts]).astype(np.float32)
+    return encode
+
+
+@pytest.fixture(scope="module")
+def records(enc):
+    return calibration.score(calibration.load(), enc)
 
 
 def test_default_thresholds_answer_paraphrases_and_abstain_on_unheld_questions(records):
@@ -82,12 +95,12 @@ def test_defaults_are_the_rule_s_choice_on_the_tune_half(records):
         assert MemoryConfig().min_score(m) == DEFAULT_MIN_SCORE[m]
 
 
-def test_default_recall_abstains_exactly_below_the_threshold(minilm, records):
+def test_default_recall_abstains_exactly_below_the_threshold(enc, records):
     data = calibration.load()
     for name, s in data["sets"].items():
-        mem, _ = calibration.demo_memory(ROOT / "assets" / s["asset"], minilm)
+        mem, _ = calibration.demo_memory(ROOT / "assets" / s["asset"], enc)
         qs = [it["q"] for it in s["held"] + s["unheld"]]
-        vecs = minilm(qs)
+        vecs = enc(qs)
         for m in METHODS:
             mine = {r["q"]: r for r in records if r["set"] == name and r["method"] == m}
             scores, ids = mem.recall_vectors(vecs, k=1, method=m)  # default settings
