@@ -72,6 +72,11 @@ def check_ids(ids) -> torch.Tensor:
     return torch.as_tensor(flat.astype(np.int64))
 
 
+# settings that only change how the store is read, never its state
+RECALL_PARAMS = ("beta", "top_k", "max_steps", "eps", "min_overlap", "min_score_hopfield",
+                 "min_score_hebbian", "min_score_cosine", "chain_min_support")
+
+
 @dataclass(eq=False)
 class MemoryStore:
     config: MemoryConfig
@@ -79,13 +84,13 @@ class MemoryStore:
     w: SparseW | DenseW
     index: CueIndex
     contrib: Contributions
-    ids: torch.Tensor = None            # (n,) int64, CPU, strictly increasing
-    target_codes: torch.Tensor = None   # (n, k) int32, device
-    importance: torch.Tensor = None     # (n,) float32, CPU, in (0, 100]
-    days: torch.Tensor = None           # (n,) int64, CPU, day each memory was added
-    in_replay: torch.Tensor = None      # (n,) bool, CPU
-    row_mem: torch.Tensor = None        # (R,) int64, device, owner position of each cue row
-    row_codes: torch.Tensor = None      # (R, k) int32, device
+    ids: torch.Tensor = field(init=False)  # (n,) int64, CPU, strictly increasing
+    target_codes: torch.Tensor = field(init=False)  # (n, k) int32, device
+    importance: torch.Tensor = field(init=False)  # (n,) float32, CPU, in (0, 100]
+    days: torch.Tensor = field(init=False)  # (n,) int64, CPU, day each memory was added
+    in_replay: torch.Tensor = field(init=False)  # (n,) bool, CPU
+    row_mem: torch.Tensor = field(init=False)  # (R,) int64, device, owner position of each cue row
+    row_codes: torch.Tensor = field(init=False)  # (R, k) int32, device
     texts: list = field(default_factory=list)
     next_id: int = 0
     day: int = 0
@@ -189,10 +194,10 @@ class MemoryStore:
         self.day += 1
 
     def set_recall_params(self, **changes) -> MemoryConfig:
-        """Change recall-only settings (beta, top_k, max_steps, eps); validated."""
+        """Change recall-only settings (RECALL_PARAMS); validated."""
         import dataclasses
 
-        allowed = {"beta", "top_k", "max_steps", "eps", "min_overlap"}
+        allowed = set(RECALL_PARAMS)
         bad = sorted(set(changes) - allowed)
         if bad:
             raise ValueError(f"only {sorted(allowed)} can change on a live memory, got {bad}")

@@ -1,14 +1,16 @@
 import streamlit as st
 
-from lab import charts, pattern_ui, state, tour, ui
+from lab import charts, tour, ui
+from lab.patterns.view import tour_stop
+from lab.workspace import frame, state
 
-ui.page("🧭 Guided tour",
-        "Four findings in four charts, each computed on a fresh memory (your workspace is "
-        "not touched): noise on the cue, chains through W, nights of consolidation and a "
-        "corrupted letter settling back. "
-        "The sentence under each heading is computed from the chart beside it.",
-        r"\text{noise} \rightarrow \xi^* = \lim_t X^\top\mathrm{softmax}(\beta X\xi_t);\quad "
-        r"A \xrightarrow{W} B \xrightarrow{W} C;\quad W \leftarrow h W + \text{replay}")
+frame.page("🧭 Guided tour",
+           "Four findings in four charts, each computed on a fresh memory (your workspace is "
+           "not touched): noise on the cue, chains through W, nights of consolidation and a "
+           "corrupted letter settling back. "
+           "The sentence under each heading is computed from the chart beside it.",
+           r"\text{noise} \rightarrow \xi^* = \lim_t X^\top\mathrm{softmax}(\beta X\xi_t);\quad "
+           r"A \xrightarrow{W} B \xrightarrow{W} C;\quad W \leftarrow h W + \text{replay}")
 auto = st.session_state.pop("tour_autorun", False)
 if st.button("▶ Run the tour", type="primary", key="tour_go") or auto:
     bar = st.progress(0.0, "starting…")
@@ -32,4 +34,4 @@ for title, sentence, fig, df, name in steps:
     st.subheader(title)
     st.markdown(ui.plain(sentence))
     ui.chart(fig, df, name)
-pattern_ui.tour_stop()   # Step 4: corrupt 30 % of a letter and watch it come back
+tour_stop()   # Step 4: corrupt 30 % of a letter and watch it come back

@@ -106,16 +106,18 @@ def hebbian_link_matrix(emb: np.ndarray, links: Sequence[tuple[int, int]],
     L = np.zeros((n, n), dtype=np.float32)
     if not links:
         return L
-    from nuonuo_core import HybridMemory, MemoryConfig
+    from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig
     mem = HybridMemory(MemoryConfig(embed_dim=emb.shape[1], seed=cfg.seed, device="cpu"))
     src = np.array([a for a, _ in links])
     dst = np.array([b for _, b in links])
     ids = mem.add_vectors(emb[src], targets=emb[dst])
     to_dst = dict(zip(ids, dst.tolist()))
     has_out = np.unique(src)
-    scores, got = mem.recall_vectors(emb[has_out], k=fanout, method="hebbian")
+    # the link strength is the decoded target-code overlap (not the match score, which also
+    # weighs the query's W support), for every recall (no abstention)
+    res = mem.recall_details(emb[has_out], k=fanout, method="hebbian", min_score=NO_ABSTENTION)
     for row, i in enumerate(has_out):
-        for s, mid in zip(scores[row], got[row]):
+        for s, mid in zip(res.overlap[row], res.best_ids[row]):
             if mid >= 0 and to_dst[int(mid)] != i:
                 j = to_dst[int(mid)]
                 L[i, j] = max(L[i, j], float(s))
@@ -203,13 +205,13 @@ def _engine_ranking(E: np.ndarray, Q: np.ndarray, below: np.ndarray, cfg: Retrie
     """Store turns E (n, d) in the engine (optionally with paraphrase cue rows), recall the
     top ``cfg.engine_top`` for queries Q (m, d) with ``method``; below them, the order of
     ``below``. A fixed depth keeps recall@k independent of which other k are asked."""
-    from nuonuo_core import HybridMemory, MemoryConfig
+    from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig
     mem = HybridMemory(MemoryConfig(embed_dim=E.shape[1], beta=cfg.beta, seed=cfg.seed,
                                     device="cpu"))
     ids = np.asarray(mem.add_vectors(E, paraphrases=paraphrases))
     pos = {int(x): i for i, x in enumerate(ids)}
     k = min(cfg.engine_top, len(E))
-    _, got = mem.recall_vectors(Q, k=k, method=method)
+    _, got = mem.recall_vectors(Q, k=k, method=method, min_score=NO_ABSTENTION)  # a ranking
     out = below - below.max() - 1.0  # everything the engine did not return ranks below it
     for q in range(len(Q)):
         for r, mid in enumerate(got[q]):
@@ -254,7 +256,8 @@ def evaluate_locomo(convs, methods: Sequence[str], ks: Sequence[int], embed: Emb
     for ci, conv in enumerate(convs):
         qs = [q for q in conv.questions if q.evidence]
         if progress:
-            progress(ci, len(convs), f"{conv.sample_id}: {len(conv.turns)} turns, {len(qs)} questions")
+            progress(ci, len(convs),
+                     f"{conv.sample_id}: {len(conv.turns)} turns, {len(qs)} questions")
         if not qs:
             continue
         corpus = locomo_corpus(conv)

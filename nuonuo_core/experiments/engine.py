@@ -2,7 +2,8 @@
 
 The experiments measure how faithfully a memory stores and recalls, so recall must not
 abstain: every engine memory built here sets each answer threshold the engine has
-(``MemoryConfig.min_score_*``, where present) to :data:`NO_ABSTENTION`, and the records of
+(``MemoryConfig.min_score_*``) to :data:`~nuonuo_core.NO_ABSTENTION` (every recall call passes
+it too), and the records of
 every experiment that recalls through the engine carry ``min_score`` = -1.0 ("no abstention:
 every query is answered"). A threshold study belongs to its own experiment.
 """
@@ -10,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from nuonuo_core import HybridMemory, MemoryConfig
+from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig
 
-NO_ABSTENTION = -1.0  # every match score is >= -1: the memory answers every query
 ANSWERS = {"min_score": NO_ABSTENTION}  # the column the records carry
 
 

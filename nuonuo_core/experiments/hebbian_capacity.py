@@ -37,7 +37,7 @@ import torch
 from nuonuo_core.blas import with_one_blas_thread
 from nuonuo_core.separation import PatternSeparator
 
-from .engine import ANSWERS, memory
+from .engine import ANSWERS, NO_ABSTENTION, memory
 from .registry import (Progress, check, check_range, experiment, option, unit_vectors,
                        validate_fields)
 from .single_hop_value import at_cosine
@@ -130,7 +130,7 @@ def run_hebbian_capacity(cfg: HebbianCapacityConfig, seed: int = 0,
             stored = mem.codes(np.asarray(ids)[pick])[0]
             a = np.array([len(np.intersect1d(x, y)) for x, y in zip(qcodes, stored)])
             for method in cfg.methods:
-                _, got = mem.recall_vectors(q, k=1, method=method)
+                _, got = mem.recall_vectors(q, k=1, method=method, min_score=NO_ABSTENTION)
                 rows.append({"code_dim": D, "wta_k": wk, "n_memories": n, "method": method,
                              "recall_at_1": float(np.mean(got[:, 0] == np.asarray(ids)[pick])),
                              "theory": theory(n, D, wk, a) if method == "hebbian"

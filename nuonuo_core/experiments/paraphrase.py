@@ -1,9 +1,9 @@
 """Finding 5 - paraphrase augmentation: recall@1 vs the number of stored cue variants.
 
-Facts come from ``assets/paraphrase_facts.json`` (hand-written; every query is a question a
-person would ask, never equal to a stored variant). Each fact is stored as its cue statement
-plus the first ``n`` variants from :func:`nuonuo_core.paraphrase.paraphrase` (offline rules),
-all pointing at the same memory; each query must recall its own fact among all of them.
+Facts come from ``nuonuo_core/data/paraphrase_facts.json`` (hand-written; every query is a
+question a person would ask, never equal to a stored variant). Each fact is stored as its cue
+statement plus the first ``n`` variants from :func:`nuonuo_core.paraphrase.paraphrase` (offline
+rules), all pointing at the same memory; each query must recall its own fact among all of them.
 Texts are embedded once per encoder and stored with ``add_vectors``.
 """
 from __future__ import annotations
@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from nuonuo_core import HashingEncoder, get_minilm_encoder
+from nuonuo_core import NO_ABSTENTION, HashingEncoder, get_minilm_encoder
 from nuonuo_core.paraphrase import paraphrase
 
 from .engine import ANSWERS, memory
 from .registry import Progress, check, check_range, experiment, option, validate_fields
 
-ASSET = Path(__file__).resolve().parents[2] / "assets" / "paraphrase_facts.json"
+ASSET = Path(__file__).resolve().parents[1] / "data" / "paraphrase_facts.json"
 ENCODERS = ("minilm", "hashing", "wordllama")
 METHODS = ("hopfield", "cosine", "hebbian")
 
@@ -97,7 +97,7 @@ def run_paraphrase(cfg: ParaphraseConfig, seed: int = 0, progress: Progress = No
                                          paraphrases=paras))
         qv = np.stack([vec[q] for q in queries])
         for method in cfg.methods:
-            _, got = mem.recall_vectors(qv, k=1, method=method)
+            _, got = mem.recall_vectors(qv, k=1, method=method, min_score=NO_ABSTENTION)
             rows.append({"encoder": enc, "n_variants": n, "method": method,
                          "recall_at_1": float(np.mean(got[:, 0] == ids[owner])),
                          "mean_variants_stored": float(np.mean([len(v[:n]) for v in variants])),

@@ -26,7 +26,7 @@ import numpy as np
 
 from nuonuo_core.blas import with_one_blas_thread
 
-from .engine import ANSWERS, memory
+from .engine import ANSWERS, NO_ABSTENTION, memory
 from .registry import Progress, check_range, experiment, option, unit_vectors, validate_fields
 
 METHODS = ("cosine", "hopfield", "hebbian")
@@ -121,7 +121,7 @@ def run_single_hop_value(cfg: SingleHopConfig, seed: int = 0,
             for method, beta in runs:
                 if method == "hopfield":
                     mem.set_recall_params(beta=beta)
-                _, got = mem.recall_vectors(q, k=1, method=method)
+                _, got = mem.recall_vectors(q, k=1, method=method, min_score=NO_ABSTENTION)
                 rows.append({**base, "cue_cosine": c, "method": method, "beta": beta,
                              "recall_at_1": float(np.mean(got[:, 0] == ids[pick]))})
         if progress is not None:

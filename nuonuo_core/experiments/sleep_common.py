@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nuonuo_core import HybridMemory
+from nuonuo_core import NO_ABSTENTION, HybridMemory
 from nuonuo_core.consolidation import NO_SLEEP, Night
 from nuonuo_core.recall import min_units
 
@@ -122,7 +122,8 @@ def hits(mem: HybridMemory, cues: np.ndarray, want_ids, noise_std: float = 0.0,
     """Per pair: (strict hit (m,) bool, code cosine (m,), top-1 id (m,)) of Hebbian recall of
     ``cues``; both passes perturb the cues with the same (noise_std, seed)."""
     want = np.asarray(want_ids)
-    _, got = mem.recall_vectors(cues, k=1, method="hebbian", noise_std=noise_std, seed=seed)
+    _, got = mem.recall_vectors(cues, k=1, method="hebbian", noise_std=noise_std, seed=seed,
+                                min_score=NO_ABSTENTION)  # storage fidelity: no threshold
     recalled = mem.recall_codes(cues, hops=1, noise_std=noise_std, seed=seed)
     target = mem.codes(want)[1]
     cos = code_cosine(recalled, target)
