@@ -15,6 +15,7 @@ from nuonuo_core.experiments.summary import load
 
 NAN = float("nan")
 CHANCE_LEVEL = 0.02   # a cell where no method recalls 2 % of its queries: everything failed
+TIGHT = {"n_memories": 1000, "intra_cosine": 0.8, "cue_cosine": 0.9}  # clustered, clean cue
 
 
 class Data:
@@ -196,7 +197,8 @@ def rows_sleep(D: Data) -> list[list[str]]:
         f"recall@1 after the night {pct(b, n_pairs=100, epochs=10, **after)} (100 pairs) and "
         f"{pct(b, n_pairs=500, epochs=10, **after)} (500), no_sleep baseline "
         f"{pct(b, arm='no_sleep', n_pairs=500, epochs=10, phase='after')}; W-norm after 1/3/5/10 "
-        f"epochs (100 pairs) {w}; nnz unchanged ({num(b, 'w_nnz', 0, n_pairs=100, epochs=10, **after)})",
+        f"epochs (100 pairs) {w}; nnz unchanged "
+        f"({num(b, 'w_nnz', 0, n_pairs=100, epochs=10, **after)})",
         f"ours (D 4096, d 384, shared projection), test σ 0.05: before "
         f"{pct(bo, n_pairs=100, epochs=5, arm='sleep', phase='before', test_noise=0.05)} → after "
         f"{pct(bo, n_pairs=100, epochs=5, test_noise=0.05, **after)} (100 pairs), "
@@ -257,7 +259,8 @@ def rows_sleep(D: Data) -> list[list[str]]:
         f"important {pct(po, arm='weighted_only', night=5, group='important', test_noise=0.0)}; "
         f"buffer cut by priority, night 5: important "
         f"{pct(po, arm='priority_clear', night=5, group='important', test_noise=0.0)}; no_sleep "
-        f"night 5: unimportant {pct(po, arm='no_sleep', night=5, group='unimportant', test_noise=0.0)}",
+        "night 5: unimportant "
+        f"{pct(po, arm='no_sleep', night=5, group='unimportant', test_noise=0.0)}",
         D.cmd("sleep_priority_seed") + " · " + D.cmd("sleep_priority")])
     f, fo = D["sleep_forgetting_seed"], D["sleep_forgetting"]
     fl = int(f.night.max())
@@ -297,7 +300,9 @@ def rows_phase(D: Data) -> list[list[str]]:
         f"no sleep {pct(ph, 'survival', arm='no_sleep', night=pl)}",
         "grid h 0.5/0.9/0.95/1.0 × θ 0/1e-3/0.1/1 × 1 or 5 epochs × replay / no replay, 10 "
         f"nights. Replay: lowest cell {_min_cell(ph, 'replay', pl)}. No replay at h 0.9, 5 "
-        f"epochs, θ 0: {pct(ph, 'survival', arm='no_replay', epochs=5, homeostasis=0.9, prune_threshold=0.0, night=pl)}",
+        "epochs, θ 0: "
+        + pct(ph, "survival", arm="no_replay", epochs=5, homeostasis=0.9, prune_threshold=0.0,
+              night=pl),
         D.cmd("sleep_phase")])
     return out
 
@@ -308,7 +313,8 @@ def _min_cell(ph, arm, night) -> str:
     h, t, e = g.idxmin()
     if g.min() == 1.0 and (d.survival == 1.0).all():
         return f"100 % in all {len(g)} cells, in all {d.seed.nunique()} seeds"
-    return (f"{pct(ph, 'survival', arm=arm, night=night, homeostasis=h, prune_threshold=t, epochs=e)}"
+    return (pct(ph, "survival", arm=arm, night=night, homeostasis=h, prune_threshold=t,
+                epochs=e) +
             f" (h {h:g}, θ {t:g}, {e} epochs)")
 
 
@@ -382,7 +388,8 @@ def rows_patterns(D: Data) -> list[list[str]]:
         "8a", "Pattern completion, random ±1 (N 1024, 10 % flips, 20 probes)",
         "not in the seed (a teaching view)",
         "—",
-        f"overlap (fraction of equal pixels): classical {num(r, ov, model='classical', n_patterns=20)}"
+        "overlap (fraction of equal pixels): classical "
+        f"{num(r, ov, model='classical', n_patterns=20)}"
         f" at 20 patterns, {num(r, ov, model='classical', n_patterns=140)} at 140 (0.137 N), "
         f"{num(r, ov, model='classical', n_patterns=300)} at 300 (recalled "
         f"{pct(r, 'recalled', model='classical', n_patterns=300)}); modern (β 64) "
@@ -468,8 +475,8 @@ def single_hop(D: Data) -> tuple[str, list[list[str]], list[list[str]]]:
                 "Elsewhere settling ties (β 64) or loses: at β ≤ 16 on "
                 "clustered memories it drifts to the cluster's mixture (intra-cluster cosine "
                 "0.8, cue cosine 0.9: β 16 "
-                f"{pct(s, method='hopfield', beta=16.0, n_memories=1000, intra_cosine=0.8, cue_cosine=0.9)}"
-                f" vs cosine {pct(s, method='cosine', n_memories=1000, intra_cosine=0.8, cue_cosine=0.9)})")
+                f"{pct(s, method='hopfield', beta=16.0, **TIGHT)} vs cosine "
+                f"{pct(s, method='cosine', **TIGHT)})")
     else:
         head = (f"**nowhere**: in none of the {n_cells} (size × memory set × cue cosine × β) "
                 "cells does two-stage Hopfield beat flat cosine top-1 beyond its 95 % interval; "
@@ -499,7 +506,8 @@ def rows_new(D: Data) -> list[list[str]]:
         out.append(["10", "Hebbian capacity at cue cosine 0.9 (`hebbian_capacity`)",
                     "D 16384, k 20 → \"20K+\" (clean cues)", "—",
                     "; ".join(txt) + f"; the plain baseline (cosine top-1 on the same cues) "
-                    f"stays at {cos} at {int(h.n_memories.max()):,} pairs", D.cmd("hebbian_capacity")])
+                    f"stays at {cos} at {int(h.n_memories.max()):,} pairs",
+                    D.cmd("hebbian_capacity")])
     if D.has("modern_capacity"):
         mc = D["modern_capacity"]
         m, hw, n = diff(mc, "overlap", {"model": "modern"}, {"model": "nearest"},
@@ -564,7 +572,7 @@ def _half_ci(part: pd.DataFrame, col: str) -> str:
 def _worst_modern(mc: pd.DataFrame) -> str:
     d = mc[mc.model == "modern"].groupby(["n_units", "n_patterns", "correlation",
                                           "flip_fraction"]).overlap.mean()
-    (n, p, c, f), v = d.idxmin(), d.min()
+    n, p, c, f = d.idxmin()
     where = {"n_units": n, "n_patterns": p, "correlation": c, "flip_fraction": f}
     bound = sel(mc, model="modern", **where).bound_patterns.iloc[0]
     btxt = f"{p / bound:.0f}× Demircigil et al.'s bound" if bound == bound else \
@@ -693,7 +701,8 @@ def section_interference(D: Data) -> str:
     d_all = pdiff(si, "all_recall_at_1", {"arm": "replay", "night": last},
                   {"arm": "no_sleep", "night": last})
     mid = 10 if 10 in set(si.night) else last
-    d_old = (f"day 1's recall on day {mid}: {pct(si, 'old_recall_at_1', arm='homeostasis_only', night=mid)}"
+    d_old = (f"day 1's recall on day {mid}: "
+             f"{pct(si, 'old_recall_at_1', arm='homeostasis_only', night=mid)}"
              f" vs {pct(si, 'old_recall_at_1', arm='no_sleep', night=mid)} without sleep")
     return "\n".join([
         "### 12. Sleep where W is crowded",
@@ -845,7 +854,8 @@ def notes(D: Data) -> str:
         f"({pct(fo, arm='no_replay_no_prune', night=0, **crowd)} → "
         f"{pct(fo, arm='no_replay_no_prune', night=10, **crowd)} over 10 nights, row 4e), and "
         "the phase map gives "
-        f"{pct(ph, 'survival', arm='no_replay', epochs=5, homeostasis=0.95, prune_threshold=1e-3, night=pl)}"
+        + pct(ph, "survival", arm="no_replay", epochs=5, homeostasis=0.95, prune_threshold=1e-3,
+              night=pl) +
         " survival at the seed's own h and θ with 5 epochs a night and new pairs every day "
         "(row 4f): cross-talk erases decayed memories before θ does.",
         "- **Designed outcomes.** Homeostasis is uniform scaling, so without new learning and "

@@ -141,7 +141,7 @@ def _run(cfg: ModernCapacityConfig, seed: int, progress: Progress) -> list[dict]
                 for model in cfg.models:
                     if model == "modern":
                         final = modern_settle(x, probes, cfg.beta, cfg.max_steps)
-                    elif model == "classical":
+                    elif model == "classical" and w is not None:
                         final = pt.classical_run(w, probes, "async", cfg.max_steps,
                                                  seed + 1).final
                     else:

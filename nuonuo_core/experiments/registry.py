@@ -17,7 +17,6 @@ the parameter columns of every record (:func:`record`).
 from __future__ import annotations
 
 import argparse
-import functools
 import math
 import re
 import typing
@@ -70,10 +69,18 @@ def show(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
-@functools.lru_cache(maxsize=None)
+_SPECS: dict[type, dict[str, FieldSpec]] = {}
+
+
 def field_specs(cls: type) -> dict[str, FieldSpec]:
     """name -> :class:`FieldSpec` of every field of the config dataclass ``cls``, from its
-    resolved type hints (never from annotation strings)."""
+    resolved type hints (never from annotation strings); computed once per class."""
+    if cls not in _SPECS:
+        _SPECS[cls] = _field_specs(cls)
+    return _SPECS[cls]
+
+
+def _field_specs(cls: type) -> dict[str, FieldSpec]:
     hints = typing.get_type_hints(cls)
     out = {}
     for f in fields(cls):
@@ -84,7 +91,7 @@ def field_specs(cls: type) -> dict[str, FieldSpec]:
             raise TypeError(f"{cls.__name__}.{f.name}: unsupported type {t!r}; use int, float, "
                             "bool, str or tuple[<one of them>, ...]")
         default = f.default if f.default is not MISSING else None
-        meta = f.metadata or {}
+        meta: Mapping[str, Any] = f.metadata or {}
         out[f.name] = FieldSpec(f.name, kind, is_tuple, default, meta.get("choices"),
                                 tuple(meta.get("aliases", ())), meta.get("help", ""))
     return out

@@ -32,7 +32,7 @@ SEED_PRUNE = 1e-3   # assumed: the seed's MemoryConsolidator is not in the seed 
 # --- (a) basic effect -----------------------------------------------------------------
 @dataclass(frozen=True)
 class BasicConfig(SleepConfig):
-    epochs: tuple[int, ...] = (1, 3, 5, 10)
+    epochs: tuple[int, ...] = (1, 3, 5, 10)  # type: ignore[assignment]  # a grid of the Night field
     n_pairs: tuple[int, ...] = (100, 500)
     test_noise: tuple[float, ...] = (0.0, 0.05)
     arms: tuple[str, ...] = option(("sleep", NO_SLEEP_ARM), choices=("sleep", NO_SLEEP_ARM))
@@ -75,7 +75,7 @@ def run_basic(cfg: BasicConfig, seed: int = 0, progress: Progress = None) -> lis
 # --- (b) noisy replay -----------------------------------------------------------------
 @dataclass(frozen=True)
 class NoisyReplayConfig(SleepConfig):
-    replay_noise: tuple[float, ...] = (0.0, 0.02, 0.1, 0.5, 1.0)
+    replay_noise: tuple[float, ...] = (0.0, 0.02, 0.1, 0.5, 1.0)  # type: ignore[assignment]  # a grid of the Night field
     n_pairs: int = 200
     test_noise: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2)
 
@@ -122,6 +122,7 @@ class MultiNightConfig(SleepConfig):
     keep_fraction: float = 0.3
     arms: tuple[str, ...] = option(ARMS_C, choices=ARMS_C)
     importance_levels: tuple[float, ...] = (1.0, 2.0, 3.0)
+    test_noise: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -167,7 +168,7 @@ def run_multi_night(cfg: MultiNightConfig, seed: int = 0,
                 mem.clear_replay(cfg.keep_fraction, arm[len("clear_"):], seed=seed + n)
             d2 = ({f"day2_{m}": v for m, v in score(mem, cues2, day2, cfg.test_noise,
                                                     seed + 3).items()}
-                  if day2 is not None else nan)
+                  if day2 is not None and cues2 is not None else nan)
             rows.append({"arm": arm, "night": n,
                          **{f"day1_{m}": v for m, v in score(
                              mem, cues1, day1, cfg.test_noise, seed + 3).items()},

@@ -43,13 +43,13 @@ NO_SLEEP_ARM = "no_sleep"
 class SleepConfig(Night):
     """What every sleep experiment shares: the night's settings (:class:`Night`: epochs,
     homeostasis, prune_threshold, replay_noise, replay_noise_on, lr, replays; a subclass may
-    make one a tuple, a grid) and the memory the nights run on."""
+    make one a tuple, a grid, every value checked by the Night's ranges) and the memory the
+    nights run on."""
 
     code_dim: int = 4096
     wta_k: int = option(20, aliases=("k",), help="k-WTA winners per code")
     target_projection: str = option("shared", choices=PROJECTIONS)
     embed_dim: int = option(384, help="dimension of the random cue/target vectors")
-    test_noise: float = option(0.0, help="σ of the noise on the test cues")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -57,10 +57,9 @@ class SleepConfig(Night):
         check_range(self, "code_dim", max(self.wta_k, 2), 1 << 17)
         check_range(self, "wta_k", 1, 256)
         check_range(self, "embed_dim", 2, 4096)
-        check_range(self, "test_noise", 0.0, 10.0)
-        for name in ("nights",):
-            if hasattr(self, name):
-                check_range(self, name, 1, 10_000)
+        for name, lo, hi in (("nights", 1, 10_000), ("test_noise", 0.0, 10.0)):
+            if hasattr(self, name):     # test_noise (σ on the test cues): one, or a tuple
+                check_range(self, name, lo, hi)
 
 
 def no_sleep(cfg: Night) -> Night:

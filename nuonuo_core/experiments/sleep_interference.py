@@ -51,6 +51,7 @@ class InterferenceConfig(SleepConfig):
     reused_cue_fraction: float = 0.2
     importance_levels: tuple[float, ...] = (1.0, 3.0)
     keep_fraction: float = 0.3
+    test_noise: float = 0.0
     arms: tuple[str, ...] = option(ARMS, choices=ARMS)
 
     def __post_init__(self) -> None:

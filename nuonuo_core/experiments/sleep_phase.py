@@ -34,13 +34,14 @@ OUR_POINTS = {"ours (c)": {"homeostasis": 0.9, "prune_threshold": 0.1, "epochs":
 
 @dataclass(frozen=True)
 class PhaseConfig(SleepConfig):
-    epochs: tuple[int, ...] = (1, 5)
-    homeostasis: tuple[float, ...] = (0.5, 0.9, 0.95, 1.0)
-    prune_threshold: tuple[float, ...] = (0.0, 1e-3, 0.1, 1.0)
+    epochs: tuple[int, ...] = (1, 5)  # type: ignore[assignment]  # a grid of the Night field
+    homeostasis: tuple[float, ...] = (0.5, 0.9, 0.95, 1.0)  # type: ignore[assignment]  # a grid of the Night field
+    prune_threshold: tuple[float, ...] = (0.0, 1e-3, 0.1, 1.0)  # type: ignore[assignment]  # a grid of the Night field
     nights: int = 10
     arms: tuple[str, ...] = option(PHASE_ARMS, choices=PHASE_ARMS)
     n_pairs: int = 20
     new_per_night: int = 20
+    test_noise: float = 0.0
     code_dim: int = 1024
 
     def __post_init__(self) -> None:
