@@ -35,7 +35,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from nuonuo_core.bench.corpus import (Corpus, bm25_scores, entity_links, reply_links,
+from nuonuo_core.retrieval.channels import (Corpus, bm25_scores, entity_links, reply_links,
                                       parse_month, session_links, speaker_mask, strip_names,
                                       time_match, token_maxsim, tokens, turn_prior, zscore)
 

@@ -1,0 +1,1 @@
+"""Conversation memory: turns in, ranked turns out (see memory.py)."""
