@@ -350,3 +350,27 @@ def test_minilm_token_vectors_and_one_pass():
     assert np.allclose(e, enc(texts), atol=1e-6)
     for (p1, v1), (p2, v2) in zip(t, enc.token_vectors(texts)):
         assert p1 == p2 and np.allclose(v1, v2, atol=1e-6)
+
+
+def test_minilm_threads_questions_on_one_thread_process_count_untouched():
+    """Questions run on a worker with one torch thread, large batches on one-thread copies;
+    the process's count (and that of threads started later) stays what it was, and the
+    vectors equal a plain sentence-transformers encode."""
+    _minilm_or_skip()
+    import threading
+
+    import torch
+
+    from nuonuo_core.encoders import get_minilm_encoder, one_torch_thread
+    enc = get_minilm_encoder()
+    before = torch.get_num_threads()
+    texts = [f"turn {i}: we talked about pottery and {i} bowls" for i in range(40)]
+    big, small = enc(texts), enc(texts[:3])
+    assert np.allclose(small, big[:3], atol=1e-6)
+    assert np.allclose(big, enc.model.encode(texts, normalize_embeddings=True), atol=1e-6)
+    assert one_torch_thread(torch.get_num_threads) == 1
+    got = {}
+    t = threading.Thread(target=lambda: got.setdefault("new", torch.get_num_threads()))
+    t.start()
+    t.join()
+    assert torch.get_num_threads() == before and got["new"] == before

@@ -442,3 +442,15 @@ def test_example_recall_with_minilm():
     assert ov[("default", 10)] == pytest.approx(0.817, abs=0.03)
     assert ov[("default", 5)] == pytest.approx(0.627, abs=0.03)
     assert ov[("default", 10)] > ov[("cosine", 10)] + 0.1
+
+
+def test_readme_llm_memory_example_runs(tmp_path, monkeypatch):
+    """The README's "Use it as an LLM's memory" example, run as written."""
+    _minilm_or_skip()
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    code = readme.split("## Use it as an LLM's memory")[1].split("```python")[1].split("```")[0]
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)
+    assert ns["hits"][0].id == "s2:1" and "Her name is Biscuit" in ns["prompt"]
+    assert ConversationMemory.load(tmp_path / "chat.nuonuo").ids() == ["s1:1", "s1:2", "s2:1"]
