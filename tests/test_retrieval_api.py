@@ -186,6 +186,8 @@ def test_incremental_adds_rank_exactly_as_one_call():
     by_session = ConversationMemory(encoder=ENC)
     for s in dict.fromkeys(t["session"] for t in chat.turns):
         by_session.add_turns([t for t in chat.turns if t["session"] == s])
+        by_session.search_many(qs[:3])            # a chat asks between its sessions
+        by_session.search(qs[0], config=PRESETS["cue+paraphrases"])
     one_by_one = ConversationMemory(encoder=ENC)
     for t in chat.turns[:40]:
         one_by_one.add_turns([t])
