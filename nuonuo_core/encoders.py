@@ -41,15 +41,16 @@ def one_thread_pool(name: str, workers: int = 1, init=None):
     """A process-wide pool of ``workers`` threads whose torch kernels use one thread each
     (``init(i)`` runs in the i-th worker first).
 
-    torch's thread count is per thread once a thread has started using it, so each worker
-    sets its own to one and the process's count is put back at once: other threads, started
-    before or after, keep theirs (only a thread whose first torch call falls inside that
-    microsecond window would start with one)."""
+    torch's thread count is per thread once a thread has started using it (a new thread
+    takes the process-wide default at its first torch call), so each worker sets its own to
+    one and the default is put back at once, from a throwaway thread: other threads, started
+    before or after, keep their counts (only a thread whose first torch call falls inside that
+    window would start with one)."""
     import torch
     with _pools_lock:
         if name not in _pools:
             from concurrent.futures import ThreadPoolExecutor
-            here = torch.get_num_threads()          # this thread's own count, initialised
+            default = _in_new_thread(torch.get_num_threads)   # the process-wide default
             ids = iter(range(workers))
             ids_lock = threading.Lock()
 
@@ -65,9 +66,19 @@ def one_thread_pool(name: str, workers: int = 1, init=None):
                                       initializer=start)
             for f in [pool.submit(time_sleep, 0.05) for _ in range(workers)]:
                 f.result()                           # every worker started
-            torch.set_num_threads(here)              # the process default, as it was
+            _in_new_thread(torch.set_num_threads, default)   # the default, as it was
             _pools[name] = pool
         return _pools[name]
+
+
+def _in_new_thread(fn, *args):
+    """``fn(*args)`` in a fresh thread (it reads or sets torch's process-wide default without
+    touching the calling thread's own count)."""
+    out = []
+    t = threading.Thread(target=lambda: out.append(fn(*args)))
+    t.start()
+    t.join()
+    return out[0]
 
 
 def time_sleep(seconds: float) -> None:

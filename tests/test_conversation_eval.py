@@ -362,15 +362,18 @@ def test_minilm_threads_questions_on_one_thread_process_count_untouched():
     import torch
 
     from nuonuo_core.encoders import get_minilm_encoder, one_torch_thread
+    def new_thread_count() -> int:                 # what a thread started now would get
+        got = []
+        t = threading.Thread(target=lambda: got.append(torch.get_num_threads()))
+        t.start()
+        t.join()
+        return got[0]
+
     enc = get_minilm_encoder()
-    before = torch.get_num_threads()
+    here, default = torch.get_num_threads(), new_thread_count()
     texts = [f"turn {i}: we talked about pottery and {i} bowls" for i in range(40)]
     big, small = enc(texts), enc(texts[:3])
     assert np.allclose(small, big[:3], atol=1e-6)
     assert np.allclose(big, enc.model.encode(texts, normalize_embeddings=True), atol=1e-6)
     assert one_torch_thread(torch.get_num_threads) == 1
-    got = {}
-    t = threading.Thread(target=lambda: got.setdefault("new", torch.get_num_threads()))
-    t.start()
-    t.join()
-    assert torch.get_num_threads() == before and got["new"] == before
+    assert torch.get_num_threads() == here and new_thread_count() == default
