@@ -17,6 +17,7 @@ import math
 import os
 import struct
 from pathlib import Path
+from typing import NoReturn
 
 import torch
 
@@ -31,7 +32,7 @@ _TENSORS = {"ids": "I64", "target_codes": "I32", "importance": "F32", "days": "I
 _STATE_KEYS = {"config", "texts", "next_id", "day", "projection_fingerprint"}
 
 
-def _fail(message: str):
+def _fail(message: str) -> NoReturn:
     raise ValueError(message)
 
 

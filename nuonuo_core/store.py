@@ -79,13 +79,13 @@ class MemoryStore:
     w: SparseW | DenseW
     index: CueIndex
     contrib: Contributions
-    ids: torch.Tensor = None            # (n,) int64, CPU, strictly increasing
-    target_codes: torch.Tensor = None   # (n, k) int32, device
-    importance: torch.Tensor = None     # (n,) float32, CPU, in (0, 100]
-    days: torch.Tensor = None           # (n,) int64, CPU, day each memory was added
-    in_replay: torch.Tensor = None      # (n,) bool, CPU
-    row_mem: torch.Tensor = None        # (R,) int64, device, owner position of each cue row
-    row_codes: torch.Tensor = None      # (R, k) int32, device
+    ids: torch.Tensor = field(init=False)  # (n,) int64, CPU, strictly increasing
+    target_codes: torch.Tensor = field(init=False)  # (n, k) int32, device
+    importance: torch.Tensor = field(init=False)  # (n,) float32, CPU, in (0, 100]
+    days: torch.Tensor = field(init=False)  # (n,) int64, CPU, day each memory was added
+    in_replay: torch.Tensor = field(init=False)  # (n,) bool, CPU
+    row_mem: torch.Tensor = field(init=False)  # (R,) int64, device, owner position of each cue row
+    row_codes: torch.Tensor = field(init=False)  # (R, k) int32, device
     texts: list = field(default_factory=list)
     next_id: int = 0
     day: int = 0

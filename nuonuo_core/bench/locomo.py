@@ -26,7 +26,8 @@ def parse_list(text: str, kind=str) -> list:
     try:
         return [kind(x) for x in items]
     except ValueError:
-        raise ValueError(f"cannot parse {text!r} as a comma-separated list of {kind.__name__}")
+        raise ValueError(f"cannot parse {text!r} as a comma-separated list of {kind.__name__}"
+                         ) from None
 
 
 def at_k(record: dict):

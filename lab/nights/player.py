@@ -17,8 +17,8 @@ import pandas as pd
 
 from nuonuo_core import HybridMemory, MemoryConfig, perturb
 
-from . import io
-from .encoding import KnownTexts
+from lab.workspace import memory_rows
+from lab.workspace.encoding import KnownTexts
 
 RUNS = ("with replay", "without replay")
 #: frame column -> how charts name it
@@ -72,7 +72,7 @@ def evaluate(mem: HybridMemory, cues: np.ndarray, ids, noise: float = 0.0, seed:
 
 
 class NightLab:
-    def __init__(self, days: list[list[io.MemoryRow]], encoder, code_dim: int = 16384,
+    def __init__(self, days: list[list[memory_rows.MemoryRow]], encoder, code_dim: int = 16384,
                  k: int = 20, seed: int = 0):
         if not days or not any(days):
             raise ValueError("the day plan is empty: choose a demo set or add memories")
@@ -98,7 +98,7 @@ class NightLab:
         if self.nights < len(self.days):
             rows = self.days[self.nights]
             for mem in self.mems.values():
-                ids = io.add_rows(mem, rows)
+                ids = memory_rows.add_rows(mem, rows)
             self.day_ids.append(ids)
             self.cues.append(self._encoder([r.cue for r in rows]))
         for run, mem in self.mems.items():

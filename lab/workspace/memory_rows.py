@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import limits
+from lab import limits
 
 MAX_UPLOAD_BYTES = 5 * 2**20   # 5 MB, matches server.maxUploadSize in .streamlit/config.toml
 MAX_ROWS = 5000

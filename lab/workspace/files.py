@@ -171,11 +171,11 @@ def rebuild(mem: HybridMemory, encoder, **changes) -> tuple[HybridMemory, int]:
     Nights already slept are not replayed: the new memory starts at day 0."""
     import dataclasses
 
-    from . import io
+    from . import memory_rows
 
     cfg = dataclasses.replace(mem.config, **changes)   # MemoryConfig validates
     new = HybridMemory(cfg, encoder=encoder)
-    rows = io.rows_of(mem)
+    rows = memory_rows.rows_of(mem)
     if rows:
-        io.add_rows(new, rows, bounded=False)
+        memory_rows.add_rows(new, rows, bounded=False)
     return new, len(mem) - len(rows)
