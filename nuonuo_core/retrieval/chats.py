@@ -1,4 +1,4 @@
-"""Conversations from files: the example shipped in ``assets/``, and users' own chats.
+"""Conversations from files: the example shipped with the engine, and users' own chats.
 
 A chat is JSON or CSV, bounded (:mod:`~nuonuo_core.retrieval.limits`: bytes, nesting, turns,
 every field) and validated like ``add_turns`` before anything is built:
@@ -10,7 +10,7 @@ every field) and validated like ``add_turns`` before anything is built:
 - CSV: a header row naming some of ``id, speaker, text, time, session, caption`` (``text``
   required), one turn per row; empty cells are absent values.
 
-The example (``assets/conversation_example.json``) is a conversation written for this
+The example (``nuonuo_core/data/conversation_example.json``, in the wheel) is written for this
 project: two friends over six months, with labelled questions (list, temporal, multi-hop and
 paraphrased ones).
 """
@@ -26,7 +26,7 @@ from .evaluate import LabelledQuestion
 from .limits import check_count, limit
 from .turns import FIELDS, check_turns
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "assets" / "conversation_example.json"
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "conversation_example.json"
 _Q_FIELDS = ("question", "evidence", "answer", "category")
 _TOP = ("title", "description", "turns", "questions")
 
@@ -48,7 +48,7 @@ class Chat:
 
 
 def load_example() -> Chat:
-    """The example conversation shipped in ``assets/``."""
+    """The example conversation shipped with the engine (``nuonuo_core/data/``)."""
     return read_chat(EXAMPLE)
 
 
