@@ -128,6 +128,7 @@ class CachedEncoder:
         for s in range(0, len(todo), self.batch_size):
             chunk = todo[s:s + self.batch_size]
             ks, ts = [k for k, _ in chunk], [t for _, t in chunk]
+            toks: list
             if not tokens:
                 vecs, toks = self.encoder(ts), [None] * len(ts)
             elif self.both_encoder is not None:
@@ -148,8 +149,8 @@ class CachedEncoder:
             else:
                 fresh_v.update(zip(ks, vecs))
                 if tokens:
-                    fresh_t.update((k, (list(p), v.astype(np.float16))) for k, (p, v) in
-                                   zip(ks, toks))
+                    for k, (pieces, tv) in zip(ks, toks):
+                        fresh_t[k] = (list(pieces), np.asarray(tv).astype(np.float16))
 
         def vec(k):
             return self._mem[k] if k in self._mem else fresh_v[k]

@@ -33,11 +33,12 @@ def check_texts(texts: Any, what: str = "texts") -> list[str]:
     return list(texts)
 
 
-_pools: dict[str, object] = {}
+_pools: dict[str, Any] = {}
 _pools_lock = threading.Lock()
 
 
-def one_thread_pool(name: str, workers: int = 1, init=None):
+def one_thread_pool(name: str, workers: int = 1,
+                    init: Callable[[int], None] | None = None) -> Any:
     """A process-wide pool of ``workers`` threads whose torch kernels use one thread each
     (``init(i)`` runs in the i-th worker first).
 
@@ -71,7 +72,7 @@ def one_thread_pool(name: str, workers: int = 1, init=None):
         return _pools[name]
 
 
-def _in_new_thread(fn, *args):
+def _in_new_thread(fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)`` in a fresh thread (it reads or sets torch's process-wide default without
     touching the calling thread's own count)."""
     out = []
@@ -86,7 +87,7 @@ def time_sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def one_torch_thread(fn, *args):
+def one_torch_thread(fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)`` on a dedicated worker thread whose torch kernels use one thread.
 
     A question is a tiny batch: with two intra-op threads each of MiniLM's ~90 kernels waits
@@ -118,7 +119,7 @@ class MiniLMEncoder:
         self._copies: list | None = None      # (model, lock) per batch worker
 
     @staticmethod
-    def _load(device: str | None):
+    def _load(device: str | None) -> Any:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
@@ -132,7 +133,7 @@ class MiniLMEncoder:
 
     # --- one forward pass over a chunk, on a given copy of the model ------------------------
     @staticmethod
-    def _forward(model, texts: list[str], kind: str) -> list:
+    def _forward(model: Any, texts: list[str], kind: str) -> list:
         """Per text: "vec" its unit vector, "tok" (pieces, token vectors), "both" the pair."""
         if kind == "vec":
             out = model.encode(texts, batch_size=len(texts), convert_to_numpy=True,
@@ -200,6 +201,7 @@ class MiniLMEncoder:
         MiniLMEncoder._local.index = i
 
     def _chunk(self, texts: list[str], kind: str) -> list:
+        assert self._copies is not None        # bound when the worker started
         model, lock = self._copies[MiniLMEncoder._local.index]
         with lock:
             return self._forward(model, texts, kind)

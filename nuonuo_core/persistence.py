@@ -17,7 +17,7 @@ import math
 import os
 import struct
 from pathlib import Path
-from typing import NoReturn
+from typing import Iterable, NoReturn
 
 import torch
 
@@ -46,7 +46,8 @@ def checksum(table: dict, state: str, data: bytes | memoryview) -> str:
 
 
 def read_header(data: bytes, fmt: str = FORMAT, version: int = FORMAT_VERSION,
-                tensors: dict | None = None, required=None) -> tuple[dict, dict, int]:
+                tensors: dict | None = None,
+                required: Iterable[str] | None = None) -> tuple[dict, dict, int]:
     """Validate the header -> (metadata, tensor table, start of the data region).
 
     ``fmt``, ``version`` and ``tensors`` (name -> dtype, or a tuple of allowed dtypes) describe
@@ -160,7 +161,7 @@ def pack(tensors: dict[str, torch.Tensor], state: str, fmt: str, version: int) -
 
 
 def unpack(data: bytes, fmt: str, version: int, tensors: dict,
-           required=()) -> tuple[str, dict[str, torch.Tensor]]:
+           required: Iterable[str] = ()) -> tuple[str, dict[str, torch.Tensor]]:
     """Checked bytes of a :func:`pack` file -> (state string, CPU tensors). The header, the
     tensor table (names, dtypes, shapes against the file size) and the checksum are verified
     before any tensor is allocated; the caller validates the state."""

@@ -1,5 +1,4 @@
 """nuonuo_core.retrieval: ConversationMemory, RetrievalConfig, turns, files, chats, recall@k."""
-import copy
 import json
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ from nuonuo_core import HashingEncoder
 from nuonuo_core.retrieval import (CHANNELS, PRESETS, ConversationMemory, LabelledQuestion,
                                    RetrievalConfig, evidence_ranks, load_example, parse_chat,
                                    parse_time, recall_records)
-from nuonuo_core.retrieval import files, limits
+from nuonuo_core.retrieval import limits
 from nuonuo_core.retrieval.turns import check_turns
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "locomo"

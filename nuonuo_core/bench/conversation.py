@@ -5,8 +5,9 @@ embedding cache (a fresh cache folder; the model already loaded), including the 
 search (which builds BM25, the token index and the engine's Hebbian links), and the time of
 one question at a time over a memory of M turns (questions never seen before, so their
 vectors are computed). CPU seconds (all threads of this process) are printed beside the
-wall-clock times: on a shared machine they say how much work there was. Turns come from LoCoMo when its folder is there, else from the shipped
-example conversation (its texts numbered to make N distinct turns). ``--spinner`` runs a busy
+wall-clock times: on a shared machine they say how much work there was. Turns come from
+LoCoMo when its folder is there, else from the shipped example conversation (its texts
+numbered to make N distinct turns). ``--spinner`` runs a busy
 process beside the measurement (the machine's other core is often busy). Prints the load
 average before and after.
 """
@@ -106,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{load1[0]:.1f} after")
     print(f"add {args.add} turns, cold cache:            {t_add:7.2f} s  (CPU {c_add:6.1f} s)")
     print(f"  ... and the first search:              {t_first:7.2f} s  (CPU {c_first:6.1f} s)")
-    print(f"search, one question, {args.turns} turns:  median {1000 * statistics.median(times):6.1f} ms"
-          f", p90 {1000 * times[int(0.9 * (len(times) - 1))]:6.1f} ms "
-          f"({len(times)} questions)")
+    median, p90 = statistics.median(times), times[int(0.9 * (len(times) - 1))]
+    print(f"search, one question, {args.turns} turns:  median {1000 * median:6.1f} ms, "
+          f"p90 {1000 * p90:6.1f} ms ({len(times)} questions)")
     return 0
 
 

@@ -111,8 +111,11 @@ def evaluate_longmemeval(questions, methods: Methods, at_k: Sequence[int], encod
     configs = configs_of(methods)
     enc = cached_minilm() if encoder is None else encoder
     if isinstance(enc, CachedEncoder):   # token vectors computed per question, not cached
-        enc = Embedder(enc.encode, lambda t, e=enc: e.encode_tokens(t, persist=False),
-                       enc.model_name)
+        cached = enc
+
+        def tokens(texts: list[str]) -> list:
+            return cached.encode_tokens(texts, persist=False)
+        enc = Embedder(cached.encode, tokens, cached.model_name)
     emb = as_embedder(enc)
     acc: dict[tuple, list[float]] = {}
     qs = [q for q in questions if not q.is_abstention and q.relevant_turn_ids()]
@@ -136,9 +139,9 @@ def evaluate_longmemeval(questions, methods: Methods, at_k: Sequence[int], encod
             sess = list(dict.fromkeys(session_of(ids[i]) for i in order))
             vals += [("turn_mrr", None, reciprocal_rank([ids[i] for i in order], rel)),
                      ("session_mrr", None, reciprocal_rank(sess, {session_of(r) for r in rel}))]
-            for met, k, v in vals:
+            for met, cut, v in vals:
                 for cat in ("overall", q.question_type):
-                    acc.setdefault((name, met, cat, k), []).append(v)
+                    acc.setdefault((name, met, cat, cut), []).append(v)
     if progress:
         progress(len(qs), len(qs), "done")
     return [{"method": m, "metric": met, "category": c, "at_k": k, "value": float(np.mean(v)),

@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -36,8 +36,8 @@ class Corpus:
     session: np.ndarray
     speaker: list[str]
     names: list[str]
-    asks: np.ndarray | None = None
-    month: np.ndarray | None = None
+    asks: Any = None       # (n,) bool after __post_init__
+    month: Any = None      # (n,) int after __post_init__
 
     def __post_init__(self) -> None:
         n = len(self.paper)
@@ -105,7 +105,7 @@ class BM25Index:
     def __init__(self, docs: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
         toks = [tokens(d) for d in docs]
         self.n = len(toks)
-        avg = max(np.mean([len(t) for t in toks]), 1.0) if toks else 1.0
+        avg = max(float(np.mean([len(t) for t in toks])), 1.0) if toks else 1.0
         self.df = Counter(w for t in toks for w in set(t))
         self.post: dict[str, list[tuple[int, float]]] = {}
         for j, t in enumerate(toks):
@@ -214,7 +214,7 @@ def entity_links(corpus: Corpus, max_df: int) -> list[tuple[int, int]]:
         for w in set(re.findall(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-zA-Z]{2,})", t)):
             if w.lower() not in names and w.lower() not in STOP:
                 where.setdefault(w, set()).add(j)
-    out = set()
+    out: set[tuple[int, int]] = set()
     for js in where.values():
         if 2 <= len(js) <= max_df:
             out.update((a, b) for a in js for b in js if a != b and

@@ -121,7 +121,7 @@ def parse_csv(text: str) -> Chat:
         if unknown or "text" not in header or len(set(header)) != len(header):
             raise ValueError(f"the CSV header must name some of {', '.join(FIELDS)} (text "
                              f"required, each once), got {header[:8]}")
-        turns = []
+        turns: list[dict] = []
         for i, row in enumerate(rows):
             if not any(c.strip() for c in row):
                 continue

@@ -124,7 +124,7 @@ def spread(first: np.ndarray, L: Links | np.ndarray, top: int) -> np.ndarray:
 
 
 def link_sources(first: np.ndarray, L: Links, top: int, q: int,
-                 targets: Sequence[int]) -> dict[int, tuple[int, float]]:
+                 targets: Sequence[int] | np.ndarray) -> dict[int, tuple[int, float]]:
     """For question ``q`` and turns ``targets``: the first-hop turn whose link lifted each
     (the arg max of :func:`spread`) -> {target: (source turn, link score)}; only lifted turns."""
     rows = _top_rows(first[q:q + 1], top)[0]

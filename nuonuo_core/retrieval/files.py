@@ -82,7 +82,7 @@ def load(cls, data: bytes, encoder, source: str):
     from nuonuo_core.persistence import unpack
 
     from .config import RetrievalConfig
-    from .turns import check_turns
+    from .turns import check_turns, pair_texts
 
     try:
         if not isinstance(data, (bytes, bytearray)):
@@ -146,13 +146,12 @@ def load(cls, data: bytes, encoder, source: str):
         have = mem.embedder.name
         if name is not None and have is not None and have != name:
             _fail(f"it was saved with the encoder {name[:60]!r}; this one is {have[:60]!r}")
-        from .memory import _pair_texts
         mem._turns = turns
         mem._pos = {t.id: i for i, t in enumerate(turns)}
-        mem._month = [t.when.month_index if t.time is not None else -1 for t in turns]
+        mem._month = [t.month_index for t in turns]
         mem._dim = dim if vec else None
         mem._vec = vec
-        mem._pair_text = _pair_texts(turns) if "context" in vec else {}
+        mem._pair_text = pair_texts(turns) if "context" in vec else {}
         mem._tok = tok
         return mem
     except (KeyError, TypeError, ValueError, RuntimeError, OverflowError) as exc:

@@ -55,10 +55,17 @@ def check_int(name: str, value, what: str | None = None) -> int:
     return int(value)
 
 
-def check_text(name: str, value, what: str, optional: bool = False) -> str | None:
-    """A str of at most LIMITS[name] characters (None allowed when ``optional``)."""
-    if value is None and optional:
-        return None
+def check_text(name: str, value, what: str) -> str:
+    """A str of at most LIMITS[name] characters."""
+    return _text(name, value, what, False)
+
+
+def check_optional_text(name: str, value, what: str) -> str | None:
+    """:func:`check_text`, or None."""
+    return None if value is None else _text(name, value, what, True)
+
+
+def _text(name: str, value, what: str, optional: bool) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{what} must be a string{' or None' if optional else ''}, got "
                          f"{type(value).__name__}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from .config import RetrievalConfig
 from .embedder import Embedder, as_embedder
 from .engine import EngineRanker, Links, hebbian_links, link_sources, spread
 from .limits import check_count, check_int, check_text
-from .turns import Turn, check_turns
+from .turns import Turn, check_turns, pair_texts
 
 Progress = Callable[[int, int, str], None]    # (done, total, message)
 SPACES = ("words", "paper", "context", "reply")   # sentence-vector rows kept per turn
@@ -175,13 +175,13 @@ class ConversationMemory:
     def add_turns(self, turns: Sequence[dict], progress: Progress | None = None) -> list[str]:
         """Add turns (dicts, see :mod:`~nuonuo_core.retrieval.turns`) after the stored ones;
         returns their ids. All are validated first; on any error nothing is added."""
-        new = check_turns(turns, self._pos.keys(), len(self._turns))
+        new = check_turns(turns, set(self._pos), len(self._turns))
         if not new:
             return []
         all_turns = self._turns + new
         spaces = self._spaces() | self._config.needs()
         got = self._encode(all_turns, len(self._turns), spaces, progress)
-        months = [t.when.month_index if t.time is not None else -1 for t in new]
+        months = [t.month_index for t in new]
         # every check and every embedding done: now change state
         self._turns = all_turns
         base = len(self._pos)
@@ -193,7 +193,7 @@ class ConversationMemory:
 
     def _spaces(self) -> set[str]:
         """Embedding spaces kept so far (as RetrievalConfig.needs names them)."""
-        out = {s for s in ("words", "paper") if s in self._vec}
+        out: set[str] = {s for s in ("words", "paper") if s in self._vec}
         if "context" in self._vec:
             out.add("pairs")
         if self._tok is not None:
@@ -260,7 +260,7 @@ class ConversationMemory:
         if tok is not None and (len(tok) != n or any(len(v) == 0 for _, v in tok)):
             raise ValueError("the token encoder returned no token vector for a turn")
         if "pairs" in spaces:
-            texts = _pair_texts(turns)
+            texts = pair_texts(turns)
             changed = {s: [i for i in range(n) if i >= len(self._pair_text.get(s, []))
                            or self._pair_text[s][i] != texts[s][i]] for s in texts}
             todo = list(dict.fromkeys(texts[s][i] for s in texts for i in changed[s]))
@@ -308,7 +308,8 @@ class ConversationMemory:
         return self._derived("bm25", lambda: BM25Index(self.corpus().raw))
 
     def _token_index(self) -> TokenIndex:
-        return self._derived("tokens", lambda: TokenIndex(self._tok))
+        assert self._tok is not None
+        return self._derived("tokens", lambda: TokenIndex(self._tok or []))
 
     def _n_words(self) -> np.ndarray:
         return self._derived("n_words", lambda: np.array(
@@ -370,9 +371,9 @@ class ConversationMemory:
         if memo is None or memo[0] != memo_key:
             memo = (memo_key, {})
             self._cache["questions"] = memo
-        got = memo[1]
+        got: dict[str, Any] = memo[1]
 
-        def once(name: str, fn):
+        def once(name: str, fn: Callable[[], Any]) -> Any:
             if name not in got:
                 got[name] = fn()
             return got[name]
@@ -385,14 +386,16 @@ class ConversationMemory:
                                  f"memory holds {self._dim}-d turn vectors")
             return vecs, toks
 
-        QS = QT = Q = None
+        QS: Any = None          # (m, d) name-free questions, their token vectors QT,
+        QT: Any = None          # and the questions as asked, Q (paper space)
+        Q: Any = None
         if need_words:
             QS, QT = question_vectors("words", stripped, bool(cfg.w_tokens))
         if need_paper:
             Q, _ = question_vectors("paper", qs, False)
         raw: dict = {}
         terms: dict = {}
-        fused = None
+        fused: Any = None
 
         def add(name: str, term: np.ndarray) -> None:
             nonlocal fused
@@ -545,15 +548,3 @@ class ConversationMemory:
         """Read a file written by :meth:`save`; ValueError for anything that is not one."""
         return cls.from_bytes(files.read(path), encoder, str(path))
 
-
-def _pair_texts(turns: list[Turn]) -> dict[str, list[str]]:
-    """Each turn after its predecessor ("context") and before its reply ("reply") in the same
-    session (the turn alone at a session's edge)."""
-    words = [t.words for t in turns]
-    key = [t.session_key for t in turns]
-    n = len(turns)
-    ctx = [(words[i - 1] + " " if i > 0 and key[i - 1] == key[i] else "") + words[i]
-           for i in range(n)]
-    rep = [words[i] + (" " + words[i + 1] if i + 1 < n and key[i + 1] == key[i] else "")
-           for i in range(n)]
-    return {"context": ctx, "reply": rep}

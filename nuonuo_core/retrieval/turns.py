@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
-from .limits import check_count, check_text
+from .limits import check_count, check_optional_text, check_text
 
 FIELDS = ("id", "text", "speaker", "session", "time", "caption")
 MONTHS = ("january february march april may june july august september october november "
@@ -57,39 +57,36 @@ class When(NamedTuple):
 def parse_time(text: str) -> When:
     """A date string in one of :data:`FORMATS` -> :class:`When`; ValueError otherwise."""
     s = re.sub(r"\s+", " ", text.strip())
-    hour = minute = None
+    clock: tuple[int, int] | None = None          # (hour 0-23, minute)
     if m := _DMY.match(s):
         h, mi, ampm, day, mon, year = m.groups()
         if h is not None:
-            hour, minute = int(h), int(mi)
-            if not 1 <= hour <= 12:
-                raise ValueError(f"hour {hour} is not a 12-hour clock hour")
-            hour = hour % 12 + (12 if ampm.lower() == "p" else 0)
+            if not 1 <= int(h) <= 12:
+                raise ValueError(f"hour {int(h)} is not a 12-hour clock hour")
+            clock = (int(h) % 12 + (12 if ampm.lower() == "p" else 0), int(mi))
     elif m := _MDY.match(s):
         mon, day, year = m.groups()
-    elif m := _SLASH.match(s):
-        year, mon, day, h, mi = m.groups()
-        if h is not None:
-            hour, minute = int(h), int(mi)
-    elif m := _ISO.match(s):
+    elif (m := _SLASH.match(s)) or (m := _ISO.match(s)):
         year, mon, day, h, mi = m.groups()[:5]
         if h is not None:
-            hour, minute = int(h), int(mi)
+            clock = (int(h), int(mi))
     else:
         raise ValueError("it is not in a known date format")
-    if not str(mon).isdigit():
-        if mon.lower() not in _MONTH:
-            raise ValueError(f"{mon!r} is not a month name")
-        mon = _MONTH[mon.lower()]
+    if mon.isdigit():
+        month = int(mon)
+    elif mon.lower() in _MONTH:
+        month = _MONTH[mon.lower()]
+    else:
+        raise ValueError(f"{mon!r} is not a month name")
     try:
-        _dt.date(int(year), int(mon), int(day))
+        _dt.date(int(year), month, int(day))
     except ValueError as exc:
         raise ValueError(str(exc)) from None
     if int(year) < 1000:
         raise ValueError(f"year {year} is before 1000")
-    if hour is not None and not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise ValueError(f"{hour:02d}:{minute:02d} is not a time of day")
-    return When(int(year), int(mon), int(day), -1 if hour is None else hour * 60 + minute)
+    if clock is not None and not (0 <= clock[0] <= 23 and 0 <= clock[1] <= 59):
+        raise ValueError(f"{clock[0]:02d}:{clock[1]:02d} is not a time of day")
+    return When(int(year), month, int(day), -1 if clock is None else clock[0] * 60 + clock[1])
 
 
 @dataclass(frozen=True)
@@ -130,11 +127,16 @@ class Turn:
         return None if self.time is None else parse_time(self.time)
 
     @property
+    def month_index(self) -> int:
+        """year * 12 + month - 1 of its time; -1 without one (the time channel's unit)."""
+        return -1 if self.time is None else parse_time(self.time).month_index
+
+    @property
     def session_key(self) -> str:
         """The session this turn belongs to: ``session``; else its calendar day; else ""."""
         if self.session is not None:
             return "s:" + self.session
-        return "d:" + self.when.day_key if self.time is not None else ""
+        return "" if self.time is None else "d:" + parse_time(self.time).day_key
 
 
 def _where(i: int, item) -> str:
@@ -175,18 +177,33 @@ def check_turns(turns, known_ids: set[str] | frozenset = frozenset(),
             raise ValueError(f"{where}: id {tid[:40]!r} is used twice (also turns[{seen[tid]}])")
         seen[tid] = i
         text = check_text("text_chars", item["text"], f"{where} text")
-        values = {}
+        values: dict[str, str | None] = {}
         for name, lim in (("speaker", "speaker_chars"), ("session", "session_chars"),
                           ("time", "time_chars"), ("caption", "caption_chars")):
-            v = check_text(lim, item.get(name), f"{where} {name}", optional=True)
+            v = check_optional_text(lim, item.get(name), f"{where} {name}")
             values[name] = v if v is None or v.strip() else None   # "" means absent
         if not text.strip() and not values["caption"]:
             raise ValueError(f"{where} has no text (an empty text needs a caption)")
-        if values["time"] is not None:
+        time = values["time"]
+        if time is not None:
             try:
-                parse_time(values["time"])
+                parse_time(time)
             except ValueError as exc:
-                raise ValueError(f"{where} time {values['time'][:64]!r} is not a date: {exc}; "
+                raise ValueError(f"{where} time {time[:64]!r} is not a date: {exc}; "
                                  f"accepted forms: {', '.join(FORMATS)}") from None
-        out.append(Turn(tid, text, **values))
+        out.append(Turn(tid, text, values["speaker"], values["session"], time,
+                        values["caption"]))
     return out
+
+
+def pair_texts(turns: list[Turn]) -> dict[str, list[str]]:
+    """Each turn after its predecessor ("context") and before its reply ("reply") in the same
+    session (the turn alone at a session's edge)."""
+    words = [t.words for t in turns]
+    key = [t.session_key for t in turns]
+    n = len(turns)
+    ctx = [(words[i - 1] + " " if i > 0 and key[i - 1] == key[i] else "") + words[i]
+           for i in range(n)]
+    rep = [words[i] + (" " + words[i + 1] if i + 1 < n and key[i + 1] == key[i] else "")
+           for i in range(n)]
+    return {"context": ctx, "reply": rep}
