@@ -21,10 +21,28 @@ NO_ABSTENTION = 1e-6
 
 
 def engine_config(dim: int, cfg: RetrievalConfig, **changes):
-    """The MemoryConfig of the engine memories built here (CPU, never abstaining)."""
+    """The MemoryConfig of the engine memories built here: CPU, and never abstaining (the
+    smallest ``min_overlap``, and every answer threshold ``min_score_*`` the engine has at
+    its lowest), so that the rows of the LoCoMo table keep the numbers they were measured
+    with. The one place to say "no abstention" for conversation retrieval."""
+    from dataclasses import fields
+
     from nuonuo_core import MemoryConfig
+    floor = {f.name: -1.0 for f in fields(MemoryConfig) if f.name.startswith("min_score_")}
     return MemoryConfig(embed_dim=dim, seed=cfg.seed, device="cpu", min_overlap=NO_ABSTENTION,
-                        **changes)
+                        **{**floor, **changes})
+
+
+def hebbian_recall(mem, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(target-code overlap / k (m, k), memory ids (m, k)) of one Hebbian hop from each query:
+    the score the links were measured with. Where the engine reports the overlap apart from
+    its answer score (``recall_details``), that factor is read."""
+    details = getattr(mem, "recall_details", None)
+    if details is not None:
+        out = details(queries, k=k, method="hebbian", min_score=-1.0)
+        if getattr(out, "overlap", None) is not None:
+            return np.asarray(out.overlap), np.asarray(out.best_ids)
+    return mem.recall_vectors(queries, k=k, method="hebbian")
 
 
 def center(x: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -82,7 +100,7 @@ def hebbian_links(emb: np.ndarray, links: Sequence[tuple[int, int]], cfg: Retrie
     ids = mem.add_vectors(emb[src], targets=emb[dst])
     to_dst = dict(zip(ids, dst.tolist()))
     has_out = np.unique(src)
-    scores, got = mem.recall_vectors(emb[has_out], k=fanout or cfg.fanout, method="hebbian")
+    scores, got = hebbian_recall(mem, emb[has_out], fanout or cfg.fanout)
     for row, i in enumerate(has_out.tolist()):
         for s, mid in zip(scores[row], got[row]):
             if mid >= 0 and to_dst[int(mid)] != i:
