@@ -455,3 +455,15 @@ def test_readme_llm_memory_example_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), ns)
     assert ns["hits"][0].id == "s2:1" and "Her name is Biscuit" in ns["prompt"]
     assert ConversationMemory.load(tmp_path / "chat.nuonuo").ids() == ["s1:1", "s1:2", "s2:1"]
+
+
+def test_conversation_speed_bench_runs_small(tmp_path, monkeypatch, capsys):
+    _minilm_or_skip()
+    from nuonuo_core.bench.conversation import main
+    monkeypatch.setenv("NUONUO_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["--data", str(tmp_path / "none"), "--add", "160", "--turns", "30",
+                 "--questions", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "added: the example conversation, numbered" in out and "median" in out
+    assert "add 160 turns, cold cache" in out and "load average" in out
+    assert main(["--add", "0"]) == 2 and main(["--turns", "10001"]) == 2

@@ -30,20 +30,28 @@ def _spin(stop) -> None:  # pragma: no cover - runs in a child process
 
 
 def turn_pool(data: str, n: int) -> tuple[list[dict], list[str], str]:
-    """n distinct turns (in conversation order) and questions about them, with their source."""
+    """n distinct turns (in conversation order) and questions about them, with their source:
+    the LoCoMo conversation closest in size when one has at least n turns, else LoCoMo's
+    conversations one after another, else the example conversation, numbered."""
     from pathlib import Path
 
     from nuonuo_core.bench.conversation_eval import locomo_questions, locomo_turns
     from nuonuo_core.retrieval import load_example
     if Path(data).is_dir() and any(Path(data).glob("*.json")):
         from nuonuo_core.datasets.locomo import load_locomo
+        convs = load_locomo(data)
+        big = [c for c in convs if len(c.turns) >= n]
+        if big:
+            c = min(big, key=lambda c: len(c.turns))
+            return (locomo_turns(c)[:n], [q.question for q in locomo_questions(c)],
+                    f"LoCoMo {c.sample_id} ({len(c.turns)} turns)")
         turns, qs = [], []
-        for c in load_locomo(data):
+        for c in convs:
             turns += [dict(t, id=f"{c.sample_id}/{t['id']}", session=f"{c.sample_id}/"
                            f"{t['session']}") for t in locomo_turns(c)]
             qs += [q.question for q in locomo_questions(c)]
         if len(turns) >= n:
-            return turns[:n], qs, f"LoCoMo ({data})"
+            return turns[:n], qs, f"LoCoMo ({', '.join(c.sample_id for c in convs)})"
     ex = load_example()
     turns = [dict(t, id=f"{r}/{t['id']}", session=f"{r}/{t['session']}",
                   text=f"{t['text']} ({r})") for r in range(n // len(ex.turns) + 1)
@@ -72,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     from nuonuo_core.encoders import get_minilm_encoder
     from nuonuo_core.retrieval import ConversationMemory
 
-    turns, questions, source = turn_pool(args.data, max(args.add, args.turns))
+    to_add, _, add_source = turn_pool(args.data, args.add)
+    turns, questions, source = turn_pool(args.data, args.turns)
     get_minilm_encoder()(["load the model first"])
     stop = mp.Event()
     spinner = mp.Process(target=_spin, args=(stop,), daemon=True) if args.spinner else None
@@ -83,12 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as cold:
             mem = ConversationMemory(encoder=cached_minilm(cold))
             t0, c0 = time.perf_counter(), time.process_time()
-            mem.add_turns(turns[:args.add])
+            mem.add_turns(to_add)
             t_add, c_add = time.perf_counter() - t0, time.process_time() - c0
             mem.search("what did they talk about?")
             t_first, c_first = time.perf_counter() - t0, time.process_time() - c0
         mem = ConversationMemory(encoder=cached_minilm())
-        mem.add_turns(turns[:args.turns])
+        mem.add_turns(turns)
         mem.search("warm up the derived state")
         times = []
         for i in range(args.questions):
@@ -102,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             spinner.join(5)
     load1 = os.getloadavg()
     times.sort()
-    print(f"turns from {source}; {os.cpu_count()} CPUs; spinner: "
+    print(f"added: {add_source}; searched: {source}; {os.cpu_count()} CPUs; spinner: "
           f"{'yes' if spinner else 'no'}; load average {load0[0]:.1f} before, "
           f"{load1[0]:.1f} after")
     print(f"add {args.add} turns, cold cache:            {t_add:7.2f} s  (CPU {c_add:6.1f} s)")
