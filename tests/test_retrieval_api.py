@@ -467,3 +467,13 @@ def test_conversation_speed_bench_runs_small(tmp_path, monkeypatch, capsys):
     assert "added: the example conversation, numbered" in out and "median" in out
     assert "add 160 turns, cold cache" in out and "load average" in out
     assert main(["--add", "0"]) == 2 and main(["--turns", "10001"]) == 2
+
+
+def test_default_encoder_is_shared_per_cache_folder(tmp_path, monkeypatch):
+    """Memories without an encoder share one cached MiniLM (its cache is read into memory
+    once per process, not once per memory); another cache folder gets its own."""
+    monkeypatch.setenv("NUONUO_CACHE_DIR", str(tmp_path / "a"))
+    a, b = ConversationMemory(), ConversationMemory()
+    assert a.embedder is b.embedder and a.embedder.name == "all-MiniLM-L6-v2"
+    monkeypatch.setenv("NUONUO_CACHE_DIR", str(tmp_path / "b"))
+    assert ConversationMemory().embedder is not a.embedder

@@ -7,6 +7,7 @@ grow the cache or touch the disk).
 """
 from __future__ import annotations
 
+import threading
 from typing import Callable, Sequence
 
 import numpy as np
@@ -76,14 +77,23 @@ class Embedder:
         return self.embed(texts), None
 
 
+_defaults: dict = {}
+_defaults_lock = threading.Lock()
+
+
 def as_embedder(encoder=None) -> Embedder:
     """An :class:`Embedder` from: None (MiniLM behind the on-disk embedding cache,
-    ``$NUONUO_CACHE_DIR`` or ~/.cache/nuonuo/embeddings), an Embedder, a
-    :class:`~nuonuo_core.embed_cache.CachedEncoder`, an encoder with ``token_vectors``
-    (MiniLMEncoder, HashingEncoder) or any callable texts -> (n, d)."""
-    from nuonuo_core.embed_cache import CachedEncoder, cached_minilm
+    ``$NUONUO_CACHE_DIR`` or ~/.cache/nuonuo/embeddings; one per process and cache folder,
+    shared by every memory), an Embedder, a :class:`~nuonuo_core.embed_cache.CachedEncoder`,
+    an encoder with ``token_vectors`` (MiniLMEncoder, HashingEncoder) or any callable
+    texts -> (n, d)."""
+    from nuonuo_core.embed_cache import CachedEncoder, cached_minilm, default_cache_dir
     if encoder is None:
-        encoder = cached_minilm()
+        where = default_cache_dir()
+        with _defaults_lock:
+            if where not in _defaults:
+                _defaults[where] = as_embedder(cached_minilm(where))
+            return _defaults[where]
     if isinstance(encoder, Embedder):
         return encoder
     if isinstance(encoder, CachedEncoder):
