@@ -1,2 +1,2 @@
-"""Benchmarks: ``python -m nuonuo_core.bench {speed,locomo,longmemeval,calibration} ...``
-print tables."""
+"""Benchmarks: ``python -m nuonuo_core.bench {speed,locomo,longmemeval,conversation,
+calibration} ...`` print tables."""
