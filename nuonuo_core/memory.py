@@ -349,6 +349,13 @@ class HybridMemory:
         return (store.row_codes[store.first_rows()[pos]].cpu().numpy(),
                 store.target_codes[pos].cpu().numpy())
 
+    def cue_vectors(self, ids) -> np.ndarray:
+        """(n, d) float32 copies of memories' primary (first) stored cue embeddings, unit rows:
+        the vectors a recall of that memory's own cue starts from (read only)."""
+        store = self.store
+        pos = store.positions(ids).to(self.device)
+        return store.index.emb[store.first_rows()[pos]].cpu().numpy().astype(np.float32)
+
     def w_dense(self) -> np.ndarray:
         """W as a dense (D, D) array, for small code_dim teaching views only."""
         return self.store.w.to_dense().cpu().numpy()
