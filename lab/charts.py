@@ -43,6 +43,8 @@ def series_color(label, i: int = 0) -> str:
 
 def shade(color: str, t: float) -> str:
     """``color`` ('#rrggbb') mixed towards white (t < 0) or black (t > 0) by |t| in [0, 1]."""
+    if t == 0:
+        return color
     rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
     end = 0 if t > 0 else 255
     mixed = [round(c + (end - c) * min(abs(t), 1.0)) for c in rgb]

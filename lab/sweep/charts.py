@@ -83,9 +83,11 @@ def default_x(df: pd.DataFrame, axes: list[str]) -> int:
 
 def summary(df: pd.DataFrame, by: list[str], metric: str, method: str = "t") -> pd.DataFrame:
     """Mean, 95 % CI (``method``: "t" or "bootstrap") and seed count of ``metric`` per ``by``
-    group (groups in record order), with ``plus`` / ``minus``: the interval's distance above
-    and below the mean (0 where there is no interval: one seed)."""
+    group (groups in record order; groups without a value left out), with ``plus`` /
+    ``minus``: the interval's distance above and below the mean (0 where there is no
+    interval: one seed)."""
     s = summarize(df, metric, by, method=method)
+    s = s[s["n"] > 0].reset_index(drop=True)        # a group with no value (all NaN)
     s["plus"] = (s["ci_high"] - s["mean"]).fillna(0.0).clip(lower=0.0)
     s["minus"] = (s["mean"] - s["ci_low"]).fillna(0.0).clip(lower=0.0)
     return s
