@@ -7,7 +7,8 @@ error bars) and of the Findings page, with Chromium, for docs/sweep.md and docs/
 Starts the lab with scratch workspace and sweep-cache folders. Sweep: runs the page's default
 grid (noise: code_dim 4096, 16384 x 5 noise levels x 3 seeds = 30 tasks) and saves
 10_sweep_running.png, 10_sweep.png (1400 px wide, whole page), 10_sweep_1024.png (1024 px
-wide, whole page) and 10_sweep_1024x768.png (a 1024 x 768 window on the chart). Findings:
+wide, whole page) and 10_sweep_1024x768.png (a 1024 x 768 window on the chart); then loads
+the teaching set and runs recall on it: 10_sweep_workspace.png (+ _1024x768). Findings:
 11_findings.png (1400), 11_findings_1024.png and 11_findings_1024x768.png.
 """
 from __future__ import annotations
@@ -66,10 +67,27 @@ def sweep(page, out: Path) -> None:
     page.wait_for_timeout(4000)
     page.screenshot(path=str(out / "10_sweep_running.png"), full_page=True)
     print("saved", out / "10_sweep_running.png")
-    page.get_by_text(re.compile("Each point is the mean over")).first.wait_for(timeout=WAIT)
+    page.get_by_text(re.compile("Each point: the mean over")).first.wait_for(timeout=WAIT)
     whole(page, out / "10_sweep.png", 1400)
     whole(page, out / "10_sweep_1024.png", 1024)
     window(page, out / "10_sweep_1024x768.png", page.locator(".js-plotly-plot").first)
+
+
+def own_memories(page, out: Path) -> None:
+    """The teaching set (Home), then the Sweep page's run on the workspace's memories."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.get_by_role("link", name=re.compile("Home")).first.click()
+    page.get_by_role("button", name=re.compile("Load teaching set")).first.click()
+    page.get_by_text(re.compile("Added 24")).first.wait_for(timeout=WAIT)
+    settle(page)
+    page.get_by_role("link", name=re.compile("Sweep")).first.click()
+    page.get_by_role("heading", name=re.compile("Parameter sweeps")).wait_for(timeout=WAIT)
+    page.get_by_text(re.compile("My workspace's memories")).first.click()
+    settle(page)
+    page.get_by_role("button", name=re.compile("Run on my memories")).click()
+    page.get_by_text(re.compile("Last run:")).first.wait_for(timeout=WAIT)
+    whole(page, out / "10_sweep_workspace.png", 1400)
+    window(page, out / "10_sweep_workspace_1024x768.png", page.locator(".js-plotly-plot").first)
 
 
 def findings(page, out: Path) -> None:
@@ -97,6 +115,7 @@ def main() -> None:
             page.get_by_role("heading", name=re.compile("NuoNuo Lab")).wait_for(timeout=WAIT)
             if args.only in (None, "sweep"):
                 sweep(page, out)
+                own_memories(page, out)
             if args.only in (None, "findings"):
                 findings(page, out)
             browser.close()

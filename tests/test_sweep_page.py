@@ -238,7 +238,7 @@ def test_workspace_option_runs_on_a_small_workspace_and_never_changes_it(dirs):
     assert fresh.radio(key="sw_source").value == "workspace"
     assert fresh.text_input(key="sw_ws_noise").value == "0,0.3"
     assert [t["name"] for t in chart_data(fresh)] == ["hopfield", "hebbian", "cosine"]
-    assert any("workspace mine, 13 memories" in m.value.replace("\\", "")
+    assert any("workspace “mine”, 13 memories" in m.value.replace("\\", "")
                for m in fresh.markdown)
 
 

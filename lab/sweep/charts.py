@@ -99,16 +99,14 @@ def interval_text(method: str, seeds: int) -> str:
         return ("One seed: no interval can be drawn. Run ≥ 3 seeds to see how much the "
                 "result moves from seed to seed.")
     if method == "bootstrap":
-        how = ("the percentile bootstrap of the mean over seeds (10 000 resamples of the "
-               "seeds; no normal assumption, but too narrow below ~10 seeds)")
+        how = ("the percentile bootstrap of the seeds' mean (10 000 resamples; no normal "
+               "assumption, but too narrow below ~10 seeds)")
     else:
-        how = ("Student's t over seeds: mean ± t₀.₉₇₅,ₙ₋₁ · sd / √n (the right choice for a "
-               "handful of seeds)")
-    return (f"Each point is the mean over {seeds} seeds; its bar is the 95 % confidence "
-            f"interval of that mean, {how}. Rerun with new seeds and 95 % of such bars would "
-            "hold the true mean; a point without a bar had the same value in every seed "
-            "(bars of a fraction are cut at 0 and 1; the table and CSV keep the interval "
-            "as computed).")
+        how = "Student's t over seeds, mean ± t₀.₉₇₅,ₙ₋₁ · sd / √n"
+    return (f"Each point: the mean over {seeds} seeds. Bar: its 95 % confidence interval, "
+            f"{how}; rerun with new seeds and 95 % of such bars hold the true mean. No bar: "
+            "the same value in every seed. A fraction's bar is cut at 0 and 1 (the table "
+            "and the CSV keep it whole).")
 
 
 def _is_fraction(values: pd.Series) -> bool:

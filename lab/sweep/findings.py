@@ -334,7 +334,8 @@ def figure(name: str, df: pd.DataFrame, choice: dict) -> tuple[go.Figure, pd.Dat
         fig = sc.lines(s, "n_patterns", "overlap", "model",
                        x_title="stored patterns (log scale)",
                        y_title="overlap after settling")
-        fig.update_yaxes(range=[0.45, 1.03])
+        floor = min(0.45, float((s["mean"] - s["minus"]).min()) - 0.03)
+        fig.update_yaxes(range=[floor, 1.03])
         n = int(choice["n_units"])
         marks = [(0.138 * n, "classical bound 0.138·N", "dot")]
         bound = d.bound_patterns.dropna()
@@ -342,10 +343,12 @@ def figure(name: str, df: pd.DataFrame, choice: dict) -> tuple[go.Figure, pd.Dat
             marks.append((float(bound.iloc[0]), "Demircigil et al. bound", "dash"))
         lo, hi = float(d.n_patterns.min()), float(d.n_patterns.max())
         for x, text, dash in marks:
-            if lo / 2 <= x <= hi * 2:       # shapes on a log axis take log10 coordinates
-                fig.add_vline(x=math.log10(x), line_dash=dash, line_color="#888",
-                              annotation_text=text, annotation_position="top right",
-                              annotation_font_size=12)
+            if lo / 2 <= x <= hi * 2:     # a trace, not a shape: data coordinates on log x
+                fig.add_trace(go.Scatter(
+                    x=[x, x], y=[floor + 0.02, 1.02], mode="lines+text", text=[text, ""],
+                    textposition="top right", line=dict(color="#888", dash=dash, width=1.5),
+                    textfont=dict(size=12, color="#666"), showlegend=False,
+                    hovertemplate=f"{text}: {x:,.1f} patterns<extra></extra>"))
         return fig, s
     if name == "sleep_interference":
         metric = choice["metric"]

@@ -236,15 +236,14 @@ def chart_panel(df: pd.DataFrame, axes: list[str], metrics: list[str], dims: lis
     ui.chart(fig, s.drop(columns=["plus", "minus"]), f"sweep_{name}")
     how = ""
     if view == "lines" and colour and family:
-        how = (f" Colour: {colour}, in the lab's colours; shade, dash and marker: {family} "
-               "(lighter = smaller).")
+        how = (f" Colour: {colour} (the lab's colours); shade, dash and marker: {family}, "
+               "lighter = smaller.")
     elif view == "lines" and family:
-        how = f" Colour, dash and marker: {family} (lighter = smaller)."
+        how = f" Colour, dash and marker: {family}, lighter = smaller."
     elif view == "heatmap":
         how = " Each cell: mean ± half-width of its 95 % CI."
-    st.caption(sc.interval_text(interval, seeds) + how +
-               " Lines sitting on each other are pulled a little apart along x; the hover "
-               "shows the exact value.")
+    st.caption(sc.interval_text(interval, seeds) + how + " Lines on top of each other are "
+               "pulled a little apart along x (hover for the exact values).")
     with st.expander("The chart as a table (mean ± 95 % CI half-width)"):
         st.dataframe(_table(s, x, ([colour] if colour else []) + ([family] if family else [])),
                      hide_index=True, key=f"sw_ci_table_{kind}")
@@ -281,7 +280,7 @@ def workspace_panel() -> None:
         "look alike fail first, so this shows how far apart *your* memories lie for each "
         "method. Answers are taken without the confidence threshold (what the memory "
         "holds, not when it would answer). Your workspace is only read, never changed.")
-    st.caption(f"Data: the {ui.count(n)} of your workspace {ui.plain(state.name())!s} "
+    st.caption(f"Data: the {ui.count(n)} of your workspace “{ui.plain(state.name())}” "
                "(their stored cue embeddings, 384-d MiniLM for text memories), noise of σ per "
                "dimension; with more memories than cues a seed, each seed draws its own "
                "sample.")
@@ -327,7 +326,7 @@ def workspace_panel() -> None:
         st.info("Your last run on the workspace was too large to keep; run it again.")
         return
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.get("saved_at", 0)))
-    st.markdown(f"**Last run:** workspace {ui.plain(entry.get('workspace', '?'))}, "
+    st.markdown(f"**Last run:** workspace “{ui.plain(entry.get('workspace', '?'))}”, "
                 f"{ui.count(int(entry.get('memories', 0)))}, {when}.")
     axes = ["noise_std"] if df["noise_std"].nunique() > 1 else []
     dims = ["method"] if df["method"].nunique() > 1 else []
