@@ -18,28 +18,32 @@ if st.radio("Data", list(view.SOURCES), format_func=view.SOURCES.get, key="sw_so
     view.workspace_panel()
     st.stop()
 names = list(EXPERIMENTS)
-exp = st.selectbox("Experiment", names, index=names.index("noise"), key="sw_exp",
-                   format_func=lambda n: f"{n}: {EXPERIMENTS[n].title}")
+exp = st.selectbox("Experiment", names, index=view.initial("sw_exp", names.index("noise")),
+                   key="sw_exp", format_func=lambda n: f"{n}: {EXPERIMENTS[n].title}")
 st.caption(f"Data: {EXPERIMENTS[exp].data}")
 specs = {p.name: p for p in jobs.params(exp)}
 axis_names = [n for n, p in specs.items() if p.axis]
 vary = st.multiselect(f"Parameters to vary (at most {jobs.MAX_AXES})", axis_names,
-                      default=[n for n in jobs.DEFAULT_VARY.get(exp, {}) if n in axis_names],
+                      default=view.initial(f"sw_vary:{exp}", [
+                          n for n in jobs.DEFAULT_VARY.get(exp, {}) if n in axis_names]),
                       max_selections=jobs.MAX_AXES, key=f"sw_vary:{exp}")
-values = {n: c.text_input(f"{n} values (v1,v2,…)", jobs.vary_value(exp, specs[n]),
-                          key=f"sw_val:{exp}:{n}") for c, n in zip(st.columns(2), vary)}
+values = {n: c.text_input(f"{n} values (v1,v2,…)", view.initial(
+              f"sw_val:{exp}:{n}", jobs.vary_value(exp, specs[n])), key=f"sw_val:{exp}:{n}")
+          for c, n in zip(st.columns(2), vary)}
 with st.expander("Other parameters (one value each; lists pass whole)"):
     cols = st.columns(3)
-    fixed = {n: cols[i % 3].text_input(n, jobs.start_value(exp, p), key=f"sw_fix:{exp}:{n}",
-                                       disabled=p.locked)
+    fixed = {n: cols[i % 3].text_input(n, view.initial(f"sw_fix:{exp}:{n}",
+                                                       jobs.start_value(exp, p)),
+                                       key=f"sw_fix:{exp}:{n}", disabled=p.locked)
              for i, (n, p) in enumerate(p for p in specs.items() if p[0] not in vary)}
 c1, c2, c3 = st.columns(3)
-seeds = c1.text_input("Seeds", jobs.DEFAULT_SEEDS, key="sw_seeds",
+seeds = c1.text_input("Seeds", view.initial("sw_seeds", jobs.DEFAULT_SEEDS), key="sw_seeds",
                       help="Distinct integers ≥ 0. At least 3 give a confidence interval "
                            "worth reading.")
 backend = c2.selectbox("Backend", ["local", "ray"], key="sw_backend",
                        help="local: a process pool here. ray: a private local Ray runtime.")
-workers = c3.number_input("Workers", 1, cpu_count(), cpu_count(), key="sw_workers")
+workers = c3.number_input("Workers", 1, cpu_count(), view.initial("sw_workers", cpu_count()),
+                          key="sw_workers")
 try:
     grid = jobs.page_grid(exp, values, fixed, seeds)
 except ValueError as exc:

@@ -173,6 +173,7 @@ def test_two_parameter_sweep_lines_with_ci_then_cached_then_restored(dirs):
     assert [t["name"] for t in chart_data(fresh)] == ["hopfield · code_dim 256",
                                                       "hopfield · code_dim 512"]
     assert any("saved last sweep" in i.value for i in fresh.info)
+    assert any("last sweep is back" in c.value for c in fresh.caption)
     assert "sw_run" not in [b.key for b in fresh.button]        # complete: nothing to rerun
     # another owner sees the page's defaults and no results
     other = AppTest.from_file(str(ROOT / "pages" / "10_Sweep.py"), default_timeout=120)
@@ -193,6 +194,9 @@ def test_seeds_default_to_three_or_more_and_the_data_line_shows():
     # the default grid answers the researcher's question: D 4096 vs 16384, noise on x
     assert at.multiselect(key="sw_vary:noise").value == ["code_dim", "noise_stds"]
     assert at.text_input(key="sw_val:noise:code_dim").value == "4096,16384"
+    # a split list (noise_stds) taken out of the varied ones starts at one value, no error
+    at.multiselect(key="sw_vary:noise").set_value(["code_dim"]).run()
+    assert errors(at) == "" and at.text_input(key="sw_fix:noise:noise_stds").value == "0.0"
     at.selectbox(key="sw_exp").set_value("modern_capacity").run()
     assert [c.value for c in at.caption if c.value.startswith("Data: ")] == [
         f"Data: {EXPERIMENTS['modern_capacity'].data}"]

@@ -385,9 +385,34 @@ def test_findings_page_in_a_session():
     assert after[3] != charts_before[3]
     assert sum("95 % confidence interval" in c.value for c in at.caption) == 4
     marks = [t for t in after[2] if t.get("showlegend") is False]
-    assert [m["text"][1] for m in marks] == ["classical bound 0.138·N"]     # N 128: 17.7
+    assert [m["text"][0] for m in marks] == ["classical bound 0.138·N"]     # N 128: 17.7
 
 
 def test_app_lists_the_findings_page():
     assert 'st.Page("pages/11_Findings.py"' in (ROOT / "app.py").read_text()
     assert os.path.isfile(ROOT / "pages" / "11_Findings.py")
+
+
+def test_sweep_page_with_a_damaged_saved_sweep_says_so_and_starts_fresh(tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.setenv("NUONUO_SWEEPS", str(tmp_path / "sweeps"))
+    owner = files.new_owner()
+    p = saved.path(owner)
+    p.parent.mkdir(parents=True)
+    p.write_text('{"version": 1, "source": "generated", "generated": {"settings": '
+                 '{"experiment": "noise", "seeds": "' + "9," * 3000 + '"}, "records": ""}}')
+    at = AppTest.from_file(str(ROOT / "pages" / "10_Sweep.py"), default_timeout=120)
+    at.query_params["owner"] = owner
+    at.run()
+    assert not at.exception
+    assert any("generated sweep was dropped" in w.value for w in at.warning)
+    assert at.text_input(key="sw_seeds").value == "0,1,2"
+    # settings that pass the file's checks still go through the form's own parser
+    saved.save(owner, "generated", {"settings": {"experiment": "noise",
+                                                 "vary": {"code_dim": "256,99999999"}},
+                                    "records": ""})
+    at = AppTest.from_file(str(ROOT / "pages" / "10_Sweep.py"), default_timeout=120)
+    at.query_params["owner"] = owner
+    at.run()
+    assert not at.exception and any("99999999" in e.value for e in at.error)
+    assert "sw_run" not in [b.key for b in at.button]

@@ -216,7 +216,11 @@ DEFAULT_SEEDS = "0,1,2"     # at least 3 seeds: an interval worth reading
 
 
 def start_value(experiment: str, p: Param) -> str:
-    return START.get(experiment, {}).get(p.name, p.default)
+    """A parameter's first value in the form when it is not varied: a list the experiment
+    splits into tasks (noise_stds) starts at its first value, since a comma list there would
+    make it a varied parameter."""
+    value = START.get(experiment, {}).get(p.name, p.default)
+    return value.split(",")[0].strip() if p.is_tuple and p.axis else value
 
 
 def vary_value(experiment: str, p: Param) -> str:

@@ -38,7 +38,7 @@ def restore_last() -> None:
     except (ValueError, OSError) as exc:
         data, problems = {}, [f"the saved last sweep could not be read ({exc})"]
     for text in problems:
-        state.flash("warning", text)
+        st.warning(ui.plain(text))
     st.session_state[SAVED] = data
     if data.get("source") in SOURCES:
         st.session_state["sw_source"] = data["source"]
@@ -47,7 +47,8 @@ def restore_last() -> None:
     if "workspace" in data:
         _fill_workspace(data["workspace"]["settings"])
     if data:
-        state.flash("info", "Your last sweep is back (kept in your private folder).")
+        st.caption("↺ Your last sweep is back: it is kept in your private folder, so a "
+                   "reload or this link brings it back.")
 
 
 def _fill_form(s: dict) -> None:
@@ -126,6 +127,12 @@ def remember(kind: str, entry: dict) -> None:
 
 
 # --- widgets with a restored choice -----------------------------------------------------------
+def initial(key: str, value):
+    """A widget's default, or None when the restore already put its value in the session
+    (Streamlit warns about a widget given both)."""
+    return None if key in st.session_state else value
+
+
 def _key(base: str, kind: str, options) -> str:
     """A widget key per kind of run and per list of options, so a choice made among other
     options (another experiment's metrics) never meets this list."""
@@ -286,15 +293,17 @@ def workspace_panel() -> None:
                "sample.")
     c1, c2 = st.columns(2)
     noise = c1.text_input(f"Noise σ values (at most {own.MAX_LEVELS}, each in [0, "
-                          f"{own.MAX_NOISE:g}])", own.DEFAULT_NOISE, key="sw_ws_noise",
-                          help=ui.HELP["noise"])
-    methods = c2.multiselect("Methods", list(own.METHODS), default=list(own.METHODS),
+                          f"{own.MAX_NOISE:g}])", initial("sw_ws_noise", own.DEFAULT_NOISE),
+                          key="sw_ws_noise", help=ui.HELP["noise"])
+    methods = c2.multiselect("Methods", list(own.METHODS),
+                             default=initial("sw_ws_methods", list(own.METHODS)),
                              key="sw_ws_methods")
     c3, c4 = st.columns(2)
-    seeds = c3.text_input(f"Seeds (at most {own.MAX_SEEDS})", own.DEFAULT_SEEDS,
-                          key="sw_ws_seeds", help="≥ 3 seeds give an interval worth reading.")
+    seeds = c3.text_input(f"Seeds (at most {own.MAX_SEEDS})",
+                          initial("sw_ws_seeds", own.DEFAULT_SEEDS), key="sw_ws_seeds",
+                          help="≥ 3 seeds give an interval worth reading.")
     nq = c4.number_input(f"Cues a seed (at most {own.MAX_QUERIES})", 1, own.MAX_QUERIES,
-                         own.DEFAULT_QUERIES, key="sw_ws_queries")
+                         initial("sw_ws_queries", own.DEFAULT_QUERIES), key="sw_ws_queries")
     try:
         cfg = own.parse(noise, methods, seeds, nq)
     except ValueError as exc:
