@@ -153,6 +153,14 @@ def test_two_parameter_sweep_lines_with_ci_then_cached_then_restored(dirs):
                                                    "hopfield · code_dim 512"]
     cap = " ".join(c.value for c in at.caption)
     assert "95 % confidence interval" in cap and "Student's t" in cap and "3 seeds" in cap
+    # the heatmap stays as an option: each cell the mean over seeds
+    key = next(s.key for s in at.selectbox if s.label == "View")
+    at.selectbox(key=key).set_value("heatmap").run()
+    [hm] = chart_data(at)
+    hop = df[df.method == "hopfield"].groupby(["code_dim", "noise_std"]).recall_at_1.mean()
+    assert _array(hm["z"]).tolist() == [[hop[(d, ns)] for ns in (0.05, 0.2)]
+                                        for d in (256, 512)]
+    at.selectbox(key=key).set_value("lines").run()
     # reopening the same grid is instant: no job, the chart straight away
     t = time.time()
     again = page(**TINY3)
