@@ -368,7 +368,8 @@ def test_findings_missing_file(tmp_path):
     assert findings.load("modern_capacity", tmp_path) is None
 
 
-def test_findings_page_in_a_session():
+def test_findings_page_in_a_session(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUONUO_SWEEPS", str(tmp_path / "sweeps"))
     at = AppTest.from_file(str(ROOT / "pages" / "11_Findings.py"), default_timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
     assert [h.value for h in at.subheader] == [f"{i} · {f.title}" for i, f in
@@ -377,8 +378,9 @@ def test_findings_page_in_a_session():
     assert len(heads) == 4 and all("±" in h or "%" in h for h in heads)
     charts_before = [json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart")]
     assert len(charts_before) == 4
-    at.selectbox(key="fd_modern_capacity_n_units").set_value(128).run()
-    at.selectbox(key="fd_sleep_interference_metric").set_value("old_recall_at_1").run()
+    at.selectbox(key="fd_modern_capacity_n_units_committed").set_value(128).run()
+    at.selectbox(key="fd_sleep_interference_metric_committed").set_value(
+        "old_recall_at_1").run()
     assert not at.exception
     after = [json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart")]
     assert after[0] == charts_before[0] and after[2] != charts_before[2]
@@ -386,6 +388,33 @@ def test_findings_page_in_a_session():
     assert sum("95 % confidence interval" in c.value for c in at.caption) == 4
     marks = [t for t in after[2] if t.get("showlegend") is False]
     assert [m["text"][0] for m in marks] == ["classical bound 0.138·N"]     # N 128: 17.7
+    assert [b.key for b in at.button if b.key.startswith("fd_")] == [
+        f"fd_run_{f.name}" for f in findings.FINDINGS]
+    assert not at.radio                                  # no quick run yet: one source
+
+
+def test_findings_from_a_quick_run_here(tmp_path, monkeypatch):
+    """A finished quick-preset run (its sweep cache) becomes a second source of records;
+    its headline is computed from those records."""
+    from lab.sweep import jobs
+    from nuonuo_core.sweep import sidecar_path
+    monkeypatch.setenv("NUONUO_SWEEPS", str(tmp_path / "sweeps"))
+    grid = findings.quick_grid("sleep_interference")
+    assert grid.n_tasks == 3 and grid.seeds == (0, 1, 2)
+    assert "--nights 12" in " ".join(grid.cli_args())
+    df = findings.load("sleep_interference")
+    quick = df[(df.seed < 3) & (df.night <= 12)]
+    out = jobs.folder(grid) / "results.csv"
+    out.parent.mkdir(parents=True)
+    quick.to_csv(out, index=False)
+    sidecar_path(out).write_text("{}\n" * 3)
+    at = AppTest.from_file(str(ROOT / "pages" / "11_Findings.py"), default_timeout=120).run()
+    assert not at.exception and len(at.radio) == 1
+    at.radio(key="fd_src_sleep_interference").set_value("quick").run()
+    head = [m.value for m in at.markdown if m.value.startswith("**Finding.**")][3]
+    assert head == "**Finding.** " + findings.headline("sleep_interference", quick)
+    assert "After 12 days" in head
+    assert any("quick preset" in c.value and "3 seeds" in c.value for c in at.caption)
 
 
 def test_app_lists_the_findings_page():

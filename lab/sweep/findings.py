@@ -3,7 +3,9 @@ over seeds, and a headline computed from the records (never typed: rerun the exp
 the sentences follow the numbers).
 
 The records are the committed result files ``docs/results/<name>.csv`` (seeds 0–4, written
-by ``make results-data``, the same files ``make results`` renders into docs/results.md).
+by ``make results-data``, the same files ``make results`` renders into docs/results.md), or a
+run of the experiment's ``quick`` preset on this server (:func:`quick_grid`, seeds 0–2,
+through the lab's sweep runner), on demand.
 Intervals are Student's t over seeds (:func:`nuonuo_core.experiments.summarize`); a
 comparison of two arms is paired by seed (the difference per seed, then its interval), since
 both arms of a seed share their memories and queries. Pure: no Streamlit.
@@ -19,6 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from nuonuo_core.experiments import get_experiment, summarize
+from nuonuo_core.sweep import Grid, build_grid
 from nuonuo_core.experiments.summary import load as load_csv, t_quantile
 
 from . import charts as sc
@@ -90,6 +93,16 @@ def load(name: str, folder: Path | None = None) -> pd.DataFrame | None:
     if not path.is_file() or path.stat().st_size > MAX_BYTES:
         return None
     return load_csv(path)
+
+
+QUICK_SEEDS = "0,1,2"
+
+
+def quick_grid(name: str) -> Grid:
+    """The experiment's ``quick`` preset over seeds 0–2, as a sweep grid (at most a minute a
+    seed on two cores): the lab reruns a finding with it on demand."""
+    exp = get_experiment(name)
+    return build_grid(name, dict(exp.presets["quick"]), QUICK_SEEDS)
 
 
 def command(name: str) -> str:

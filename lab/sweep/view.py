@@ -354,28 +354,62 @@ def _finding(name: str, stamp: tuple) -> tuple[pd.DataFrame | None, str]:
     return df, (findings.headline(name, df) if df is not None else "")
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _headline(name: str, signature: str, rows: int, _df: pd.DataFrame) -> str:
+    return findings.headline(name, _df)
+
+
+SOURCES_FD = {"committed": "committed result files (seeds 0–4)",
+              "quick": "the quick preset run here (seeds 0–2)"}
+
+
 def finding_panel(f: findings.Finding, number: int) -> None:
     """One finding: its question, the computed headline, the chart for the chosen panel with
-    95 % CIs, what data it ran on and the command that made the records."""
+    95 % CIs, what data it ran on and the command that made the records; a rerun of the
+    quick preset on demand."""
     path = findings.FOLDER / f"{f.name}.csv"
     stamp = (path.stat().st_size, path.stat().st_mtime) if path.is_file() else (0, 0)
     st.subheader(f"{number} · {f.title}")
     st.markdown(f.question)
     df, head = _finding(f.name, stamp)
+    grid = findings.quick_grid(f.name)
+    quick, complete = jobs.results(grid)
+    quick = quick if complete else None
+    sources = [k for k, d in (("committed", df), ("quick", quick)) if d is not None]
+    source = sources[0] if len(sources) == 1 else st.radio(
+        "Records", sources, format_func=SOURCES_FD.get, horizontal=True,
+        key=f"fd_src_{f.name}") if sources else None
+    if source == "quick":
+        df, head = quick, _headline(f.name, grid.signature(), len(quick), quick)
     if df is None:
         st.warning(f"The result file docs/results/{f.name}.csv is missing here. Make it "
-                   f"with `{findings.command(f.name)}` (or `make results-data` for all).")
-        return
-    st.markdown(f"**Finding.** {head}")
-    cols = st.columns(len(f.controls))
-    choice = {}
-    for col, c in zip(cols, f.controls):
-        opts = findings.options(df, c)
-        choice[c.column] = col.selectbox(c.label, opts, format_func=c.text,
-                                         index=opts.index(c.default) if c.default in opts
-                                         else 0, key=f"fd_{f.name}_{c.column}")
-    fig, s = findings.figure(f.name, df, choice)
-    ui.chart(fig, s.drop(columns=["plus", "minus"]), f"finding_{f.name}")
-    seeds = int(df["seed"].nunique())
-    st.caption(sc.interval_text("t", seeds) + f" Data: {findings.data_line(f.name)}. "
-               f"Records: docs/results/{f.name}.csv, made by `{findings.command(f.name)}`.")
+                   f"with `{findings.command(f.name)}` (or `make results-data` for all), "
+                   "or run the quick preset below.")
+    else:
+        st.markdown(f"**Finding.** {head}")
+        cols = st.columns(len(f.controls))
+        choice = {}
+        for col, c in zip(cols, f.controls):
+            opts = findings.options(df, c)
+            choice[c.column] = col.selectbox(c.label, opts, format_func=c.text,
+                                             index=opts.index(c.default) if c.default in opts
+                                             else 0, key=f"fd_{f.name}_{c.column}_{source}")
+        fig, s = findings.figure(f.name, df, choice)
+        ui.chart(fig, s.drop(columns=["plus", "minus"]), f"finding_{f.name}")
+        made = (f"docs/results/{f.name}.csv, made by `{findings.command(f.name)}`"
+                if source == "committed" else
+                f"the quick preset, `python -m nuonuo_core.sweep {shlex.join(grid.cli_args())}`")
+        st.caption(sc.interval_text("t", int(df["seed"].nunique())) +
+                   f" Data: {findings.data_line(f.name)}. Records: {made}.")
+    with st.expander("Rerun it here: the quick preset, seeds 0–2 (about a minute a seed)"):
+        job = jobs.job(grid)
+        if job is not None:
+            progress_panel(job)
+        elif complete:
+            st.caption("Done: choose its records above.")
+        elif st.button("▶ Run the quick preset", key=f"fd_run_{f.name}"):
+            try:
+                jobs.start(grid)
+                st.rerun()
+            except (ValueError, OSError) as exc:
+                ui.error(exc)
