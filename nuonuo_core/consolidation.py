@@ -15,23 +15,14 @@ import numpy as np
 import torch
 
 from .functional import perturb
+from .limits import LIMITS
 
 POLICIES = ("priority", "recent", "random")
 # keeps replay-noise seeds apart from the small seeds recall uses (torch's CPU generator only
 # uses the low 32 bits of a seed, so the salt and the result stay below 2**32)
 REPLAY_SEED_SALT = 0x5EED_C0DE
-MAX_EPOCHS = 1000
-MAX_REPLAYS = 64
-
-
-def _number(value, name: str, lo: float, hi: float | None = None, lo_open=False) -> float:
-    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool) \
-        and math.isfinite(value) and (value > lo if lo_open else value >= lo) \
-        and (hi is None or value <= hi)
-    if not ok:
-        rng = f"({lo}, {hi}]" if lo_open else f"[{lo}, {hi if hi is not None else 'inf'})"
-        raise ValueError(f"{name} must be a finite number in {rng}, got {value!r}")
-    return float(value)
+MAX_EPOCHS = LIMITS["epochs"].hi
+MAX_REPLAYS = LIMITS["replays"].hi
 
 
 def consolidate(store, sep, epochs: int = 5, replay_noise: float = 0.0,
@@ -44,14 +35,12 @@ def consolidate(store, sep, epochs: int = 5, replay_noise: float = 0.0,
     row, each with 1/replays of the weight, so a night's cost does not depend on the
     importance values); cells below ``prune_threshold`` are cut. Returns one record per
     epoch (W-norm, nnz, sparsity, replayed, pruned); the store's day advances by one."""
-    if not isinstance(epochs, (int, np.integer)) or not 0 <= epochs <= MAX_EPOCHS:
-        raise ValueError(f"epochs must be an int in [0, {MAX_EPOCHS}], got {epochs!r}")
-    if not isinstance(replays, (int, np.integer)) or not 1 <= replays <= MAX_REPLAYS:
-        raise ValueError(f"replays must be an int in [1, {MAX_REPLAYS}], got {replays!r}")
-    replay_noise = _number(replay_noise, "replay_noise", 0.0, 10.0)
-    homeostasis = _number(homeostasis, "homeostasis", 0.0, 1.0, lo_open=True)
-    prune_threshold = _number(prune_threshold, "prune_threshold", 0.0, 1e6)
-    lr = _number(lr, "lr", 0.0, 100.0, lo_open=True)
+    epochs, replays = LIMITS["epochs"].check(epochs), LIMITS["replays"].check(replays)
+    replay_noise = LIMITS["replay_noise"].check(replay_noise)
+    homeostasis = LIMITS["homeostasis"].check(homeostasis)
+    prune_threshold = LIMITS["prune_threshold"].check(prune_threshold)
+    lr = LIMITS["lr"].check(lr)
+    store.check_night()  # before anything changes: the clock must have a next day
     dev = store.device
     rows = torch.nonzero(store.in_replay.to(dev)[store.row_mem]).squeeze(1) \
         if replay else torch.zeros(0, dtype=torch.long, device=dev)
@@ -91,7 +80,7 @@ def _replay(store, sep, rows, mem_pos, weight, noise: float, replays: int, seed:
 def clear_replay(store, keep_fraction: float, policy: str = "priority", seed: int = 0) -> int:
     """Keep ``keep_fraction`` of the replay buffer, chosen by ``policy`` ("priority": most
     important, "recent": latest day, "random"); returns how many stay."""
-    keep_fraction = _number(keep_fraction, "keep_fraction", 0.0, 1.0)
+    keep_fraction = LIMITS["keep_fraction"].check(keep_fraction)
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
     buf = torch.nonzero(store.in_replay).squeeze(1)

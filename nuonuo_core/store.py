@@ -14,12 +14,18 @@ import numpy as np
 import torch
 
 from .config import MemoryConfig
-from .hebbian import Contributions, DenseW, SparseW, make_w
+from .hebbian import BLOCK, Contributions, DenseW, SparseW, coalesce, make_w
 from .index import CueIndex
+from .limits import LIMITS
 
-MAX_IMPORTANCE = 100.0  # importance lies in (0, MAX_IMPORTANCE]
-MAX_ID = 2**53  # ids and next_id stay exact in JSON and float64
-MAX_DAY = 10**9
+MAX_IMPORTANCE = LIMITS["importance"].hi  # importance lies in (0, MAX_IMPORTANCE]
+MAX_ID = LIMITS["next_id"].hi  # next_id <= MAX_ID: ids exact in JSON, id · D + col in int64
+MAX_DAY = LIMITS["day"].hi
+MAX_TEXT = LIMITS["text_chars"].hi
+MAX_PARAPHRASES = LIMITS["paraphrases"].hi
+# W may exceed what the contributions say it holds by float rounding only: relative to the
+# cell and to the largest cell (dust that removals leave is pruned at 1e-5 of the largest)
+SUM_RTOL, SUM_ATOL = 1e-3, 1e-4
 TENSORS = ("ids", "target_codes", "importance", "days", "in_replay", "row_mem", "row_codes")
 
 
@@ -34,13 +40,20 @@ def _want(t, name: str, shape: tuple, dtype: torch.dtype) -> None:
             f"{t.dtype} {tuple(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__))
 
 
-def _text_ok(t) -> bool:
+def _text_ok(t, rows: int) -> bool:
+    """A text record: null (a vector memory) or {cue, target, paraphrases} whose texts are
+    non-empty strings of at most MAX_TEXT characters and whose paraphrases are exactly the
+    memory's cue rows after the first (``rows`` cue rows in all)."""
     if t is None:
         return True
+
+    def ok(x) -> bool:
+        return isinstance(x, str) and 0 < len(x) <= MAX_TEXT and bool(x.strip())
+
     return isinstance(t, dict) and set(t) == {"cue", "target", "paraphrases"} \
-        and isinstance(t["cue"], str) and (t["target"] is None or isinstance(t["target"], str)) \
-        and isinstance(t["paraphrases"], list) and all(isinstance(p, str)
-                                                       for p in t["paraphrases"])
+        and ok(t["cue"]) and (t["target"] is None or ok(t["target"])) \
+        and isinstance(t["paraphrases"], list) and len(t["paraphrases"]) == rows - 1 \
+        and len(t["paraphrases"]) <= MAX_PARAPHRASES and all(ok(p) for p in t["paraphrases"])
 
 
 def check_importance(importance, n: int) -> torch.Tensor:
@@ -56,6 +69,15 @@ def check_importance(importance, n: int) -> torch.Tensor:
         raise ValueError(f"importance must be one number or {n} numbers in "
                          f"(0, {MAX_IMPORTANCE:g}], got {importance!r}")
     return torch.as_tensor(imp, dtype=torch.float32)
+
+
+def check_room(next_id: int, n: int) -> None:
+    """Refuse adding ``n`` memories when their ids would pass MAX_ID (files keep next_id in
+    [0, MAX_ID]; a memory the engine made must load)."""
+    if next_id + n > MAX_ID:
+        raise ValueError(f"adding {n} memories would move next_id to {next_id + n}, past "
+                         f"its limit {LIMITS['next_id'].span()}: this memory has used up its "
+                         f"ids")
 
 
 def check_ids(ids) -> torch.Tensor:
@@ -157,6 +179,8 @@ class MemoryStore:
         """Store n memories: cue rows (R, d) owned by local memory row_local (R,) in [0, n),
         their codes (R, k), target codes (n, k), importance (n,). Returns the new ids."""
         n, lr = target_codes.shape[0], self.config.lr
+        check_room(self.next_id, n)
+        LIMITS["day"].check(day)
         ids = torch.arange(self.next_id, self.next_id + n)
         local = row_local.to(self.device)
         self.w.add(target_codes[local], row_codes, lr)
@@ -185,7 +209,14 @@ class MemoryStore:
         self.w.scale(factor)
         self.contrib.scale(factor)
 
+    def check_night(self) -> None:
+        """Refuse a night when the clock is at its last day (the day after would not load)."""
+        if self.day >= MAX_DAY:
+            raise ValueError(f"the clock is at day {self.day}, the last one (day must stay in "
+                             f"{LIMITS['day'].span()}): no night can follow")
+
     def advance_day(self) -> None:
+        self.check_night()
         self.day += 1
 
     def set_recall_params(self, **changes) -> MemoryConfig:
@@ -282,19 +313,61 @@ class MemoryStore:
         _ok(isinstance(self.texts, list) and len(self.texts) == n,
             f"{len(self.texts) if isinstance(self.texts, list) else '?'} text records for "
             f"{n} memories")
+        per_mem = self.rows_per_memory().tolist()
         for i, t in enumerate(self.texts):
-            _ok(_text_ok(t), f"text record {i} must be null or {{cue: str, target: str or null,"
-                             f" paraphrases: [str]}}, got {str(t)[:80]!r}")
+            _ok(_text_ok(t, per_mem[i]),
+                f"text record {i} must be null or {{cue: str, target: str or null, "
+                f"paraphrases: [str]}} with one paraphrase per extra cue row ({per_mem[i]} cue "
+                f"rows) and texts of 1-{MAX_TEXT} characters, got {str(t)[:80]!r}")
         self.w.validate()
-        ck = self.contrib.keys
+        self._validate_contributions()
+
+    def _validate_contributions(self) -> None:
+        """Contributions: sorted unique keys id · D + column of stored memories, values finite
+        and > 0; every cue row's units are in its owner's vector (a row filed under another
+        memory is caught); and they sum to W: every cell of W is a cell of
+        S = Σ_i outer(target_i, v_i) and W <= S up to float rounding (W < S where pruning cut;
+        a contribution filed under the wrong memory or zeroed leaves W above S)."""
+        D, k = self.config.code_dim, self.config.k
+        ck, cv = self.contrib.keys, self.contrib.vals
         _want(ck, "contribution keys", (ck.shape[0],), torch.int64)
-        _want(self.contrib.vals, "contribution values", (ck.shape[0],), torch.float32)
-        _ok(ck.numel() == 0 or (bool((ck[1:] > ck[:-1]).all()) and bool(
-            torch.isin(ck // D, ids.to(ck.device)).all()) and int(ck.min()) >= 0),
+        _want(cv, "contribution values", (ck.shape[0],), torch.float32)
+        ids = self.ids.to(ck.device)
+        _ok(ck.numel() == 0 or (bool((ck[1:] > ck[:-1]).all()) and int(ck.min()) >= 0
+                                and bool(torch.isin(ck // D, ids).all())),
             "contributions must be sorted, unique and belong to stored memories")
-        cv = self.contrib.vals
-        _ok(bool(torch.isfinite(cv).all()) and bool((cv >= 0).all()),
-            "contributions must be finite and >= 0")
+        _ok(bool(torch.isfinite(cv).all()) and bool((cv > 0).all()),
+            "contributions must be finite and > 0")
+        if self.n_rows:
+            owner = ids[self.row_mem.to(ck.device)]
+            want = (owner[:, None] * D + self.row_codes.to(ck.device).long()).reshape(-1)
+            at = torch.searchsorted(ck, want).clamp(max=max(ck.numel() - 1, 0))
+            _ok(ck.numel() > 0 and bool((ck[at] == want).all()),
+                "a cue row's units are missing from its memory's contributions (a cue row "
+                "owned by the wrong memory?)")
+        cols, pos = ck % D, torch.searchsorted(ids, ck // D)
+        order = torch.argsort(cols, stable=True)
+        cols, pos, vals = cols[order], pos[order], cv[order]
+        top = self.w.max_value()
+        step, s, c_lo = max(1, BLOCK // k), 0, 0
+        while c_lo < D:   # column ranges [c_lo, c_hi) tiling [0, D), ~BLOCK cells of S each
+            e = min(s + step, cols.shape[0])
+            if e > s:
+                e = int(torch.searchsorted(cols, cols[e - 1:e], right=True))
+                c_hi = int(cols[e - 1]) + 1 if e < cols.shape[0] else D
+            else:
+                c_hi = D
+            keys = (cols[s:e, None] * D + self.target_codes[pos[s:e]].long()).reshape(-1)
+            sk, sv = coalesce(keys, vals[s:e, None].expand(-1, k).reshape(-1))
+            for wk, wv in self.w.cells_in_columns(c_lo, c_hi):
+                at = torch.searchsorted(sk, wk).clamp(max=max(sk.numel() - 1, 0))
+                hit = (sk[at] == wk) if sk.numel() else torch.zeros_like(wk, dtype=torch.bool)
+                _ok(bool(hit.all()), f"W has {int((~hit).sum())} cells that no memory's "
+                                     f"contribution explains")
+                over = wv - sv[at] * (1 + SUM_RTOL) - SUM_ATOL * top
+                _ok(wv.numel() == 0 or float(over.max()) <= 0,
+                    "W holds more than the memories' contributions sum to")
+            s, c_lo = e, c_hi
 
     def state_dict(self) -> tuple[dict[str, torch.Tensor], dict]:
         """(tensors, JSON-able state): everything needed to rebuild the store."""
