@@ -189,6 +189,10 @@ def sleep_workspace(mem: HybridMemory, p: NightParams, progress=None) -> str:
     p.check()
     if len(mem) == 0:
         raise ValueError("the workspace is empty: there is nothing to consolidate")
+    from . import workspaces
+
+    workspaces.check_room(mem, workspaces.night_growth(mem, p.epochs, p.replay_noise),
+                          "this night")
     before = mem.stats()
     recs = mem.consolidate(epochs=p.epochs, replay_noise=p.replay_noise,
                            homeostasis=p.homeostasis, prune_threshold=p.prune_threshold,

@@ -332,9 +332,11 @@ class HybridMemory:
         tensors, state = self.store.state_dict()
         return persistence.dump(self.config.to_dict(), tensors, state, self._sep.fingerprint())
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write atomically to ``path`` (a '.nuonuo' file); returns the path."""
-        return persistence.write_file(path, self.to_bytes())
+    def save(self, path: str | os.PathLike, overwrite: bool = True) -> Path:
+        """Write atomically to ``path`` (a '.nuonuo' file); returns the path.
+        ``overwrite=False`` creates the file only if none exists (FileExistsError otherwise;
+        of two racing savers exactly one wins)."""
+        return persistence.write_file(path, self.to_bytes(), overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | os.PathLike, encoder=None, device: str | None = None):

@@ -198,10 +198,10 @@ def resign(data: bytes) -> bytes:
     return save(load(data), metadata=meta)
 
 
-def write_file(path: str | os.PathLike, data: bytes) -> Path:
+def write_file(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:
     from .atomic import atomic_write
 
-    return atomic_write(path, data)
+    return atomic_write(path, data, overwrite=overwrite)
 
 
 def read_file(path: str | os.PathLike) -> bytes:

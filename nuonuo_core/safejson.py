@@ -35,8 +35,8 @@ def scan(text: str, max_items: int, max_depth: int, max_len: int | None = None,
             depth += 1
             items += 1
             if depth > max_depth:
-                raise TooLarge(f"{what} is nested more than {max_depth} levels deep; at most "
-                               f"{max_depth} levels are allowed")
+                raise TooLarge(f"{what} is nested too deeply: {depth} levels reached; at "
+                               f"most {max_depth} levels are allowed")
             lengths.append(1)
         elif c == "]" or c == "}":
             depth -= 1
@@ -47,11 +47,11 @@ def scan(text: str, max_items: int, max_depth: int, max_len: int | None = None,
             if lengths:
                 lengths[-1] += 1
                 if max_len is not None and lengths[-1] > max_len:
-                    raise TooLarge(f"{what} has a list or object of more than {max_len:,} "
-                                   f"entries; at most {max_len:,} are allowed")
+                    raise TooLarge(f"{what} has a list or object of more than {max_len} "
+                                   f"entries; at most {max_len} are allowed")
         if items > max_items:
-            raise TooLarge(f"{what} holds more than {max_items:,} values; at most "
-                           f"{max_items:,} are allowed")
+            raise TooLarge(f"{what} holds more than {max_items} values; at most "
+                           f"{max_items} are allowed")
     return items
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .config import MemoryConfig
-from .hebbian import BLOCK, Contributions, DenseW, SparseW, coalesce, make_w
+from .hebbian import BLOCK, Contributions, DenseW, SparseW, make_w
 from .index import CueIndex
 from .limits import LIMITS
 
@@ -92,6 +92,41 @@ def check_ids(ids) -> torch.Tensor:
     if not ok:
         raise ValueError(f"memory ids must be integers, got {ids!r}")
     return torch.as_tensor(flat.astype(np.int64))
+
+
+def _check_sums(w, ck: np.ndarray, cv: np.ndarray, ids: np.ndarray, targets: np.ndarray,
+                D: int) -> None:
+    """Every cell of W is a cell of S = Σ_i outer(target_i, v_i) and W <= S up to rounding,
+    one range of columns (~BLOCK cells of S) at a time (numpy: its sorts are several times
+    faster than torch's on the CPU)."""
+    k = targets.shape[1]
+    cols = ck % D
+    order = np.argsort(cols, kind="stable")
+    cols, pos, vals = cols[order], np.searchsorted(ids, ck[order] // D), cv[order]
+    top = w.max_value()
+    step, s, c_lo = max(1, BLOCK // max(k, 1)), 0, 0
+    while c_lo < D:   # column ranges [c_lo, c_hi) tiling [0, D)
+        e = min(s + step, cols.shape[0])
+        if e > s:
+            e = int(np.searchsorted(cols, cols[e - 1], side="right"))
+            c_hi = int(cols[e - 1]) + 1 if e < cols.shape[0] else D
+        else:
+            c_hi = D
+        keys = ((cols[s:e, None] - c_lo) * D + targets[pos[s:e]]).reshape(-1)
+        o = np.argsort(keys)
+        keys, sv = keys[o], np.repeat(vals[s:e], k)[o].astype(np.float64)
+        first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else keys
+        sk, sv = keys[first], np.add.reduceat(sv, first) if keys.size else sv
+        for wk, wv in w.cells_in_columns(c_lo, c_hi):
+            wk, wv = wk.cpu().numpy() - c_lo * D, wv.cpu().numpy()
+            at = np.minimum(np.searchsorted(sk, wk), max(sk.size - 1, 0))
+            hit = sk[at] == wk if sk.size else np.zeros(wk.shape, dtype=bool)
+            _ok(bool(hit.all()), f"W has {int((~hit).sum())} cells that no memory's "
+                                 f"contribution explains")
+            over = wv - sv[at] * (1 + SUM_RTOL) - SUM_ATOL * top if wv.size else wv
+            _ok(wv.size == 0 or float(over.max()) <= 0,
+                "W holds more than the memories' contributions sum to")
+        s, c_lo = e, c_hi
 
 
 @dataclass(eq=False)
@@ -332,42 +367,22 @@ class MemoryStore:
         ck, cv = self.contrib.keys, self.contrib.vals
         _want(ck, "contribution keys", (ck.shape[0],), torch.int64)
         _want(cv, "contribution values", (ck.shape[0],), torch.float32)
-        ids = self.ids.to(ck.device)
-        _ok(ck.numel() == 0 or (bool((ck[1:] > ck[:-1]).all()) and int(ck.min()) >= 0
-                                and bool(torch.isin(ck // D, ids).all())),
+        ck, cv, ids = ck.cpu().numpy(), cv.cpu().numpy(), self.ids.cpu().numpy()
+        mem = ck // D
+        at = np.minimum(np.searchsorted(ids, mem), max(ids.size - 1, 0))
+        _ok(ck.size == 0 or (bool((ck[1:] > ck[:-1]).all()) and int(ck[0]) >= 0
+                             and ids.size > 0 and bool((ids[at] == mem).all())),
             "contributions must be sorted, unique and belong to stored memories")
-        _ok(bool(torch.isfinite(cv).all()) and bool((cv > 0).all()),
+        _ok(bool(np.isfinite(cv).all()) and bool((cv > 0).all()),
             "contributions must be finite and > 0")
         if self.n_rows:
-            owner = ids[self.row_mem.to(ck.device)]
-            want = (owner[:, None] * D + self.row_codes.to(ck.device).long()).reshape(-1)
-            at = torch.searchsorted(ck, want).clamp(max=max(ck.numel() - 1, 0))
-            _ok(ck.numel() > 0 and bool((ck[at] == want).all()),
+            owner = ids[self.row_mem.cpu().numpy()]
+            want = (owner[:, None] * D + self.row_codes.cpu().numpy()).reshape(-1)
+            at = np.minimum(np.searchsorted(ck, want), max(ck.size - 1, 0))
+            _ok(ck.size > 0 and bool((ck[at] == want).all()),
                 "a cue row's units are missing from its memory's contributions (a cue row "
                 "owned by the wrong memory?)")
-        cols, pos = ck % D, torch.searchsorted(ids, ck // D)
-        order = torch.argsort(cols, stable=True)
-        cols, pos, vals = cols[order], pos[order], cv[order]
-        top = self.w.max_value()
-        step, s, c_lo = max(1, BLOCK // k), 0, 0
-        while c_lo < D:   # column ranges [c_lo, c_hi) tiling [0, D), ~BLOCK cells of S each
-            e = min(s + step, cols.shape[0])
-            if e > s:
-                e = int(torch.searchsorted(cols, cols[e - 1:e], right=True))
-                c_hi = int(cols[e - 1]) + 1 if e < cols.shape[0] else D
-            else:
-                c_hi = D
-            keys = (cols[s:e, None] * D + self.target_codes[pos[s:e]].long()).reshape(-1)
-            sk, sv = coalesce(keys, vals[s:e, None].expand(-1, k).reshape(-1))
-            for wk, wv in self.w.cells_in_columns(c_lo, c_hi):
-                at = torch.searchsorted(sk, wk).clamp(max=max(sk.numel() - 1, 0))
-                hit = (sk[at] == wk) if sk.numel() else torch.zeros_like(wk, dtype=torch.bool)
-                _ok(bool(hit.all()), f"W has {int((~hit).sum())} cells that no memory's "
-                                     f"contribution explains")
-                over = wv - sv[at] * (1 + SUM_RTOL) - SUM_ATOL * top
-                _ok(wv.numel() == 0 or float(over.max()) <= 0,
-                    "W holds more than the memories' contributions sum to")
-            s, c_lo = e, c_hi
+        _check_sums(self.w, ck, cv, ids, self.target_codes.cpu().numpy(), D)
 
     def state_dict(self) -> tuple[dict[str, torch.Tensor], dict]:
         """(tensors, JSON-able state): everything needed to rebuild the store."""

@@ -86,7 +86,7 @@ def test_rebuild_reencodes_without_touching_the_original(mem):
     q = mem.get(mem.ids()[-1])["cue"]
     _, ids = new.recall([q], k=1, method="cosine")
     assert new.get(int(ids[0][0]))["target"] == "answer"
-    with pytest.raises(ValueError, match="k must be in"):
+    with pytest.raises(ValueError, match=r"k must be an int in \[1, 256\]"):
         workspaces.rebuild(mem, HashingEncoder(), code_dim=256, k=300)
 
 
@@ -119,7 +119,7 @@ def test_deep_json_is_a_message_not_a_traceback():
     deep = "[" * 100_000 + "]" * 100_000                 # 200 KB
     with pytest.raises(ValueError, match="nested too deeply"):
         io.parse(deep, "json")
-    with pytest.raises(ValueError, match="nested 17 levels deep; at most 16"):
+    with pytest.raises(ValueError, match="17 levels reached; at most 16"):
         io.parse("[" * 17 + "]" * 17, "json")
     res = io.parse(json.dumps({"memories": [{"cue": "a", "paraphrases": [["x"]]}]}), "json")
     assert res.rows == [] and "paraphrase must be text" in res.errors[0].message
@@ -184,8 +184,9 @@ def test_hand_written_paraphrases_still_split_on_bar():
 
 
 def test_work_per_request_is_bounded(mem, tmp_path, monkeypatch):
-    with pytest.raises(ValueError, match="paraphrases: at most 50 per memory, got 51"):
-        io.make_row("q", "a", [f"p{i}" for i in range(51)])
+    top = io.MAX_PARAPHRASES
+    with pytest.raises(ValueError, match=f"paraphrases: at most {top} per memory, got {top + 1}"):
+        io.make_row("q", "a", [f"p{i}" for i in range(top + 1)])
     res = io.parse(json.dumps([{"cue": f"c{i}", "target": "t",
                                 "paraphrases": [f"p{j}" for j in range(40)]}
                                for i in range(500)]), "json")
@@ -193,10 +194,16 @@ def test_work_per_request_is_bounded(mem, tmp_path, monkeypatch):
     n = len(mem)
     with pytest.raises(ValueError, match="21,000 texts to encode .* at most 20,000 at once"):
         io.add_rows(mem, res.rows)
-    monkeypatch.setattr(io, "MAX_MEMORIES", n + 1)
-    with pytest.raises(ValueError, match=f"at most {n + 1} memories; it has {n} and 2 more"):
+    full = workspaces.WORKSPACE_BYTES
+    room = full - workspaces.file_bytes(mem)
+    one = workspaces.growth(mem.config, rows=1, memories=1, text_bytes=1)
+    monkeypatch.setattr(workspaces, "WORKSPACE_BYTES", workspaces.WORKSPACE_BYTES - room + one)
+    with pytest.raises(ValueError, match="adding 2 memories could make this workspace's file"):
         io.add_rows(mem, [io.make_row("a"), io.make_row("b")])
     assert len(mem) == n
+    io.add_rows(mem, [io.make_row("a")])     # exactly one more fits
+    assert len(mem) == n + 1
+    monkeypatch.setattr(workspaces, "WORKSPACE_BYTES", full)
     monkeypatch.setattr(workspaces, "MAX_SAVED", 2)
     for name in ("one", "two"):
         workspaces.save(mem, name, owner=A, base=tmp_path)
