@@ -226,8 +226,9 @@ def test_ids_stop_at_their_limit_and_every_reachable_state_loads():
     assert back.ids() == mem.ids() and back.store.next_id == MAX_ID
 
 
-def test_nights_that_underflow_w_still_save_and_load():
-    mem = HybridMemory(MemoryConfig(code_dim=256, k=4, **CPU))
+@pytest.mark.parametrize("w_format", ["sparse", "dense"])
+def test_nights_that_underflow_w_still_save_and_load(w_format):
+    mem = HybridMemory(MemoryConfig(code_dim=256, k=4, w_format=w_format, **CPU))
     mem.add_vectors(unit_rows(5))
     mem.consolidate(epochs=60, homeostasis=0.01, prune_threshold=0.0, replay=False)
     mem.validate()
