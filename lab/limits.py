@@ -37,7 +37,18 @@ FORMS: dict[str, Limit] = {
                                           why=f"the lab offers D in {list(CODE_DIMS)}"),
     "embed_dim": ENGINE["embed_dim"].narrow(lo=EMBED_DIM, hi=EMBED_DIM,
                                             why="the lab's encoder gives 384-d embeddings"),
+    # a night (Consolidation page): the page's sliders, enforced again on the server
+    "epochs": ENGINE["epochs"].narrow(hi=10, why="a night of the lab runs in seconds"),
+    "replay_noise": ENGINE["replay_noise"].narrow(hi=0.2, why="beyond 0.2 a replayed cue "
+                                                              "is mostly noise"),
+    "homeostasis": ENGINE["homeostasis"].narrow(lo=0.05, lo_open=False,
+                                                why="below 0.05 one epoch wipes W"),
+    "prune_threshold": ENGINE["prune_threshold"],
+    "keep_fraction": ENGINE["keep_fraction"],
+    "probe_noise": ENGINE["noise_std"].narrow(name="probe_noise"),
 }
+NIGHT = {name: FORMS[name] for name in ("epochs", "replay_noise", "homeostasis",
+                                        "prune_threshold", "keep_fraction", "probe_noise")}
 RECALL = {name: FORMS[name] for name in ("beta", "top_k", "max_steps", "eps")}  # live
 REBUILD = {name: FORMS[name] for name in ("lr", "k", "seed")}  # change codes or W: rebuild
 
@@ -85,7 +96,7 @@ def check_workspace_config(cfg) -> None:
     lab's own forms can make: called by ``HybridMemory.from_bytes`` before the projection or
     W is built, so a small file cannot make the server allocate gigabytes."""
     for name, lim in FORMS.items():
-        if name in ("importance",):
+        if name in ("importance",) or name in NIGHT:
             continue
         value = getattr(cfg, name)
         if not lim.contains(value):

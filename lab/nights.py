@@ -38,11 +38,13 @@ class NightParams:
     probe_noise: float = 0.0
 
     def check(self) -> "NightParams":
+        """Every number inside the lab's night ranges (``limits.NIGHT``, inside the
+        engine's), whatever a client sent; ValueError naming the value and the range."""
+        from . import limits
+
         for name, value in asdict(self).items():
-            if isinstance(value, float) and not np.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-        if not 0 <= self.keep_fraction <= 1:
-            raise ValueError(f"keep_fraction must be in [0, 1], got {self.keep_fraction}")
+            if name in limits.NIGHT:
+                limits.NIGHT[name].parse(value)
         return self
 
 

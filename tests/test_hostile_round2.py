@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import multiprocessing as mp
 import os
 import struct
 import subprocess
@@ -155,11 +154,16 @@ def test_lab_opens_only_workspaces_its_forms_could_make(change, word):
 def test_every_lab_form_range_lies_inside_the_engines():
     """Issue 21 point 3: the lab's ranges are derived from the engine's table and inside it;
     the disagreements of the last round (top_k, seed, eps) are gone."""
+    engine = set(LIMITS.values())
     for name, lim in limits.FORMS.items():
-        assert name in LIMITS and lim.inside(LIMITS[name]), name
-    for table in (limits.RECALL, limits.REBUILD):
+        parent = lim if lim in engine else lim.parent
+        assert parent in engine and lim.inside(parent), name
+    for table in (limits.RECALL, limits.REBUILD, limits.NIGHT):
         for name, lim in table.items():
-            assert lim.inside(LIMITS[name]), name
+            assert lim is limits.FORMS[name], name
+    with pytest.raises(ValueError, match=r"homeostasis must be a number in \[0.05, 1\]"):
+        from lab import nights
+        nights.NightParams(homeostasis=0.01).check()
     assert limits.SEED_RANGE == (0, 2**32 - 1) == (LIMITS["seed"].lo, LIMITS["seed"].hi)
     assert limits.FORMS["top_k"].hi == 1000 and LIMITS["top_k"].hi == 10_000
     assert "the engine allows [1, 10000]" in limits.FORMS["top_k"].help()
@@ -369,41 +373,47 @@ def test_two_sessions_saving_one_new_name_exactly_one_wins(tmp_path):
         assert len(won) == outcome.index("saved") + 1
 
 
-def _racer(base: str, barrier, results, i: int) -> None:
-    sys.path.insert(0, str(ROOT))
-    from lab import workspaces as ws
-    from nuonuo_core import HybridMemory as HM, MemoryConfig as MC
-    m = HM(MC(code_dim=256, k=4, device="cpu"))
-    m.add_vectors(np.eye(384, dtype=np.float32)[: i + 1])
-    out = []
-    for r in range(8):
-        barrier.wait()
-        try:
-            ws.save(m, f"race {r}", A, base=base)
-            out.append("saved")
-        except ws.NameTaken:
-            out.append("asked")
-        except Exception as exc:              # noqa: BLE001 - any other outcome is an error
-            out.append(f"error {exc!r}")
-    results[i] = out
+RACER = r"""
+import json, os, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from lab import workspaces as ws
+from nuonuo_core import HybridMemory, MemoryConfig
+base, i, rounds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+m = HybridMemory(MemoryConfig(code_dim=256, k=4, device="cpu"))
+m.add_vectors(np.eye(384, dtype=np.float32)[: i + 1])
+out = []
+for r in range(rounds):
+    open(os.path.join(base, f"ready-{r}-{i}"), "w").close()     # a two-process barrier
+    while not os.path.exists(os.path.join(base, f"ready-{r}-{1 - i}")):
+        time.sleep(0.0005)
+    try:
+        ws.save(m, f"race {r}", "owner-aaaaaaaaaaaaaaaa", base=os.path.join(base, "ws"))
+        out.append("saved")
+    except ws.NameTaken:
+        out.append("asked")
+    except Exception as exc:
+        out.append(f"error {exc!r}")
+print(json.dumps(out))
+"""
 
 
 def test_two_processes_racing_to_create_one_name(tmp_path):
     """Acceptance: two processes create the same new names at once: 0 errors and exactly
-    one winner per name."""
-    ctx = mp.get_context("spawn")
-    with ctx.Manager() as manager:
-        barrier, results = manager.Barrier(2), manager.dict()
-        procs = [ctx.Process(target=_racer, args=(str(tmp_path), barrier, results, i))
-                 for i in range(2)]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join(120)
-        got = [results.get(i) for i in range(2)]
-    assert all(p.exitcode == 0 for p in procs) and None not in got, got
-    for r in range(8):
+    one winner per name (the winner's file is the one on disk)."""
+    rounds = 8
+    procs = [subprocess.Popen([sys.executable, "-c", RACER, str(ROOT), str(tmp_path), str(i),
+                               str(rounds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for i in range(2)]
+    got = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
+        got.append(json.loads(out.strip().splitlines()[-1]))
+    for r in range(rounds):
         assert sorted([got[0][r], got[1][r]]) == ["asked", "saved"], (r, got)
+        won = workspaces.open_named(f"race {r}", None, A, base=tmp_path / "ws")
+        assert len(won) == [got[0][r], got[1][r]].index("saved") + 1
 
 
 # --- 9: what the lab writes, it can open ------------------------------------------------------
