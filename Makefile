@@ -7,10 +7,11 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test test-fast lint bench clean
 
+# A changed requirements file updates the existing venv in place (no new venv over it).
 $(STAMP): requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
@@ -22,8 +23,17 @@ run: setup
 test: setup
 	$(PY) -m pytest -q
 
+# Everything but the tests marked slow or browser (pyproject.toml registers the markers).
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+# ruff on the whole tree, mypy on the engine (both configured in pyproject.toml).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
 bench: setup
 	$(PY) -m nuonuo_core.bench speed
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,10 +1,52 @@
-"""NuoNuo Lab UI helpers (Streamlit pages stay thin; the logic lives here).
+"""NuoNuo Lab: the Streamlit UI around the engine, grouped by feature.
 
-Pure modules (no Streamlit import): ``io`` (bulk import parsing, CSV/JSON export),
-``limits`` (ranges of every visitor value), ``workspaces`` (owner-private save/open by name,
-autosave slot, rebuild), ``demos`` (demo sets in ``assets/``), ``analysis`` (sweeps,
-chains, β attention), ``nights`` (the day/night stepper), ``charts`` (Plotly figures with one colour per method).
-Streamlit modules: ``state`` (owner key, per-session workspace, autosave, shared model), ``ui``
-(page frame, messages, confirmations, chart + CSV download), ``sidebar`` (workspace panel) and
-``controls`` (the Recall page's settings and rebuild). ``nuonuo_core`` never imports ``lab``.
+Pages (``pages/``) stay thin: read widgets, call a helper here or the engine, draw. The lab
+is in layers, lowest first; a module imports its own layer and the ones below, never above,
+and never pages, app.py, scripts or tests (tests/test_import_contract.py enforces it and
+docs/architecture.md draws it). "Pure" = no Streamlit import.
+
+Layer 0, used by everything:
+  ``limits``            the lab's ranges, derived from nuonuo_core.limits; one parser; the
+                        workspace-file budget (pure)
+  ``ui``                the bottom widgets: parameter help, inert user text, errors, two-step
+                        confirmations, download buttons, charts with a CSV download
+  ``charts``            Plotly figures of the memory pages, one colour per method (pure)
+  ``server/``           once per server process:
+    ``server/startup``    thread limits for every kernel and the janitor's start
+    ``server/janitor``    reaps closed sessions, keeps start-up objects out of the per-rerun
+                          garbage collection, gives freed memory back
+
+Layer 1, a visitor's workspace (``workspace/``):
+  ``workspace/memory_rows``  memory rows in and out: bulk import of CSV / JSON / text with
+                             per-row errors, CSV / JSON export, tables (pure)
+  ``workspace/lookalikes``   warnings about memories the encoder cannot tell apart (pure)
+  ``workspace/demos``        the demo sets shipped in ``assets/`` (pure)
+  ``workspace/encoding``     the shared encoder with the demo texts embedded once (pure)
+  ``workspace/files``        owner folders: save / open by name, autosave slot, upload, rebuild
+                             (pure)
+  ``workspace/state``        per-session state: owner key, the session's workspace, autosave,
+                             queued messages, the shared model
+  ``workspace/sidebar``      the workspace sidebar (save, open, download, upload, new, share)
+  ``workspace/controls``     the Recall page's live recall settings and rebuild
+  ``workspace/frame``        the page frame every page starts with, and adding memories
+
+Layer 2, features (one or two pages each):
+  ``analysis``          recall, noise, chains, W and β computations of pages 3, 5 and 6 (pure)
+  ``nights/``           consolidation (page 4):
+    ``nights/player``     the day/night player: two twins learn the same days, one replays
+    ``nights/phase``      the sleep phase map over homeostasis × prune threshold
+  ``patterns/``         pattern completion (page 9, tour step 4):
+    ``patterns/completion``  stored sets, completion runs, capacity, sentences (pure)
+    ``patterns/charts``      pixel images, step strips, energy, overlap (pure)
+    ``patterns/view``        own patterns (draw / upload), the networks, the tour stop
+  ``sweep/``            parameter sweeps (page 10):
+    ``sweep/jobs``        grids from form text, background sweep jobs, the on-disk cache (pure)
+    ``sweep/charts``      mean and spread over seeds as lines or a heatmap (pure)
+    ``sweep/view``        progress and results panels
+  ``benchmark``         LoCoMo retrieval benchmark: data folder or upload, run, tables (pure)
+
+Layer 3:
+  ``tour``              the guided tour's findings and the sentences computed from them (pure)
+
+``nuonuo_core`` never imports ``lab``.
 """

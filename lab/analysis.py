@@ -4,13 +4,14 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import torch
 
 from nuonuo_core import HybridMemory, MemoryConfig, hopfield_settle, perturb
 
-from . import io
+from lab.workspace import memory_rows
 
 METHODS = ("hopfield", "hebbian", "cosine")
 Progress = Callable[[float, str], None] | None
@@ -44,7 +45,8 @@ def answers(mem: HybridMemory, query: str, noise_std: float, k: int = 3, seed: i
         for rank, (score, mid) in enumerate(zip(s[0], ids[0]), start=1):
             if mid >= 0:
                 recs.append({"method": method, "rank": rank, "id": int(mid),
-                             "answer": io.answer_text(mem, int(mid)), "score": float(score)})
+                             "answer": memory_rows.answer_text(mem, int(mid)),
+                             "score": float(score)})
     return pd.DataFrame(recs, columns=["method", "rank", "id", "answer", "score"])
 
 
@@ -89,7 +91,7 @@ def chain_frame(mem: HybridMemory, start_id: int, hops: int) -> pd.DataFrame:
     recs = [{"hop": 0, "id": int(start_id), "label": mem.get(int(start_id))["cue"][:24],
              "recalled": mem.get(int(start_id))["cue"], "cosine": 1.0}]
     for h, (mid, cos) in enumerate(steps, start=1):
-        text = io.answer_text(mem, mid)
+        text = memory_rows.answer_text(mem, mid)
         recs.append({"hop": h, "id": int(mid), "label": text[:24] if mid >= 0 else "∅",
                      "recalled": text, "cosine": float(cos)})
     return pd.DataFrame(recs)
@@ -102,8 +104,8 @@ def graph_data(mem: HybridMemory, limit: int = 40):
     for g in mem.records():
         if g["cue"] and g["target"] and g["cue"] != g["target"]:
             edges.append((g["cue"], g["target"]))
-    comp = _components(edges)
-    chained = [e for e in edges if len(comp[e[0]]) >= 3]
+    size = {v: len(c) for c in nx.weakly_connected_components(nx.DiGraph(edges)) for v in c}
+    chained = [e for e in edges if size[e[0]] >= 3]
     edges = chained or edges
     nodes: list[str] = []
     for a, b in edges:
@@ -124,44 +126,29 @@ def w_frame(w: np.ndarray, units: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"target_unit": units[i], "cue_unit": units[j], "w": w[i, j]})
 
 
-def _components(edges) -> dict[str, set]:
-    comp: dict[str, set] = {}
-    for a, b in edges:
-        merged = comp.get(a, {a}) | comp.get(b, {b})
-        for v in merged:
-            comp[v] = merged
-    return comp
-
-
 def layered_layout(nodes: list[str], edges) -> dict[str, tuple[float, float]]:
-    """x = hops from the chain's first item, y = one row per chain (component)."""
-    succ: dict[str, list[str]] = {}
-    indeg = {v: 0 for v in nodes}
-    for a, b in edges:
-        succ.setdefault(a, []).append(b)
-        indeg[b] += 1
-    comp = _components(edges)
+    """node -> (x, y): x = hops from the chain's first item, y = one row per chain
+    (component, in order of first node), a fork's extra branches on the rows below it.
+
+    networkx finds the chains (weakly connected components) and the hops (breadth-first
+    layers from the chain's sources: the items nothing points to, or its first item when it
+    is a closed loop); an item no source reaches sits at hop 0."""
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    g.add_edges_from(edges)
+    order = {v: i for i, v in enumerate(nodes)}
     pos: dict[str, tuple[float, float]] = {}
     row = 0
-    for v in nodes:
-        if v in pos:
-            continue
-        members = [u for u in nodes if u in comp.get(v, {v})]
-        roots = [u for u in members if indeg[u] == 0] or members[:1]
-        depth = {r: 0 for r in roots}
-        queue = list(roots)
-        while queue:
-            u = queue.pop(0)
-            for w in succ.get(u, []):
-                if w not in depth:
-                    depth[w] = depth[u] + 1
-                    queue.append(w)
+    for comp in sorted(nx.weakly_connected_components(g), key=lambda c: min(map(order.get, c))):
+        members = sorted(comp, key=order.__getitem__)
+        roots = [u for u in members if g.in_degree(u) == 0] or members[:1]
+        depth = {u: d for d, layer in enumerate(nx.bfs_layers(g, roots)) for u in layer}
         used: dict[int, int] = {}
         for u in members:
             d = depth.get(u, 0)
             pos[u] = (float(d), -float(row + used.get(d, 0)))
             used[d] = used.get(d, 0) + 1
-        row += max(used.values()) if used else 1
+        row += max(used.values())
     return pos
 
 

@@ -85,7 +85,7 @@ def _count_axis(fig: go.Figure, values, **where) -> None:
 
 
 def _metric(df: pd.DataFrame) -> tuple[str, str]:
-    """(column, axis label) of the score a nights frame carries (see lab.nights.METRICS)."""
+    """(column, axis label) of the score a nights frame carries (see lab.nights.player.METRICS)."""
     if "code_cos" in df.columns:
         return "code_cos", "code cosine (seed's metric)"
     return "recall", "recall@1, strict"

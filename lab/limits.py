@@ -11,6 +11,8 @@ Streamlit); used by ``io``, ``workspaces``, ``sweep`` and the pages.
 """
 from __future__ import annotations
 
+import json
+
 from nuonuo_core import safejson
 from nuonuo_core.limits import LIMITS, Limit
 
@@ -56,6 +58,10 @@ IMPORTANCE = (FORMS["importance"].lo, FORMS["importance"].hi)   # (lo, hi]
 K_RANGE = (FORMS["k"].lo, FORMS["k"].hi)
 SEED_RANGE = (FORMS["seed"].lo, FORMS["seed"].hi)
 PER_DAY = (1, 50)                    # lab-only: memories per day in the night player
+# Workspace files: the largest one the lab writes is the largest it accepts as an upload
+# (server.maxUploadSize in .streamlit/config.toml), so every download opens again
+UPLOAD_LIMIT = 20 * 2**20
+WORKSPACE_BYTES = UPLOAD_LIMIT
 MAX_JSON_DEPTH = 16
 MAX_JSON_ITEMS = 1_000_000           # values in one uploaded JSON (~100 MB of Python objects)
 
@@ -120,3 +126,60 @@ def load_json(text: str, max_depth: int = MAX_JSON_DEPTH, max_items: int = MAX_J
         raise
     except ValueError as exc:
         raise ValueError(f"malformed JSON: {str(exc).split(': ', 1)[-1]}") from None
+
+
+# --- workspace size: the file must stay small enough to open again -------------------------
+def file_bytes(mem) -> int:
+    """The size of ``mem.to_bytes()`` within a few KB, without building it: the tensors'
+    bytes and the state's JSON (texts escaped twice, as the header stores it)."""
+    st = mem.store
+    c = mem.config
+    stats = st.w.stats()
+    tensors = st.n * (8 + 4 * c.k + 4 + 8 + 1) + st.n_rows * (8 + 4 * c.k + 4 * c.embed_dim) \
+        + 12 * stats["w_nnz"] + 12 * int(st.contrib.keys.numel())
+    texts = len(json.dumps(json.dumps(st.texts)))
+    return tensors + texts + 4096
+
+
+def growth(cfg, rows: int = 0, memories: int = 0, text_bytes: int = 0) -> int:
+    """An upper bound of the bytes ``memories`` new memories with ``rows`` cue rows in all
+    (and ``text_bytes`` characters of text) add to a workspace file of config ``cfg``: per
+    cue row its embedding, code, owner, contribution (k keys) and at most k² new W cells."""
+    k = cfg.k
+    per_row = 8 + 4 * k + 4 * cfg.embed_dim + 12 * k + 12 * k * k
+    return rows * per_row + memories * (21 + 4 * k + 64) + 12 * text_bytes
+
+
+def rows_growth(cfg, rows) -> int:
+    """:func:`growth` of memory rows (objects with ``cue``, ``target``, ``paraphrases``)."""
+    return growth(cfg, rows=sum(1 + len(r.paraphrases) for r in rows), memories=len(rows),
+                  text_bytes=sum(len(r.cue) + len(r.target or "") + sum(map(len, r.paraphrases))
+                                 for r in rows))
+
+
+def night_growth(mem, epochs: int, replay_noise: float, replays: int = 1) -> int:
+    """An upper bound of the bytes one night adds to the workspace file: a noisy replay may
+    touch k² new W cells and k new contribution keys per replayed row, replay and epoch; a
+    clean replay only brings back cells of the stored rows that pruning cut."""
+    st, k = mem.store, mem.config.k
+    buffered = int(st.in_replay.to(st.row_mem.device)[st.row_mem].sum()) if st.n_rows else 0
+    if replay_noise > 0:
+        return buffered * replays * epochs * 12 * (k * k + k)
+    return max(0, 12 * (st.n_rows * k * k - st.w.stats()["w_nnz"]))
+
+
+def check_room(mem, extra: int, what: str) -> None:
+    """Refuse an operation that could grow the workspace's file past WORKSPACE_BYTES (so the
+    lab could not open its own download), naming the sizes."""
+    now = file_bytes(mem)
+    if now + extra > WORKSPACE_BYTES:
+        raise ValueError(f"{what} could make this workspace's file about "
+                         f"{(now + extra) / 2**20:.1f} MB (it is {now / 2**20:.1f} MB now); a "
+                         f"workspace file holds at most {WORKSPACE_BYTES // 2**20} MB, the "
+                         f"largest the lab can open again. Remove memories, or save this "
+                         f"workspace and start a new one")
+
+
+def check_file(mem) -> None:
+    """Refuse to write a workspace file larger than the lab can open again."""
+    check_room(mem, 0, "saving")

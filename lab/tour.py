@@ -10,7 +10,9 @@ import pandas as pd
 
 from nuonuo_core import HybridMemory, MemoryConfig
 
-from . import analysis, demos, io, nights
+from lab import analysis
+from lab.nights import player
+from lab.workspace import demos, memory_rows
 
 Progress = analysis.Progress
 
@@ -21,15 +23,15 @@ def run(encoder, progress: Progress = None) -> dict:
     cfg = MemoryConfig(seed=0, device="cpu")
     tell(progress, 0.05, "1/3 noise tolerance")
     mem = HybridMemory(cfg, encoder=encoder)
-    io.add_rows(mem, demos.load("teaching"))
+    memory_rows.add_rows(mem, demos.load("teaching"))
     noise = analysis.noise_sweep(mem, np.linspace(0, 0.2, 9))
     tell(progress, 0.4, "2/3 multi-hop")
     mem = HybridMemory(cfg, encoder=encoder)
-    io.add_rows(mem, demos.load("chains"))
+    memory_rows.add_rows(mem, demos.load("chains"))
     chain = analysis.chain_frame(mem, mem.ids()[0], 4)
     tell(progress, 0.6, "3/3 nights of consolidation")
-    params = nights.NightParams()
-    lab = nights.NightLab(demos.split_days(demos.load("teaching"), 8), encoder)
+    params = player.NightParams()
+    lab = player.NightLab(demos.split_days(demos.load("teaching"), 8), encoder)
     for i in range(5):
         lab.step(params)
         tell(progress, 0.6 + 0.08 * (i + 1), f"3/3 night {i + 1}")

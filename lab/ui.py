@@ -1,13 +1,12 @@
-"""Page frame shared by every page: explanation + equation, workspace sidebar, charts with a
-CSV download, error display. Pages stay thin: read widgets, call a helper, draw."""
+"""The lab's bottom layer of Streamlit widgets: parameter help, inert user text, errors,
+two-step confirmations, download buttons and charts with a CSV download. It imports nothing
+of the lab, so every other module may use it (the page frame is ``lab.workspace.frame``)."""
 from __future__ import annotations
 
 import re
 
 import pandas as pd
 import streamlit as st
-
-from . import io, lint, state
 
 HELP = {
     "noise": "σ: the query is normalise(x + σ·n), n ~ N(0, I). "
@@ -21,20 +20,6 @@ HELP = {
             "large β picks one.",
     "hops": "Each hop: c ← kWTA(W·c), then decode to the memory whose target code overlaps most.",
 }
-
-
-def page(title: str, idea: str, equation: str) -> None:
-    """Title, the idea in one paragraph, its equation; the workspace sidebar; queued messages.
-    Autosaves first: the previous run may have changed the workspace and then rerun."""
-    from .sidebar import workspace_sidebar
-
-    state.memory()
-    state.autosave()
-    workspace_sidebar()
-    st.title(title)
-    st.markdown(idea)
-    st.latex(stack_equation(equation))
-    state.show_flash()
 
 
 EQUATION_WIDTH = 60   # TeX characters that fit one line at 1024 px
@@ -105,18 +90,3 @@ def chart(fig, df: pd.DataFrame, name: str) -> None:
     st.download_button("⬇ Chart data (CSV)", df.to_csv(index=False).encode("utf-8"),
                        file_name=f"nuonuo_{name}.csv", mime="text/csv", key=f"dl_{name}",
                        on_click="ignore")
-
-
-def add_rows(rows, what: str) -> bool:
-    """Add validated rows to the workspace, with a spinner; errors shown, nothing lost."""
-    try:
-        with st.spinner(f"Encoding {len(rows)} memories…"):
-            ids = io.add_rows(state.memory(), rows)
-    except (ValueError, KeyError) as exc:
-        error(exc)
-        return False
-    state.flash("success", f"Added {count(len(ids))} ({what}).")
-    state.changed()
-    for msg in lint.check(state.memory(), ids):   # quotes user text: keep it inert
-        state.flash("warning", "⚠️ " + plain(msg))
-    return True

@@ -39,7 +39,7 @@ def _alive(pid: int) -> bool:
 
 def clean_stale(folder: str | os.PathLike) -> list[Path]:
     """Remove temporary files of our naming in ``folder`` left by dead writers; returns them."""
-    removed = []
+    removed: list[Path] = []
     folder = Path(folder)
     if not folder.is_dir():
         return removed

@@ -13,14 +13,17 @@ from __future__ import annotations
 import functools
 import threading
 from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar, cast
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _lock = threading.Lock()
 _depth = 0
-_limit = None
+_limit: Any = None      # the threadpoolctl limit while anyone holds it
 
 
 @contextmanager
-def one_blas_thread():
+def one_blas_thread() -> Iterator[None]:
     """Run the block with numpy's BLAS on one thread (no-op without threadpoolctl)."""
     global _depth, _limit
     with _lock:
@@ -41,10 +44,10 @@ def one_blas_thread():
                 _limit = None
 
 
-def with_one_blas_thread(func):
+def with_one_blas_thread(func: F) -> F:
     """Decorator form of :func:`one_blas_thread`."""
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         with one_blas_thread():
             return func(*args, **kwargs)
-    return wrapper
+    return cast(F, wrapper)

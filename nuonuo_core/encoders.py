@@ -11,7 +11,7 @@ import os
 import re
 import threading
 import zlib
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -22,7 +22,7 @@ MINILM_NAME = "all-MiniLM-L6-v2"
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
-def check_texts(texts, what: str = "texts") -> list[str]:
+def check_texts(texts: Any, what: str = "texts") -> list[str]:
     """Validate a list of non-empty strings; a single string is an error (batch-first)."""
     if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
         raise ValueError(f"{what} must be a list of strings, got {type(texts).__name__}")

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Any
+
 import numpy as np
 import torch
 
 from .ops import topk_stable
 
 
-def as_tensor(x, device: torch.device | str | None = None, dtype=torch.float32) -> torch.Tensor:
+def as_tensor(x: Any, device: torch.device | str | None = None,
+              dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """numpy array / list / tensor -> tensor of ``dtype`` on ``device`` (no copy when possible)."""
     if isinstance(x, torch.Tensor):
         t = x
@@ -62,7 +65,7 @@ def kwta(x: torch.Tensor, k: int) -> torch.Tensor:
     return out[0] if squeeze else out
 
 
-def perturb(x, noise_std: float, seed: int | None = 0) -> torch.Tensor:
+def perturb(x: Any, noise_std: float, seed: int | None = 0) -> torch.Tensor:
     """normalise(x + noise_std · N(0, I)) for each row of ``x`` (n, d) or (d,).
 
     With a fixed ``seed`` the same noise is drawn every time (drawn on the CPU, so it is
@@ -163,7 +166,8 @@ def hebbian_update(W: torch.Tensor, target_codes: torch.Tensor, cue_codes: torch
     return W + lr * target_codes.T.to(W.dtype) @ cue_codes.to(W.dtype)
 
 
-def expand_segments(starts: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def expand_segments(starts: torch.Tensor, lengths: torch.Tensor
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
     """Enumerate the cells of segments [start, start + length): -> (cells, segment of each).
 
     A searchsorted formulation: on the CPU ``torch.repeat_interleave`` is 100× slower here.

@@ -7,6 +7,7 @@ Exact search scans every row (numpy BLAS on the CPU). From ``ann_threshold`` row
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,7 +29,7 @@ class CueIndex:
         self.ann_threshold, self.nprobe = ann_threshold, nprobe
         self._buf = torch.zeros(0, dim, dtype=torch.float32, device=device)
         self.n = 0
-        self._ivf = None
+        self._ivf: Any = None      # a faiss.IndexIVFFlat once built (faiss has no types)
 
     @property
     def emb(self) -> torch.Tensor:
@@ -83,7 +84,7 @@ class CueIndex:
         return scores, rows
 
     # --- approximate index ----------------------------------------------------------
-    def _build_ivf(self):
+    def _build_ivf(self) -> None:
         import faiss  # optional dependency, only needed for large memories
 
         x = np.ascontiguousarray(self.emb.cpu().numpy())
@@ -96,7 +97,8 @@ class CueIndex:
         index.add(x)
         self._ivf = index
 
-    def _ivf_search(self, queries: torch.Tensor, k: int):
+    def _ivf_search(self, queries: torch.Tensor, k: int
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
         if self._ivf is None:
             self._build_ivf()
         self._ivf.nprobe = self.nprobe

@@ -104,6 +104,7 @@ class Limit:
                     c.isdigit() for c in text):
                 raise ValueError(msg)
             text = text.replace("_", "")
+            x: int | float
             try:
                 if self.integer and re.fullmatch(r"[+-]?\d+", text):
                     x = int(text)            # exact, even beyond 2^53

@@ -82,11 +82,12 @@ def topk_stable(x: torch.Tensor, k: int, ties_above: float | None = None
     return out_v, out_i
 
 
-def _topk_one(x: torch.Tensor, k: int, ties_above: float | None):
+def _topk_one(x: torch.Tensor, k: int, ties_above: float | None
+              ) -> tuple[torch.Tensor, torch.Tensor]:
     """topk_stable for one CPU row with few small torch kernels (a single query's path)."""
     n = x.shape[0]
-    v, i = torch.topk(x, min(k + 1, n))
-    v, i = v.numpy(), i.numpy()
+    tv, ti = torch.topk(x, min(k + 1, n))
+    v, i = tv.numpy(), ti.numpy()
     if np.isnan(v).any():
         return _topk_nan(x, k)
     tie = v[1:] == v[:-1]
@@ -103,7 +104,7 @@ def _topk_one(x: torch.Tensor, k: int, ties_above: float | None):
     return torch.from_numpy(v[:k].copy())[None], torch.from_numpy(i[:k].copy())[None]
 
 
-def _topk_nan(x: torch.Tensor, k: int):
+def _topk_nan(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     xv = np.nan_to_num(x.numpy(), nan=-np.inf, posinf=np.inf, neginf=-np.inf)
     order = np.lexsort((np.arange(xv.shape[0]), -xv))[:k]
     return torch.from_numpy(xv[order])[None], torch.from_numpy(order)[None]
@@ -124,7 +125,8 @@ def first_per_owner(owner: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def compact(keep: torch.Tensor, k: int, *columns: torch.Tensor, fill=(0.0, -1)):
+def compact(keep: torch.Tensor, k: int, *columns: torch.Tensor,
+            fill: tuple[float, ...] = (0.0, -1)) -> list[torch.Tensor]:
     """Move the first k kept columns of each row to the front: keep (m, C) bool and tensors
     (m, C) -> tensors (m, k) padded with ``fill`` (one value per tensor, 0 / -1 default)."""
     m = keep.shape[0]

@@ -17,7 +17,7 @@ How it works (no model, no network; deterministic):
 Variants come out in that order (questions first, since queries are questions), de-duplicated
 and never equal to the statement; ``paraphrase(cue, target, n)`` returns the first ``n``.
 The rules are written for the English "subject + relation + value" facts in
-``assets/paraphrase_facts.json`` and similar notes; they do not understand language, and
+``nuonuo_core/data/paraphrase_facts.json`` and similar notes; they do not understand language, and
 on other sentence shapes they fall back to steps 2-3 only.
 """
 from __future__ import annotations
@@ -99,7 +99,9 @@ def _templates(cue: str, target: str | None) -> list[str]:
     verb = _verb_split(cue)
     if verb:
         x, v, rest = verb
-        aux, base = _base(v)
+        based = _base(v)
+        assert based is not None     # _verb_split picks only verbs _base knows
+        aux, base = based
         stem, prep = _cut(rest, target)
         wh = _WH.get(prep or "", "What")
         if stem and stem != rest:

@@ -22,10 +22,14 @@ import math
 import os
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import torch
 
 from . import safejson
+
+if TYPE_CHECKING:
+    from .config import MemoryConfig
 
 FORMAT = "nuonuo-memory"
 FORMAT_VERSION = 2
@@ -43,7 +47,7 @@ HEADER_ITEMS, HEADER_DEPTH = 512, 3
 STATE_ITEMS, STATE_DEPTH = 256, 4
 
 
-def _fail(message: str):
+def _fail(message: str) -> NoReturn:
     raise ValueError(message)
 
 
@@ -64,7 +68,7 @@ def read_header(data: bytes) -> tuple[dict, dict, int]:
     if n > MAX_HEADER or 8 + n > len(data):
         _fail(f"header length {n} does not fit the file ({len(data)} bytes, "
               f"header at most {MAX_HEADER})")
-    header = safejson.loads(memoryview(data)[8:8 + n], HEADER_ITEMS, HEADER_DEPTH,
+    header = safejson.loads(bytes(memoryview(data)[8:8 + n]), HEADER_ITEMS, HEADER_DEPTH,
                             what="the header")
     meta = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -111,7 +115,7 @@ def counts(table: dict) -> tuple[int, int]:
     return table["ids"]["shape"][0], table["row_mem"]["shape"][0]
 
 
-def check_shapes(table: dict, config) -> None:
+def check_shapes(table: dict, config: "MemoryConfig") -> None:
     """Every tensor's shape as ``config`` (a MemoryConfig) and the declared n, R require,
     checked on the table alone (nothing is read or allocated)."""
     n, R = counts(table)

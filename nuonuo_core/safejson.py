@@ -59,7 +59,7 @@ def loads(text: str | bytes, max_items: int, max_depth: int, max_len: int | None
           what: str = "JSON"):
     """``json.loads`` of text whose size was bounded by :func:`scan` first. ValueError
     (TooLarge, or a parse error naming ``what``) otherwise."""
-    if isinstance(text, (bytes, bytearray, memoryview)):
+    if isinstance(text, (bytes, bytearray)):
         try:
             text = bytes(text).decode("utf-8")
         except UnicodeDecodeError:

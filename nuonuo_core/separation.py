@@ -25,7 +25,7 @@ _SHARED_LOCK = threading.Lock()
 _FINGERPRINTS: dict[tuple, float] = {}
 
 
-def _key(embed_dim: int, code_dim: int, seed: int, device) -> tuple:
+def _key(embed_dim: int, code_dim: int, seed: int, device: torch.device | str) -> tuple:
     return (embed_dim, code_dim, seed, str(torch.device(device)))
 
 

@@ -136,13 +136,13 @@ class MemoryStore:
     w: SparseW | DenseW
     index: CueIndex
     contrib: Contributions
-    ids: torch.Tensor = None            # (n,) int64, CPU, strictly increasing
-    target_codes: torch.Tensor = None   # (n, k) int32, device
-    importance: torch.Tensor = None     # (n,) float32, CPU, in (0, 100]
-    days: torch.Tensor = None           # (n,) int64, CPU, day each memory was added
-    in_replay: torch.Tensor = None      # (n,) bool, CPU
-    row_mem: torch.Tensor = None        # (R,) int64, device, owner position of each cue row
-    row_codes: torch.Tensor = None      # (R, k) int32, device
+    ids: torch.Tensor = field(init=False)  # (n,) int64, CPU, strictly increasing
+    target_codes: torch.Tensor = field(init=False)  # (n, k) int32, device
+    importance: torch.Tensor = field(init=False)  # (n,) float32, CPU, in (0, 100]
+    days: torch.Tensor = field(init=False)  # (n,) int64, CPU, day each memory was added
+    in_replay: torch.Tensor = field(init=False)  # (n,) bool, CPU
+    row_mem: torch.Tensor = field(init=False)  # (R,) int64, device, owner position of each cue row
+    row_codes: torch.Tensor = field(init=False)  # (R, k) int32, device
     texts: list = field(default_factory=list)
     next_id: int = 0
     day: int = 0
@@ -363,11 +363,12 @@ class MemoryStore:
         memory is caught); and they sum to W: every cell of W is a cell of
         S = Σ_i outer(target_i, v_i) and W <= S up to float rounding (W < S where pruning cut;
         a contribution filed under the wrong memory or zeroed leaves W above S)."""
-        D, k = self.config.code_dim, self.config.k
-        ck, cv = self.contrib.keys, self.contrib.vals
-        _want(ck, "contribution keys", (ck.shape[0],), torch.int64)
-        _want(cv, "contribution values", (ck.shape[0],), torch.float32)
-        ck, cv, ids = ck.cpu().numpy(), cv.cpu().numpy(), self.ids.cpu().numpy()
+        D = self.config.code_dim
+        keys_t, vals_t = self.contrib.keys, self.contrib.vals
+        _want(keys_t, "contribution keys", (keys_t.shape[0],), torch.int64)
+        _want(vals_t, "contribution values", (keys_t.shape[0],), torch.float32)
+        ck, cv = keys_t.cpu().numpy(), vals_t.cpu().numpy()
+        ids = self.ids.cpu().numpy()
         mem = ck // D
         at = np.minimum(np.searchsorted(ids, mem), max(ids.size - 1, 0))
         _ok(ck.size == 0 or (bool((ck[1:] > ck[:-1]).all()) and int(ck[0]) >= 0

@@ -1,10 +1,12 @@
 import streamlit as st
 
-from lab import sweep, sweep_view, ui
+from lab import ui
+from lab.sweep import jobs, view
+from lab.workspace import frame
 from nuonuo_core.experiments import EXPERIMENTS
 from nuonuo_core.sweep import cpu_count
 
-ui.page("🧪 Parameter sweeps",
+frame.page("🧪 Parameter sweeps",
         "Run an experiment over a grid: every combination of the varied parameters, once per "
         "seed, each as an independent task on this machine's cores (or a Ray cluster). The "
         "chart shows the mean and spread over seeds; results are cached, so reopening a grid "
@@ -13,16 +15,16 @@ ui.page("🧪 Parameter sweeps",
 names = list(EXPERIMENTS)
 exp = st.selectbox("Experiment", names, index=names.index("noise"), key="sw_exp",
                    format_func=lambda n: f"{n}: {EXPERIMENTS[n].title}")
-specs = {p.name: p for p in sweep.params(exp)}
+specs = {p.name: p for p in jobs.params(exp)}
 axis_names = [n for n, p in specs.items() if p.axis]
-vary = st.multiselect(f"Parameters to vary (at most {sweep.MAX_AXES})", axis_names,
-                      default=[n for n in sweep.DEFAULT_VARY.get(exp, {}) if n in axis_names],
-                      max_selections=sweep.MAX_AXES, key=f"sw_vary:{exp}")
-values = {n: c.text_input(f"{n} values (v1,v2,…)", sweep.vary_value(exp, specs[n]),
+vary = st.multiselect(f"Parameters to vary (at most {jobs.MAX_AXES})", axis_names,
+                      default=[n for n in jobs.DEFAULT_VARY.get(exp, {}) if n in axis_names],
+                      max_selections=jobs.MAX_AXES, key=f"sw_vary:{exp}")
+values = {n: c.text_input(f"{n} values (v1,v2,…)", jobs.vary_value(exp, specs[n]),
                           key=f"sw_val:{exp}:{n}") for c, n in zip(st.columns(2), vary)}
 with st.expander("Other parameters (one value each; lists pass whole)"):
     cols = st.columns(3)
-    fixed = {n: cols[i % 3].text_input(n, sweep.start_value(exp, p), key=f"sw_fix:{exp}:{n}",
+    fixed = {n: cols[i % 3].text_input(n, jobs.start_value(exp, p), key=f"sw_fix:{exp}:{n}",
                                        disabled=p.locked)
              for i, (n, p) in enumerate(p for p in specs.items() if p[0] not in vary)}
 c1, c2, c3 = st.columns(3)
@@ -31,28 +33,28 @@ backend = c2.selectbox("Backend", ["local", "ray"], key="sw_backend",
                        help="local: a process pool here. ray: a private local Ray runtime.")
 workers = c3.number_input("Workers", 1, cpu_count(), cpu_count(), key="sw_workers")
 try:
-    grid = sweep.page_grid(exp, values, fixed, seeds)
+    grid = jobs.page_grid(exp, values, fixed, seeds)
 except ValueError as exc:
     ui.error(exc)
     st.stop()
-df, complete = sweep.results(grid)
-job = sweep.job(grid)
-st.caption(f"{grid.n_tasks} tasks (at most {sweep.PAGE_MAX_TASKS}).")
+df, complete = jobs.results(grid)
+job = jobs.job(grid)
+st.caption(f"{grid.n_tasks} tasks (at most {jobs.PAGE_MAX_TASKS}).")
 if job is None and not complete and st.button("▶ Run sweep" if df is None else "▶ Resume",
                                                type="primary", key="sw_run"):
     try:
-        sweep.start(grid, backend, int(workers))
+        jobs.start(grid, backend, int(workers))
         st.rerun()
     except (ValueError, OSError) as exc:
         ui.error(exc)
 if job is not None:
-    sweep_view.progress_panel(job)
+    view.progress_panel(job)
     st.stop()
-for line in sweep.failures(grid):
+for line in jobs.failures(grid):
     ui.error(ValueError(line))
 if df is None:
     st.info("Choose the grid, then press **Run sweep**.")
     st.stop()
 if not complete:
     st.warning(f"Partial results: {df['task'].nunique()} of {grid.n_tasks} tasks finished.")
-sweep_view.results_panel(grid, df)
+view.results_panel(grid, df)

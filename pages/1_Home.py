@@ -1,8 +1,8 @@
 import streamlit as st
 
-from lab import demos, state, ui
+from lab.workspace import demos, frame, state
 
-ui.page("🧠 NuoNuo Lab",
+frame.page("🧠 NuoNuo Lab",
         "A memory for language models that **recalls a whole memory from a noisy or "
         "paraphrased cue** (modern Hopfield attention over stored cue embeddings) and "
         "**follows associations** (a sparse Hebbian matrix W over k-WTA codes). At night it "
@@ -31,7 +31,7 @@ cols = st.columns(len(demos.DEMOS))
 for col, (key, (title, _, about)) in zip(cols, demos.DEMOS.items()):
     col.markdown(f"**{title}**  \n{about}")
     if col.button(f"Load {title.lower()}", key=f"demo_{key}"):
-        if ui.add_rows(demos.load(key), f"demo set: {title}"):
+        if frame.add_rows(demos.load(key), f"demo set: {title}"):
             st.rerun()
 
 st.subheader("Where to go next")

@@ -1,9 +1,10 @@
 import numpy as np
 import streamlit as st
 
-from lab import analysis, charts, controls, io, state, ui
+from lab import analysis, charts, ui
+from lab.workspace import controls, frame, memory_rows, state
 
-ui.page("🎯 Recall & noise",
+frame.page("🎯 Recall & noise",
         "Ask with a clean or **noisy** cue and compare three recall paths: **Hopfield** settles "
         "over the top-K stored cues, **Hebbian** pushes the cue's sparse code through W, "
         "**cosine** is plain nearest-neighbour search.",
@@ -16,7 +17,7 @@ if len(mem) == 0:
     st.stop()
 mode = st.radio("Query", ["Pick a stored memory", "Type a query"], horizontal=True, key="mode")
 if mode == "Type a query":
-    query = st.text_input("Query text", key="query", max_chars=io.MAX_TEXT,
+    query = st.text_input("Query text", key="query", max_chars=memory_rows.MAX_TEXT,
                           help="Encoded with the shared MiniLM.")
 else:
     ids = analysis.text_memories(mem)

@@ -1,8 +1,10 @@
 import streamlit as st
 
-from lab import charts, demos, io, nights, phase, state, ui
+from lab import charts, ui
+from lab.nights import phase, player
+from lab.workspace import demos, frame, memory_rows, state
 
-ui.page("🌙 Consolidation nights",
+frame.page("🌙 Consolidation nights",
         "Each step is a **day** (learn new memories) and a **night**: every epoch W is scaled "
         "down (homeostasis), the replay buffer is replayed, and weak weights are pruned. Two "
         "twins learn the same days; only one replays. ★ marks priority memories.",
@@ -25,7 +27,7 @@ noise = c3.slider("Replay noise σ", 0.0, 0.2, 0.0, 0.01, key="replay_noise",
                        "η·imp/ceil(imp).")
 keep = c3.slider("Keep fraction", 0.0, 1.0, 0.5, 0.05, key="keep", help="After each night "
                  "the replay buffer keeps ceil(f·size) memories, most important first.")
-params = nights.NightParams(epochs=epochs, replay_noise=noise, homeostasis=homeo,
+params = player.NightParams(epochs=epochs, replay_noise=noise, homeostasis=homeo,
                             prune_threshold=prune, keep_fraction=keep)
 
 
@@ -33,7 +35,7 @@ with st.expander("Sleep my own workspace tonight (same settings)"):
     if st.button("🌙 Sleep the workspace one night", key="sleep_ws"):
         bar = st.progress(0.0, "sleeping…")
         try:
-            st.success(nights.sleep_workspace(state.memory(), params,
+            st.success(player.sleep_workspace(state.memory(), params,
                                               lambda i, n: bar.progress(i / max(n, 1))))
             state.changed()
         except ValueError as exc:
@@ -65,9 +67,9 @@ with st.expander("🗺 Where does forgetting start? Survival over homeostasis ×
                  "phase")
 
 
-def fresh() -> nights.NightLab:
-    rows = io.rows_of(state.memory()) if source == "my workspace" else demos.load(source)
-    return nights.NightLab(demos.split_days(rows, per_day), state.encoder())
+def fresh() -> player.NightLab:
+    rows = memory_rows.rows_of(state.memory()) if source == "my workspace" else demos.load(source)
+    return player.NightLab(demos.split_days(rows, per_day), state.encoder())
 
 
 b1, b2, b3 = st.columns([3, 2, 2])   # the step label stays whole at 1024 px
@@ -93,7 +95,7 @@ if lab.nights == 0:
     st.info("Press **Step** to learn day 1 and sleep one night.")
     st.stop()
 c1, c2 = st.columns(2)
-metric = c1.radio("Score", list(nights.METRICS), key="metric", horizontal=True,
+metric = c1.radio("Score", list(player.METRICS), key="metric", horizontal=True,
                   format_func={"recall": "strict recall@1", "code_cos": "code cosine"}.get,
                   help="Strict: a memory counts only when the Hebbian recall's top-1 is that "
                        "memory (no answer is a miss). Code cosine (the seed's metric): overlap "

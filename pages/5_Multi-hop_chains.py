@@ -1,8 +1,9 @@
 import streamlit as st
 
-from lab import analysis, charts, demos, state, ui
+from lab import analysis, charts, ui
+from lab.workspace import demos, frame, state
 
-ui.page("🔗 Multi-hop chains",
+frame.page("🔗 Multi-hop chains",
         "When a memory's target is the next memory's cue, W links them: feeding a recalled "
         "code back into W walks the chain A → B → C without any text in between.",
         r"c^{(h+1)} = \mathrm{kWTA}_k\!\left(W c^{(h)}\right),\qquad "
@@ -19,10 +20,10 @@ with st.expander("Build or load chains", expanded=len(mem) == 0):
         except ValueError as exc:
             ui.error(exc)
         else:
-            if ui.add_rows(rows, "chains"):
+            if frame.add_rows(rows, "chains"):
                 st.rerun()
     if c2.button("Load the demo chain set", key="chain_demo"):
-        if ui.add_rows(demos.load("chains"), "demo chains"):
+        if frame.add_rows(demos.load("chains"), "demo chains"):
             st.rerun()
 ids = analysis.text_memories(mem)
 if not ids:

@@ -1,8 +1,9 @@
 import streamlit as st
 
-from lab import analysis, charts, demos, io, state, ui
+from lab import analysis, charts, ui
+from lab.workspace import demos, frame, memory_rows, state
 
-ui.page("🔬 Inside the network",
+frame.page("🔬 Inside the network",
         "A random projection and **k-winners-take-all** turn each embedding into a sparse code "
         "with exactly k active units; **W** stores cue→target code pairs; the Hopfield "
         "**β** decides whether recall blends several stored patterns or snaps to one.",
@@ -16,7 +17,7 @@ if small is None:
             "small teaching network (D = 256, k = 8, the first 6 teaching facts) to see it.")
     if st.button("Build small network", key="build_small"):
         net = state.new_memory(code_dim=256, k=8)
-        io.add_rows(net, demos.load("teaching")[:6])
+        memory_rows.add_rows(net, demos.load("teaching")[:6])
         st.session_state["small_net"] = net
         st.rerun()
 else:

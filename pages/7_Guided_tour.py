@@ -1,8 +1,10 @@
 import streamlit as st
 
-from lab import charts, pattern_ui, state, tour, ui
+from lab import charts, tour, ui
+from lab.patterns.view import tour_stop
+from lab.workspace import frame, state
 
-ui.page("🧭 Guided tour",
+frame.page("🧭 Guided tour",
         "Three findings in three charts, each computed on a fresh memory (your workspace is "
         "not touched): noise on the cue, chains through W, and nights of consolidation. "
         "The sentence under each heading is computed from the chart beside it.",
@@ -31,4 +33,4 @@ for title, sentence, fig, df, name in steps:
     st.subheader(title)
     st.markdown(ui.plain(sentence))
     ui.chart(fig, df, name)
-pattern_ui.tour_stop()   # Step 4: corrupt 30 % of a letter and watch it come back
+tour_stop()   # Step 4: corrupt 30 % of a letter and watch it come back

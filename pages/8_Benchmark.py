@@ -1,10 +1,11 @@
 import streamlit as st
 
 from lab import benchmark, ui
+from lab.workspace import frame
 from nuonuo_core.bench.conversation_eval import METHODS
 from nuonuo_core.embed_cache import cached_minilm
 
-ui.page("📊 Benchmark: LoCoMo",
+frame.page("📊 Benchmark: LoCoMo",
         "Real long-conversation memory: each conversation's turns become memories, each "
         "question is a query, and we count how many of its evidence turns land in the top k. "
         "Flat cosine is the baseline; the other rows add the engine's channels one by one "

@@ -1,8 +1,10 @@
 import streamlit as st
 
-from lab import pattern_charts as pc, pattern_ui, patterns as lp, ui
+from lab import ui
+from lab.patterns import charts as pc, completion as lp, view
+from lab.workspace import frame
 
-ui.page("🧩 Pattern completion",
+frame.page("🧩 Pattern completion",
         "Store ±1 pixel images, corrupt one, and watch three memories settle the **same** "
         "corrupted input: the classical Hopfield net (Hebbian W, sign updates, energy "
         "−½sᵀWs never rises under asynchronous updates, capacity ≈ 0.138 N), the modern "
@@ -30,12 +32,12 @@ update = c.radio("Classical updates", ["async", "sync"], key="pc_update", horizo
                       "sync: all at once (may cycle between two states).")
 seed = d.number_input("Seed", 0, 1_000_000, 0, key="pc_seed")
 if kind == "own":
-    pattern_ui.own_editor()
+    view.own_editor()
 try:
-    pset = lp.stored_set(kind, n, int(seed), pattern_ui.own_patterns())
+    pset = lp.stored_set(kind, n, int(seed), view.own_patterns())
     target = d.selectbox("Pattern to corrupt", range(len(pset.labels)), key=f"pc_t_{kind}",
                          format_func=lambda i: pset.labels[i])
-    w, hybrid = pattern_ui.networks(pset, int(seed))
+    w, hybrid = view.networks(pset, int(seed))
     res = lp.complete(pset, target, flip, occlude, float(beta), update, int(seed), hybrid, w=w)
 except ValueError as exc:
     ui.error(exc)
@@ -43,16 +45,16 @@ except ValueError as exc:
 if st.toggle(f"Show the {len(pset.labels)} stored patterns"
              + (" (the first 48)" if len(pset.labels) > 48 else ""), key="pc_show_stored"):
     st.plotly_chart(pc.gallery(pset.patterns[:48], pset.labels, pset.shape), key="pc_gallery")
-pattern_ui.follow_last_step(res, (kind, n, flip, occlude, beta, update, seed, target))
+view.follow_last_step(res, (kind, n, flip, occlude, beta, update, seed, target))
 step = st.slider("Show step", 0, res.max_step, key="pc_step",
                  help="Every model at this step (a model that stopped stays put).")
-st.plotly_chart(pattern_ui.final_images(res, int(step)), key="pc_images")
-pattern_ui.captions(res, int(step))
+st.plotly_chart(view.final_images(res, int(step)), key="pc_images")
+view.captions(res, int(step))
 st.info(ui.plain(lp.story(res)))
-pattern_ui.strips(res, int(step))
+view.strips(res, int(step))
 left, right = st.columns(2)
 with left:
     ui.chart(pc.energy(res.frame), res.frame, "pc_energy")
 with right:
     ui.chart(pc.overlap(res.frame), res.frame, "pc_overlap")
-pattern_ui.capacity_section(update, int(seed), float(beta))
+view.capacity_section(update, int(seed), float(beta))

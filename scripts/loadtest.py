@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.async_api import async_playwright  # noqa: E402
 
-from lab.devserver import CHROMIUM_ARGS, find_chromium, running_server  # noqa: E402
+from scripts.devserver import CHROMIUM_ARGS, find_chromium, running_server  # noqa: E402
 from st_protocol import ProtocolSession  # noqa: E402
 
 MAX_SESSIONS = 30

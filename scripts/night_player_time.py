@@ -2,7 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python scripts/night_player_time.py [--memories 250] [--repeat 3]
 
-Runs the lab's own NightLab (lab/nights.py) with the hashing encoder, as the issue asks, and,
+Runs the lab's own NightLab (lab/nights/player.py) with the hashing encoder, as the issue asks, and,
 in the same interleaved run, the same lab measured one query at a time (each memory recalled
 alone from its cue embedding: the way nights were measured before). Prints CPU and wall
 seconds per full run; compare the ratio, the machine is shared.
@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lab import demos, io, nights  # noqa: E402
+from lab.nights import player  # noqa: E402
+from lab.workspace import demos, memory_rows  # noqa: E402
 from nuonuo_core.encoders import HashingEncoder  # noqa: E402
 
 
-class OneAtATime(nights.NightLab):
+class OneAtATime(player.NightLab):
     """The reference: every memory recalled alone (one recall_vectors + recall_codes each)."""
 
     def _measure(self, noise: float) -> None:
@@ -35,18 +36,18 @@ class OneAtATime(nights.NightLab):
             for v, i in zip(cues, ids):
                 _, got = mem.recall_vectors(v[None], k=1, method="hebbian")
                 hit.append(got[0, 0] == i)
-                cos.append(nights.code_cosine(mem.recall_codes(v[None]), mem.codes([i])[1])[0])
+                cos.append(player.code_cosine(mem.recall_codes(v[None]), mem.codes([i])[1])[0])
             self._chunks.append(pd.DataFrame({
                 "night": self.nights, "run": run, "learn_day": day, "age": self.nights - day,
                 "id": ids, "recalled": hit, "code_cos": cos}))
         self._log = None
 
 
-def play(cls, rows, per_day: int) -> tuple[float, float, nights.NightLab]:
+def play(cls, rows, per_day: int) -> tuple[float, float, player.NightLab]:
     c0, t0 = time.process_time(), time.perf_counter()
     lab = cls(demos.split_days(rows, per_day), HashingEncoder())
     while not lab.done:
-        lab.step(nights.NightParams())
+        lab.step(player.NightParams())
     for f in (lab.survival_frame, lab.forgetting_frame, lab.priority_frame):
         f(), f("code_cos")
     lab.metrics_frame(), lab.memories_frame()
@@ -72,10 +73,10 @@ def main() -> None:
     if not 1 <= args.memories <= 5000 or not 1 <= args.per_day <= 50 or \
             not 1 <= args.repeat <= 10:
         sys.exit("--memories in [1, 5000], --per-day in [1, 50], --repeat in [1, 10]")
-    rows = [io.make_row(f"memory {i} about topic {i % 17} and item {i * 7 % 101}",
+    rows = [memory_rows.make_row(f"memory {i} about topic {i % 17} and item {i * 7 % 101}",
                         f"answer {i} is {i * 13 % 97}", importance=2.0 if i % 5 == 0 else 1.0)
             for i in range(args.memories)]
-    kinds = [("batched (NightLab)", nights.NightLab)]
+    kinds = [("batched (NightLab)", player.NightLab)]
     if not args.no_reference:
         kinds.append(("one query at a time", OneAtATime))
     got: dict[str, list] = {k: [] for k, _ in kinds}

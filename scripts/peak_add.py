@@ -5,8 +5,6 @@ import json
 import resource
 import sys
 
-import numpy as np
-
 from nuonuo_core import HybridMemory, MemoryConfig
 from nuonuo_core.bench.speed import clustered_unit_vectors
 

@@ -22,7 +22,7 @@ CHILD = r"""
 import re, sys, time
 sys.path.insert(0, sys.argv[2])
 import torch, numpy, safetensors.torch  # warm the imports before measuring
-from lab import io, workspaces
+from lab.workspace import files as workspaces, memory_rows as io
 data = open(sys.argv[1], 'rb').read()
 mode = sys.argv[3]
 def status(key):
@@ -109,7 +109,8 @@ PROBES = {
     "1: same, wrong projection fingerprint": lambda: probe1(False),
     "2: 19 MB state JSON [[],[],...]": lambda: probe2("state"),
     "2: 19 MB safetensors header [[],[],...]": lambda: probe2("header"),
-    "2: 5 MB memory import (JSON) [{},{},...]": lambda: b"[" + b"{}," * (5 * 2**20 // 3 - 1) + b"{}]",
+    "2: 5 MB memory import (JSON) [{},{},...]":
+        lambda: b"[" + b"{}," * (5 * 2**20 // 3 - 1) + b"{}]",
 }
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from lab import demos, io, state  # noqa: E402
+from lab.workspace import demos, memory_rows, state  # noqa: E402
 from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,11 +34,11 @@ def workspace(n: int) -> HybridMemory:
         except ValueError:          # written by another engine version: build it again
             cache.unlink()
     base = [r for key in ("teaching", "assistant", "chains") for r in demos.load(key)]
-    rows = [io.make_row(f"{r.cue} (note {i})", f"{r.target or r.cue} [{i}]",
+    rows = [memory_rows.make_row(f"{r.cue} (note {i})", f"{r.target or r.cue} [{i}]",
                         importance=r.importance)
             for i, r in ((i, base[i % len(base)]) for i in range(n))]
     mem = HybridMemory(MemoryConfig(device="cpu"), encoder=enc)
-    io.add_rows(mem, rows)
+    memory_rows.add_rows(mem, rows)
     cache.write_bytes(mem.to_bytes())
     return mem
 

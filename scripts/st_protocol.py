@@ -113,7 +113,8 @@ class ProtocolSession:
         self.values[radio.id] = ("string_value", option)
 
     async def press(self, label: str, timeout: float = 120.0) -> list:
-        """Press the first button whose label contains ``label`` (a form's submit button sends the form's values with it)."""
+        """Press the first button whose label contains ``label`` (a form's submit button
+        sends the form's values with it)."""
         for k, el in self.elements:
             if k == "button" and label in el.button.label:
                 return await self.rerun((el.button.id,), timeout)

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from lab.devserver import CHROMIUM_ARGS, ROOT, find_chromium, running_server  # noqa: E402
+from scripts.devserver import CHROMIUM_ARGS, ROOT, find_chromium, running_server  # noqa: E402
 
 WAIT = 300_000
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab import demos, io, state
+from lab.workspace import demos, memory_rows, state
 from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ def chains_memory():
     def make():
         mem = HybridMemory(MemoryConfig(code_dim=4096, k=16, device="cpu"),
                            encoder=get_minilm_encoder())
-        io.add_rows(mem, demos.load("chains"))
+        memory_rows.add_rows(mem, demos.load("chains"))
         return mem
     return make
 
@@ -81,7 +81,7 @@ def test_memories_form_and_import_hostile_values():
     at.button(key="FormSubmitter:add_memory-Add memory").click().run()
     check(at)
     mem = at.session_state[state.MEM_KEY]
-    assert [len(r["cue"]) for r in mem.records()] == [io.MAX_TEXT]
+    assert [len(r["cue"]) for r in mem.records()] == [memory_rows.MAX_TEXT]
     mem.remove(mem.ids())
     at.text_input[0].set_value(MARK)
     for bad in (-5.0, 1e308, -1e308):
@@ -99,20 +99,21 @@ def test_memories_form_and_import_hostile_values():
     assert any("nested too deeply" in e for e in errors(at))
     at.text_area(key="import_text").set_value(
         "cue,importance\ngood,2\nhuge,1e308\nneg,-5\n" + MARK.replace(",", " ") + ",1\n"
-        + "y" * (io.MAX_TEXT + 1) + ",1\n")
+        + "y" * (memory_rows.MAX_TEXT + 1) + ",1\n")
     at.radio(key="import_fmt").set_value("csv").run()
     check(at)
     table = at.dataframe[1].value.set_index("row").error
     assert table[3] == "importance must be a number in (0, 100], got '1e308'"
     assert table[4] == "importance must be a number in (0, 100], got '-5'"
-    assert table[6] == f"cue is longer than {io.MAX_TEXT:,} characters"
+    assert table[6] == f"cue is longer than {memory_rows.MAX_TEXT:,} characters"
     assert at.dataframe[0].value.cue.tolist() == ["good", MARK.replace(",", " ")]
 
 
 def test_export_csv_button_is_export_csv_and_reimports(chains_memory):
     at = page("2_")
     mem = chains_memory()
-    io.add_rows(mem, [io.make_row('quote " and, comma', "line\nbreak", ["p|q", "r"], 7.5)])
+    memory_rows.add_rows(mem, [memory_rows.make_row('quote " and, comma', "line\nbreak",
+                                                    ["p|q", "r"], 7.5)])
     at.session_state[state.MEM_KEY] = mem
     at.session_state[state.NAME_KEY] = "test"
     at.run()
@@ -120,8 +121,8 @@ def test_export_csv_button_is_export_csv_and_reimports(chains_memory):
     button = at.download_button(key="export_csv")
     proto = button.proto
     assert proto.label == "⬇ Export CSV"
-    text = io.export_csv(mem)
-    res = io.parse(text, "csv")
+    text = memory_rows.export_csv(mem)
+    res = memory_rows.parse(text, "csv")
     assert not res.errors and len(res.rows) == len(mem)
     assert res.rows[-1].paraphrases == ["p|q", "r"] and res.rows[-1].importance == 7.5
 
@@ -158,7 +159,8 @@ def test_recall_controls_live_and_rebuild(chains_memory):
     assert any("Recall settings applied" in plain_text(s.value) for s in at.success)
     rebuild = "FormSubmitter:recall_rebuild-Rebuild with these settings"
     for key, bad, message in (("rc_k", 0, "k must be a whole number in [1, 256], got 0"),
-                              ("rc_seed", -1, "seed must be a whole number in [0, 4294967295], got -1"),
+                              ("rc_seed", -1,
+                               "seed must be a whole number in [0, 4294967295], got -1"),
                               ("rc_lr", 1e308, "lr must be a number in (0, 100], got 1e+308")):
         good = at.number_input(key=key).value
         at.number_input(key=key).set_value(bad)

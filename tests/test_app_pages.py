@@ -1,11 +1,12 @@
 """AppTest per page: interact with widgets and assert on what is shown."""
+import ast
 import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab import demos, io, state, workspaces
+from lab.workspace import demos, files, memory_rows, state
 from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ def page(name: str) -> AppTest:
 def teaching_memory():
     def make():
         mem = HybridMemory(MemoryConfig(device="cpu"), encoder=get_minilm_encoder())
-        io.add_rows(mem, demos.load("teaching"))
+        memory_rows.add_rows(mem, demos.load("teaching"))
         return mem
     return make
 
@@ -47,6 +48,15 @@ def answers(at: AppTest, method: str):
 
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
+
+
+def test_navigation_lists_every_page_once():
+    """app.py's explicit st.navigation list names every file in pages/ exactly once."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    listed = [c.args[0].value for c in ast.walk(tree) if isinstance(c, ast.Call)
+              and getattr(c.func, "attr", None) == "Page"]
+    assert len(listed) == len(set(listed))
+    assert sorted(listed) == sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
 
 
 # --- Home ------------------------------------------------------------------------------------
@@ -117,7 +127,7 @@ def test_memories_add_validate_import_search_delete():
     at.text_area(key="import_text").set_value('cue,target\n"broken,quote\n').run()
     assert any("malformed CSV" in e for e in texts(at.error))
     at.file_uploader(key="import_file").set_value(
-        ("big.csv", b"cue\n" + b"a" * (io.MAX_UPLOAD_BYTES + 10), "text/csv")).run()
+        ("big.csv", b"cue\n" + b"a" * (memory_rows.MAX_UPLOAD_BYTES + 10), "text/csv")).run()
     assert any("limit is 5 MB" in e for e in texts(at.error))
     assert len(mem) == 3
     at.file_uploader(key="import_file").set_value(None)
@@ -192,7 +202,7 @@ def test_nights_step_play_reset():
     at.button(key="sleep_ws").click().run()        # empty workspace: a message, no change
     assert any("nothing to consolidate" in e for e in texts(at.error))
     mem = at.session_state[state.MEM_KEY]
-    io.add_rows(mem, demos.load("assistant"))
+    memory_rows.add_rows(mem, demos.load("assistant"))
     at.button(key="sleep_ws").click().run()
     assert mem.day == 1 and any(s.startswith("Night 1 done") for s in texts(at.success))
     at.selectbox(key="night_source").set_value("my workspace").run()   # days from my memories
@@ -312,7 +322,7 @@ def test_workspace_save_open_upload_and_corrupt(workspace_dir):
     other.sidebar.button(key="ask_overwrite_yes").click().run()
     no_exceptions(other)
     assert texts(other.sidebar.success) == ["Saved workspace 'chain demo'."]
-    assert len(workspaces.open_named("chain demo", get_minilm_encoder(), owner=owner)) == 10
+    assert len(files.open_named("chain demo", get_minilm_encoder(), owner=owner)) == 10
 
     third = page("2_").run()     # upload: a corrupt file is refused, a good one opens
     third.button(key="demo_teaching").click().run()

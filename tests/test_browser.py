@@ -9,10 +9,11 @@ import re
 
 import pytest
 
-from lab.devserver import (CHROMIUM_ARGS, ROOT, chromium_or_skip, goto, idle,
+from scripts.devserver import (CHROMIUM_ARGS, ROOT, chromium_or_skip, goto, idle,
                            running_server)
 from nuonuo_core import HybridMemory
 
+pytestmark = pytest.mark.browser
 CHROMIUM = chromium_or_skip()
 sync_api = pytest.importorskip("playwright.sync_api")
 SHOTS = ROOT / "artifacts" / "browser"

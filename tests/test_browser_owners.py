@@ -11,10 +11,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from lab import io
-from lab.devserver import (CHROMIUM_ARGS, ROOT, chromium_or_skip, goto, idle,
+from lab.workspace import memory_rows
+from scripts.devserver import (CHROMIUM_ARGS, ROOT, chromium_or_skip, goto, idle,
                            running_server)
 
+pytestmark = pytest.mark.browser
 CHROMIUM = chromium_or_skip()
 sync_api = pytest.importorskip("playwright.sync_api")
 SHOTS = ROOT / "artifacts" / "browser"
@@ -68,7 +69,7 @@ def test_owner_isolation_reload_restores_and_exports(tmp_path):
         for i in range(2):
             csv_text = download(a, "⬇ Export CSV", tmp_path / f"m{i}.csv")
             json_text = download(a, "⬇ Export JSON", tmp_path / f"m{i}.json")
-            rows = io.parse(csv_text, "csv").rows
+            rows = memory_rows.parse(csv_text, "csv").rows
             assert [(r.cue, r.target) for r in rows] == [(SECRET, "kept in the blue box")]
             assert json.loads(json_text)[0]["cue"] == SECRET
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nuonuo_core.bench import conversation_eval as ce
-from nuonuo_core.datasets import load_locomo, load_longmemeval
+from nuonuo_core.datasets import load_locomo
 from nuonuo_core.embed_cache import CachedEncoder, text_key
 
 FIX = Path(__file__).parent / "fixtures"
@@ -36,7 +36,8 @@ def test_bm25_hand_case():
 
 def test_query_and_corpus_helpers():
     c = tiny_corpus()
-    assert ce.strip_names("What did Ann's brother and Bo do?", c.names) == "What did brother and do?"
+    assert ce.strip_names("What did Ann's brother and Bo do?", c.names) == \
+        "What did brother and do?"
     m = ce.speaker_mask(c, ["Where did Ann go?", "Did Ann meet Bo?", "Who?"])
     assert m[0].tolist() == [1, 0, 1, 0, 1] and not m[1].any() and not m[2].any()
     assert ce.session_links(c) == [(0, 1), (1, 0), (1, 2), (2, 1), (3, 4), (4, 3)]
@@ -77,7 +78,9 @@ def test_token_maxsim_hand_case():
     assert s.shape == (1, 3) and s[0].tolist() == [1.0, 0.0, 1.0]
     # two content tokens, idf-weighted mean of their best cosines: dog (df 1) outweighs cat
     q = [(["cat", "dog"], np.stack([e[0], e[2]]))]
-    idf = lambda df: np.log(1 + (3 - df + 0.5) / (df + 0.5))
+    def idf(df):
+        return np.log(1 + (3 - df + 0.5) / (df + 0.5))
+
     s = ce.token_maxsim(q, docs)
     assert s[0, 1] == pytest.approx(idf(1) / (idf(1) + idf(2)))
     assert s[0, 0] == pytest.approx(idf(2) / (idf(1) + idf(2)))

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from nuonuo_core import MemoryConfig
@@ -6,7 +8,7 @@ from nuonuo_core import MemoryConfig
 def test_defaults_are_valid_and_frozen():
     cfg = MemoryConfig()
     assert (cfg.code_dim, cfg.k, cfg.top_k) == (16384, 20, 20)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.k = 5  # frozen
 
 

@@ -51,7 +51,7 @@ def same_state(a: HybridMemory, b: HybridMemory) -> bool:
 def test_huge_code_dim_in_header_is_refused_before_allocating(saved):
     _, data = saved
     for dim in (2**20, 2**22):
-        bad = rewrite(data, state=lambda s: s["config"].update(code_dim=dim))
+        bad = rewrite(data, state=lambda s, dim=dim: s["config"].update(code_dim=dim))
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with pytest.raises(ValueError, match=r"code_dim must be an int in \[2, 131072\]"):
             HybridMemory.from_bytes(bad)

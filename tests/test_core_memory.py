@@ -86,7 +86,8 @@ def _snapshot(mem):
     (lambda m: m.add(["ok", "  "]), ValueError, "cues[1] must be a non-empty string"),
     (lambda m: m.add("just a string"), ValueError, "must be a list of strings"),
     (lambda m: m.recall_vectors(unit_rows(1), method="magic"), ValueError, "'magic'"),
-    (lambda m: m.recall_vectors(unit_rows(1), k=0), ValueError, "k must be an int in [1, 100000], got 0"),
+    (lambda m: m.recall_vectors(unit_rows(1), k=0), ValueError,
+     "k must be an int in [1, 100000], got 0"),
     (lambda m: m.recall_vectors(unit_rows(1), noise_std=float("nan")), ValueError, "noise_std"),
     (lambda m: m.remove([0, 999]), KeyError, "unknown memory ids: [999]"),
     (lambda m: m.chain(12345), KeyError, "12345"),
@@ -142,6 +143,7 @@ def test_settle_trace_exposes_each_step():
     assert tr.candidate_ids[int(tr.attention[-1].argmax())] == ids[4]
 
 
+@pytest.mark.slow
 def test_approximate_index_agrees_with_exact_search():
     from conftest import require_module
 

@@ -1,8 +1,6 @@
 """Correctness at the edges (issue 9, points 1-5): strict Hebbian recall, empty memories,
 masked padding, one tie rule, candidate windows counted in memories."""
 import numpy as np
-import pytest
-import torch
 
 from nuonuo_core import HybridMemory, MemoryConfig
 from conftest import unit_rows

@@ -21,11 +21,13 @@ def test_normalize_evidence():
 def test_locomo_fixture_layouts(path):
     (conv,) = load_locomo(path)
     assert conv.sample_id in ("conv-test",)
-    assert [t.dia_id for t in conv.turns] == ["D1:1", "D1:2", "D1:3", "D1:4", "D2:1", "D2:2", "D2:3"]
+    assert [t.dia_id for t in conv.turns] == ["D1:1", "D1:2", "D1:3", "D1:4",
+                                              "D2:1", "D2:2", "D2:3"]
     assert [t.index for t in conv.turns] == list(range(7))
     assert conv.turns[2].render() == ('Anna said, "A beagle. Here he is at the park." and shared '
                                       "a photo of a small dog on grass")
-    assert conv.turns[0].render() == 'Anna said, "Hi Ben! I adopted a puppy called Biscuit last week."'
+    assert conv.turns[0].render() == \
+        'Anna said, "Hi Ben! I adopted a puppy called Biscuit last week."'
     assert conv.session_dates == {1: "1:56 pm on 8 May, 2023", 2: "10:00 am on 20 May, 2023"}
     ev = [q.evidence for q in conv.questions]
     assert ev == [("D1:1",), ("D1:4", "D2:1"), ("D2:2",), ("D2:3",), ()]

@@ -19,7 +19,9 @@ import pytest
 import torch
 
 from conftest import unit_rows
-from lab import io, limits, sweep, workspaces
+from lab import limits
+from lab.sweep import jobs
+from lab.workspace import files, memory_rows
 from nuonuo_core import HashingEncoder, HybridMemory, MemoryConfig, atomic, persistence
 from nuonuo_core.limits import LIMITS
 from nuonuo_core.store import MAX_DAY, MAX_ID
@@ -57,7 +59,7 @@ CHILD = r"""
 import json, re, sys, time
 sys.path.insert(0, sys.argv[1])
 import torch, safetensors.torch  # imported before measuring
-from lab import io, workspaces
+from lab.workspace import files, memory_rows
 from nuonuo_core import HybridMemory
 
 def status(key):
@@ -80,19 +82,19 @@ res = {}
 for name in sys.argv[2:]:
     data = open(name, 'rb').read()
     if name.endswith('.json'):
-        res[name] = measure(lambda: io.parse(data, 'json'))
+        res[name] = measure(lambda: memory_rows.parse(data, 'json'))
     elif '.core.' in name:
         res[name] = measure(lambda: HybridMemory.from_bytes(data))
     else:
-        res[name] = measure(lambda: workspaces.from_bytes(data, None,
-                                                          limit=workspaces.UPLOAD_LIMIT))
+        res[name] = measure(lambda: files.from_bytes(data, None,
+                                                          limit=files.UPLOAD_LIMIT))
 print(json.dumps(res))
 """
 
 
-def _measure(tmp_path, files: dict[str, bytes]) -> dict:
+def _measure(tmp_path, blobs: dict[str, bytes]) -> dict:
     paths = []
-    for name, data in files.items():
+    for name, data in blobs.items():
         p = tmp_path / name
         p.write_bytes(data)
         paths.append(str(p))
@@ -112,7 +114,7 @@ def test_probes_1_and_2_small_hostile_files_are_refused_cheaply(tmp_path):
     probe = _probe_module()
     dense = probe.empty_tensors(20, 4096)
     dense["target_codes"] = torch.zeros(1, 20, dtype=torch.int32)   # n = 0 but (1, k): a lie
-    files = {
+    blobs = {
         "big.right.nuonuo": probe.probe1(True),
         "big.wrong.nuonuo": probe.probe1(False),
         "shapes.core.nuonuo": persistence.dump(
@@ -122,7 +124,7 @@ def test_probes_1_and_2_small_hostile_files_are_refused_cheaply(tmp_path):
         "header.nuonuo": probe.probe2("header"),
         "import.json": b"[" + b"{}," * (5 * 2**20 // 3 - 1) + b"{}]",
     }
-    res = _measure(tmp_path, files)
+    res = _measure(tmp_path, blobs)
     for name, r in res.items():
         assert r["out"] != "accepted", name
         assert r["mb"] < 100 and r["s"] < 2.0, (name, r)
@@ -142,12 +144,12 @@ def test_probes_1_and_2_small_hostile_files_are_refused_cheaply(tmp_path):
 ])
 def test_lab_opens_only_workspaces_its_forms_could_make(change, word):
     mem = HybridMemory(MemoryConfig(code_dim=1024, k=8, **CPU), encoder=HashingEncoder())
-    ok = workspaces.from_bytes(mem.to_bytes(), HashingEncoder())
+    ok = files.from_bytes(mem.to_bytes(), HashingEncoder())
     assert ok.config == mem.config
     cfg = MemoryConfig(**{**mem.config.to_dict(), **change})
     data = HybridMemory(cfg, encoder=HashingEncoder()).to_bytes()
     with pytest.raises(ValueError, match=word):
-        workspaces.from_bytes(data, HashingEncoder())
+        files.from_bytes(data, HashingEncoder())
     assert len(HybridMemory.from_bytes(data)) == 0      # the engine itself still opens it
 
 
@@ -162,8 +164,8 @@ def test_every_lab_form_range_lies_inside_the_engines():
         for name, lim in table.items():
             assert lim is limits.FORMS[name], name
     with pytest.raises(ValueError, match=r"homeostasis must be a number in \[0.05, 1\]"):
-        from lab import nights
-        nights.NightParams(homeostasis=0.01).check()
+        from lab.nights import player
+        player.NightParams(homeostasis=0.01).check()
     assert limits.SEED_RANGE == (0, 2**32 - 1) == (LIMITS["seed"].lo, LIMITS["seed"].hi)
     assert limits.FORMS["top_k"].hi == 1000 and LIMITS["top_k"].hi == 10_000
     assert "the engine allows [1, 10000]" in limits.FORMS["top_k"].help()
@@ -177,25 +179,25 @@ def test_every_lab_form_range_lies_inside_the_engines():
     assert config.RANGES["top_k"] == (1, 10_000, False)
     assert (store.MAX_DAY, store.MAX_ID, consolidation.MAX_EPOCHS, inputs.MAX_HOPS) == (
         LIMITS["day"].hi, LIMITS["next_id"].hi, LIMITS["epochs"].hi, LIMITS["hops"].hi)
-    assert io.MAX_TEXT == LIMITS["text_chars"].hi and \
-        io.MAX_PARAPHRASES == LIMITS["paraphrases"].hi
+    assert memory_rows.MAX_TEXT == LIMITS["text_chars"].hi and \
+        memory_rows.MAX_PARAPHRASES == LIMITS["paraphrases"].hi
 
 
 # --- 3: parse first, then bound ----------------------------------------------------------------
 @pytest.mark.parametrize("text", ["1_000_000", "+40000000", " 4e7 ", "4000.0e1", "1_0_0_0_0"])
 def test_sweep_size_cap_reads_the_number_the_text_denotes(text):
     with pytest.raises(ValueError, match=r"n_memories = \d+ is too large for the lab"):
-        sweep.page_grid("noise", {}, {"n_memories": text}, "0")
+        jobs.page_grid("noise", {}, {"n_memories": text}, "0")
 
 
 def test_sweep_form_passes_the_parsed_number_on():
-    grid = sweep.page_grid("noise", {"code_dim": "256, +512"}, {"n_memories": "1_000"},
+    grid = jobs.page_grid("noise", {"code_dim": "256, +512"}, {"n_memories": "1_000"},
                            "0, +1")
     assert grid.fixed["n_memories"] == 1000 and type(grid.fixed["n_memories"]) is int
     assert dict(grid.axes)["code_dim"] == (256, 512) and grid.seeds == (0, 1)
     for bad in ("1e999", "nan", "0x10", "1__0", "12abc", "--5"):
         with pytest.raises(ValueError, match="n_memories must be a whole number"):
-            sweep.page_grid("noise", {}, {"n_memories": bad}, "0")
+            jobs.page_grid("noise", {}, {"n_memories": bad}, "0")
     assert limits.number("k", "1_6", 1, 256, integer=True) == 16
     with pytest.raises(ValueError, match=r"k must be a whole number in \[1, 256\]"):
         limits.number("k", "+1e9", 1, 256, integer=True)
@@ -309,7 +311,7 @@ def test_three_tabs_autosaving_one_owner_never_fail(tmp_path):
         start.wait()
         for _ in range(60):
             try:
-                workspaces.autosave(mems[i], f"tab {i}", A, base=tmp_path)
+                files.autosave(mems[i], f"tab {i}", A, base=tmp_path)
             except Exception as exc:          # noqa: BLE001 - the test counts every failure
                 errors.append(repr(exc))
 
@@ -319,7 +321,7 @@ def test_three_tabs_autosaving_one_owner_never_fail(tmp_path):
     for t in threads:
         t.join()
     assert errors == []
-    mem, name = workspaces.restore(HashingEncoder(), A, base=tmp_path)
+    mem, name = files.restore(HashingEncoder(), A, base=tmp_path)
     assert name in {"tab 0", "tab 1", "tab 2"} and len(mem) == int(name[-1]) + 1  # a pair
     leftovers = [p.name for p in (tmp_path / A).iterdir() if p.name.endswith(atomic.SUFFIX)]
     assert leftovers == []
@@ -352,24 +354,23 @@ def test_two_sessions_saving_one_new_name_exactly_one_wins(tmp_path):
     mems = [HybridMemory(MemoryConfig(code_dim=256, k=4, **CPU)) for _ in range(2)]
     for i, m in enumerate(mems):
         m.add_vectors(unit_rows(i + 1, seed=i))
+    def session(i, r, start, outcome):
+        start.wait()
+        try:
+            files.save(mems[i], f"new {r}", A, base=tmp_path)
+            outcome[i] = "saved"
+        except files.NameTaken:
+            outcome[i] = "asked"
+
     for r in range(20):
         start, outcome = threading.Barrier(2), [None, None]
-
-        def session(i):
-            start.wait()
-            try:
-                workspaces.save(mems[i], f"new {r}", A, base=tmp_path)
-                outcome[i] = "saved"
-            except workspaces.NameTaken:
-                outcome[i] = "asked"
-
-        ts = [threading.Thread(target=session, args=(i,)) for i in range(2)]
+        ts = [threading.Thread(target=session, args=(i, r, start, outcome)) for i in range(2)]
         for t in ts:
             t.start()
         for t in ts:
             t.join()
         assert sorted(outcome) == ["asked", "saved"], (r, outcome)
-        won = workspaces.open_named(f"new {r}", None, A, base=tmp_path)
+        won = files.open_named(f"new {r}", None, A, base=tmp_path)
         assert len(won) == outcome.index("saved") + 1
 
 
@@ -377,7 +378,7 @@ RACER = r"""
 import json, os, sys, time
 sys.path.insert(0, sys.argv[1])
 import numpy as np
-from lab import workspaces as ws
+from lab.workspace import files as ws
 from nuonuo_core import HybridMemory, MemoryConfig
 base, i, rounds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 m = HybridMemory(MemoryConfig(code_dim=256, k=4, device="cpu"))
@@ -412,7 +413,7 @@ def test_two_processes_racing_to_create_one_name(tmp_path):
         got.append(json.loads(out.strip().splitlines()[-1]))
     for r in range(rounds):
         assert sorted([got[0][r], got[1][r]]) == ["asked", "saved"], (r, got)
-        won = workspaces.open_named(f"race {r}", None, A, base=tmp_path / "ws")
+        won = files.open_named(f"race {r}", None, A, base=tmp_path / "ws")
         assert len(won) == [got[0][r], got[1][r]].index("saved") + 1
 
 
@@ -421,28 +422,29 @@ def test_workspace_file_stays_within_the_upload_limit():
     mem = HybridMemory(MemoryConfig(**CPU), encoder=HashingEncoder())
     refused = None
     for b in range(9):                                    # up to 9,000 memories
-        rows = [io.make_row(f"memory {b}-{i}", f"target {b}-{i}") for i in range(1000)]
+        rows = [memory_rows.make_row(f"memory {b}-{i}", f"target {b}-{i}")
+                for i in range(1000)]
         try:
-            io.add_rows(mem, rows)
+            memory_rows.add_rows(mem, rows)
         except ValueError as exc:
             refused = str(exc)
             break
     assert refused is not None and "20 MB" in refused and "file" in refused
     data = mem.to_bytes()
-    assert len(data) <= workspaces.UPLOAD_LIMIT
-    assert abs(workspaces.file_bytes(mem) - len(data)) < 8192
-    back = workspaces.from_bytes(data, HashingEncoder(), limit=workspaces.UPLOAD_LIMIT)
+    assert len(data) <= files.UPLOAD_LIMIT
+    assert abs(limits.file_bytes(mem) - len(data)) < 8192
+    back = files.from_bytes(data, HashingEncoder(), limit=files.UPLOAD_LIMIT)
     assert len(back) == len(mem)
     with pytest.raises(ValueError, match="this night could make"):
-        from lab import nights
-        nights.sleep_workspace(mem, nights.NightParams(epochs=5, replay_noise=0.1))
+        from lab.nights import player
+        player.sleep_workspace(mem, player.NightParams(epochs=5, replay_noise=0.1))
     with pytest.raises(ValueError, match="rebuilding with k = 64 could make"):
-        workspaces.rebuild(mem, HashingEncoder(), k=64)
+        files.rebuild(mem, HashingEncoder(), k=64)
 
 
 # --- 11-13: imports and exports ----------------------------------------------------------------
 def test_json_row_without_a_cue_is_a_row_error():
-    res = io.parse('[{"cue": "good row"}, {"target": "x"}]', "json")
+    res = memory_rows.parse('[{"cue": "good row"}, {"target": "x"}]', "json")
     assert [r.cue for r in res.rows] == ["good row"]
     assert [(e.row, "no cue" in e.message) for e in res.errors] == [(2, True)]
 
@@ -471,13 +473,14 @@ def _memories(mem: HybridMemory) -> list[dict]:
 def test_export_then_import_is_the_identity_for_everything_the_engine_holds():
     mem = _everything()
     want = _memories(mem)
-    for fmt, text in (("csv", io.export_csv(mem)), ("json", io.export_json(mem))):
-        res = io.parse(text.encode("utf-8"), fmt)
+    for fmt, text in (("csv", memory_rows.export_csv(mem)),
+                      ("json", memory_rows.export_json(mem))):
+        res = memory_rows.parse(text.encode("utf-8"), fmt)
         assert res.errors == [], (fmt, res.errors[:3])
         back = HybridMemory(mem.config, encoder=HashingEncoder())
-        io.add_rows(back, res.rows)
+        memory_rows.add_rows(back, res.rows)
         assert sorted(_memories(back), key=str) == sorted(want, key=str), fmt
-    new, dropped = workspaces.rebuild(mem, HashingEncoder(), k=4)
+    new, dropped = files.rebuild(mem, HashingEncoder(), k=4)
     assert dropped == 0 and sorted(_memories(new), key=str) == sorted(want, key=str)
 
 
@@ -495,14 +498,14 @@ def test_csv_export_neutralises_formulas_and_import_restores_them():
     import io as pyio
 
     mem = _everything()
-    rows = list(csv.reader(pyio.StringIO(io.export_csv(mem), newline="")))[1:]
+    rows = list(csv.reader(pyio.StringIO(memory_rows.export_csv(mem), newline="")))[1:]
     for r in rows:
         for cell in r[:3]:
             assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), cell
     cues = [r[0] for r in rows]
     assert "'=HYPERLINK(\"http://x\",\"y\")" in cues and "''=already quoted" in cues
     assert "'tis the season" in cues                       # not a formula: kept as is
-    res = io.parse("cue,paraphrases\n'@SUM(1),'=a|b\n", "csv")
+    res = memory_rows.parse("cue,paraphrases\n'@SUM(1),'=a|b\n", "csv")
     assert (res.rows[0].cue, res.rows[0].paraphrases) == ("@SUM(1)", ["=a", "b"])
 
 
@@ -575,9 +578,9 @@ def test_checksum_covers_the_tensor_table():
 
 def test_list_names_lists_only_the_owners_own_files(tmp_path):
     mem = HybridMemory(MemoryConfig(code_dim=256, k=4, **CPU))
-    workspaces.save(mem, "a one", A, base=tmp_path)
-    workspaces.save(mem, "b one", B, base=tmp_path)
-    workspaces.save(mem, "b two", B, base=tmp_path)
-    workspaces.autosave(mem, "b auto", B, base=tmp_path)
-    assert workspaces.list_names(A, tmp_path) == ["a one"]
-    assert workspaces.list_names(B, tmp_path) == ["b one", "b two"]
+    files.save(mem, "a one", A, base=tmp_path)
+    files.save(mem, "b one", B, base=tmp_path)
+    files.save(mem, "b two", B, base=tmp_path)
+    files.autosave(mem, "b auto", B, base=tmp_path)
+    assert files.list_names(A, tmp_path) == ["a one"]
+    assert files.list_names(B, tmp_path) == ["b one", "b two"]

@@ -1,10 +1,10 @@
-"""The phase map (lab/phase.py) and its section on the Consolidation page."""
+"""The phase map (lab/nights/phase.py) and its section on the Consolidation page."""
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab import phase
+from lab.nights import phase
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"homeostasis": (0.5, 0.95), "prune_threshold": (1e-3, 0.1), "nights": 2,

@@ -5,14 +5,16 @@ import math
 import numpy as np
 import pytest
 
-from lab import analysis, charts, demos, io, nights, workspaces
+from lab import analysis, charts
+from lab.nights import player
+from lab.workspace import demos, files, memory_rows
 from nuonuo_core import HashingEncoder, HybridMemory, MemoryConfig
 
 
 @pytest.fixture
 def mem():
     m = HybridMemory(MemoryConfig(code_dim=4096, k=16, device="cpu"), encoder=HashingEncoder())
-    io.add_rows(m, demos.load("teaching")[:10])
+    memory_rows.add_rows(m, demos.load("teaching")[:10])
     return m
 
 
@@ -20,7 +22,7 @@ def mem():
 def test_csv_rows_and_per_row_errors():
     data = b"cue,target,paraphrases,importance\nkeys?,hook,where keys|key spot,2\n" \
            b",empty cue,,1\nfoo,bar,,nan\nbaz,qux,,-1\nonly,three\n"
-    res = io.parse(data, "csv")
+    res = memory_rows.parse(data, "csv")
     assert [r.cue for r in res.rows] == ["keys?"]
     assert res.rows[0].paraphrases == ["where keys", "key spot"] and res.rows[0].importance == 2
     msgs = {e.row: e.message for e in res.errors}
@@ -40,23 +42,23 @@ def test_csv_rows_and_per_row_errors():
 ])
 def test_malformed_csv_is_a_clear_error(bad, message):
     with pytest.raises(ValueError, match=message):
-        io.parse(bad, "csv")
+        memory_rows.parse(bad, "csv")
 
 
 def test_oversized_upload_refused():
     with pytest.raises(ValueError, match="limit is 5 MB"):
-        io.parse(b"cue\n" + b"x" * (io.MAX_UPLOAD_BYTES + 1), "csv")
+        memory_rows.parse(b"cue\n" + b"x" * (memory_rows.MAX_UPLOAD_BYTES + 1), "csv")
 
 
 def test_json_and_text_formats():
-    res = io.parse(json.dumps({"memories": [{"cue": "a", "target": "b"}, "plain",
+    res = memory_rows.parse(json.dumps({"memories": [{"cue": "a", "target": "b"}, "plain",
                                             {"cue": "c", "importance": float("nan")},
                                             {"cue": "d", "colour": 1}, 7]}), "json")
     assert [r.cue for r in res.rows] == ["a", "plain"]
     assert [e.row for e in res.errors] == [3, 4, 5]
     with pytest.raises(ValueError, match="malformed JSON"):
-        io.parse("[{", "json")
-    res = io.parse("# comment\nsky -> blue\ngrass => green\n\nlonely cue\n", "text")
+        memory_rows.parse("[{", "json")
+    res = memory_rows.parse("# comment\nsky -> blue\ngrass => green\n\nlonely cue\n", "text")
     assert [(r.cue, r.target) for r in res.rows] == [("sky", "blue"), ("grass", "green"),
                                                      ("lonely cue", None)]
 
@@ -64,19 +66,21 @@ def test_json_and_text_formats():
 @pytest.mark.parametrize("value", [float("nan"), "nan", math.inf, 0, -2, "abc", True])
 def test_importance_rejects_nan_and_non_positive(value):
     with pytest.raises(ValueError, match="importance"):
-        io.check_importance(value)
+        memory_rows.check_importance(value)
 
 
 def test_add_rows_mixed_targets_and_tables(mem):
     n = len(mem)
-    ids = io.add_rows(mem, [io.make_row("solo"), io.make_row("q", "a", ["q2"], 2.0)])
+    ids = memory_rows.add_rows(mem, [memory_rows.make_row("solo"),
+                                     memory_rows.make_row("q", "a", ["q2"], 2.0)])
     assert len(mem) == n + 2 and len(ids) == 2
-    table = io.memories_frame(mem)
+    table = memory_rows.memories_frame(mem)
     assert set(table.cue) >= {"solo", "q"}
-    assert json.loads(io.export_json(mem))[-1]["cue"] in {"solo", "q"}
-    again = io.rows_of(mem)
+    assert json.loads(memory_rows.export_json(mem))[-1]["cue"] in {"solo", "q"}
+    again = memory_rows.rows_of(mem)
     assert len(again) == len(mem) and again[-1].paraphrases in ([], ["q2"])
-    assert io.answer_text(mem, ids[0]) in {"solo", "a"} and io.answer_text(mem, -1) == "—"
+    assert memory_rows.answer_text(mem, ids[0]) in {"solo", "a"}
+    assert memory_rows.answer_text(mem, -1) == "—"
 
 
 def test_chain_rows():
@@ -101,29 +105,29 @@ OWNER = "owner_key_for_tests_0001"
 
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", "", " ", ".hidden", "x" * 80, "a\\b",
-                                  "..", "con:", workspaces.AUTOSAVE])
+                                  "..", "con:", files.AUTOSAVE])
 def test_workspace_names_validated(name, tmp_path):
     with pytest.raises(ValueError):
-        workspaces.path_for(name, OWNER, tmp_path)
+        files.path_for(name, OWNER, tmp_path)
 
 
 def test_workspace_roundtrip_and_corrupt_file(mem, tmp_path):
-    workspaces.save(mem, "demo 1", owner=OWNER, base=tmp_path)
-    assert workspaces.list_names(OWNER, tmp_path) == ["demo 1"]
-    back = workspaces.open_named("demo 1", HashingEncoder(), owner=OWNER, base=tmp_path)
+    files.save(mem, "demo 1", owner=OWNER, base=tmp_path)
+    assert files.list_names(OWNER, tmp_path) == ["demo 1"]
+    back = files.open_named("demo 1", HashingEncoder(), owner=OWNER, base=tmp_path)
     assert back.ids() == mem.ids() and back.get(0) == mem.get(0)
     (tmp_path / OWNER / "broken.nuonuo").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
     with pytest.raises(ValueError, match="not a valid NuoNuo memory file"):
-        workspaces.open_named("broken", HashingEncoder(), owner=OWNER, base=tmp_path)
+        files.open_named("broken", HashingEncoder(), owner=OWNER, base=tmp_path)
     with pytest.raises(ValueError, match="no saved workspace"):
-        workspaces.open_named("missing", HashingEncoder(), owner=OWNER, base=tmp_path)
+        files.open_named("missing", HashingEncoder(), owner=OWNER, base=tmp_path)
     with pytest.raises(ValueError, match="limit"):
-        workspaces.from_bytes(b"x" * 11, HashingEncoder(), limit=10)
+        files.from_bytes(b"x" * 11, HashingEncoder(), limit=10)
 
 
 def test_workspace_folder_from_env(monkeypatch, tmp_path):
     monkeypatch.setenv("NUONUO_WORKSPACES", str(tmp_path / "ws"))
-    assert workspaces.path_for("a", OWNER).parent == (tmp_path / "ws" / OWNER).resolve()
+    assert files.path_for("a", OWNER).parent == (tmp_path / "ws" / OWNER).resolve()
 
 
 # --- analysis, nights, charts ---------------------------------------------------------------
@@ -155,17 +159,72 @@ def test_analysis_frames_and_charts(mem):
 
 def test_chain_and_graph():
     m = HybridMemory(MemoryConfig(code_dim=4096, k=16, device="cpu"), encoder=HashingEncoder())
-    io.add_rows(m, demos.chain_rows("red key, blue box, old map, island"))
+    memory_rows.add_rows(m, demos.chain_rows("red key, blue box, old map, island"))
     df = analysis.chain_frame(m, m.ids()[0], 3)
     assert list(df.recalled) == ["red key", "blue box", "old map", "island"]
     assert (df.cosine == 1).all()
-    io.add_rows(m, [io.make_row("lonely", "pair"), io.make_row("self only")])
+    memory_rows.add_rows(m, [memory_rows.make_row("lonely", "pair"),
+                             memory_rows.make_row("self only")])
     nodes, edges = analysis.graph_data(m)       # the unchained pair is left out
     assert nodes == ["red key", "blue box", "old map", "island"] and len(edges) == 3
     pos = analysis.layered_layout(nodes, edges)
     assert [pos[v][0] for v in nodes] == [0, 1, 2, 3] and len({p[1] for p in pos.values()}) == 1
     fig = charts.graph(nodes, edges, list(df.recalled), pos)
     assert len(fig.layout.annotations) == 3
+
+
+def _layout_reference(nodes, edges):
+    """The lab's former hand-written layout (union of edge ends, queue BFS), kept as the
+    reference the networkx one must reproduce."""
+    succ, indeg, comp = {}, {v: 0 for v in nodes}, {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+        indeg[b] += 1
+        merged = comp.get(a, {a}) | comp.get(b, {b})
+        for v in merged:
+            comp[v] = merged
+    pos, row = {}, 0
+    for v in nodes:
+        if v in pos:
+            continue
+        members = [u for u in nodes if u in comp.get(v, {v})]
+        roots = [u for u in members if indeg[u] == 0] or members[:1]
+        depth, queue = {r: 0 for r in roots}, list(roots)
+        while queue:
+            u = queue.pop(0)
+            for w in succ.get(u, []):
+                if w not in depth:
+                    depth[w] = depth[u] + 1
+                    queue.append(w)
+        used = {}
+        for u in members:
+            d = depth.get(u, 0)
+            pos[u] = (float(d), -float(row + used.get(d, 0)))
+            used[d] = used.get(d, 0) + 1
+        row += max(used.values())
+    return pos
+
+
+def test_layered_layout_forks_loops_and_lone_items():
+    nodes = ["a", "b", "c", "d", "x", "y", "lone", "p", "q", "r", "s"]
+    edges = [("a", "b"), ("a", "c"), ("c", "d"),            # a fork: c's branch a row down
+             ("x", "y"), ("y", "x"),                         # a closed loop starts at x
+             ("p", "q"), ("r", "q"), ("s", "r"), ("r", "s")]  # p is a source, r/s a loop
+    pos = analysis.layered_layout(nodes, edges)
+    assert pos == {"a": (0, 0), "b": (1, 0), "c": (1, -1), "d": (2, 0),
+                   "x": (0, -2), "y": (1, -2), "lone": (0, -3),
+                   "p": (0, -4), "q": (1, -4), "r": (0, -5), "s": (0, -6)}
+    assert analysis.layered_layout([], []) == {}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_layered_layout_matches_the_former_layout(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 14))
+    nodes = [f"n{i}" for i in rng.permutation(n)]
+    edges = [(nodes[a], nodes[b]) for a, b in rng.integers(0, n, (int(rng.integers(0, 2 * n)), 2))
+             if rng.random() < 0.9]                         # self-loops and repeats included
+    assert analysis.layered_layout(nodes, edges) == _layout_reference(nodes, edges)
 
 
 def test_w_view_refuses_big_code_dim():
@@ -175,13 +234,13 @@ def test_w_view_refuses_big_code_dim():
 
 
 def test_night_lab_forgets_without_replay():
-    rows = [io.make_row(f"fact {i} of the lab", f"answer {i}", importance=3.0 if i % 4 == 0
+    rows = [memory_rows.make_row(f"fact {i} of the lab", f"answer {i}", importance=3.0 if i % 4 == 0
                         else 1.0) for i in range(12)]
-    lab = nights.NightLab(demos.split_days(rows, 4), HashingEncoder(), code_dim=4096, k=16)
+    lab = player.NightLab(demos.split_days(rows, 4), HashingEncoder(), code_dim=4096, k=16)
     for _ in range(4):
-        lab.step(nights.NightParams())
+        lab.step(player.NightParams())
     met = lab.metrics_frame()
-    assert list(met.night.unique()) == [1, 2, 3, 4] and set(met.run) == set(nights.RUNS)
+    assert list(met.night.unique()) == [1, 2, 3, 4] and set(met.run) == set(player.RUNS)
     fg = lab.forgetting_frame().set_index(["age", "run"]).recall
     assert fg[(3, "without replay")] == 0 and fg[(3, "with replay")] > 0
     table = lab.memories_frame()
@@ -192,11 +251,11 @@ def test_night_lab_forgets_without_replay():
     assert pri[(4, "with replay", "★ priority")] == 1.0
     assert len(charts.priority(lab.priority_frame()).data) == 4
     with pytest.raises(ValueError, match="keep_fraction"):
-        lab.step(nights.NightParams(keep_fraction=2.0))
+        lab.step(player.NightParams(keep_fraction=2.0))
     with pytest.raises(ValueError, match=r"homeostasis must be a number in \[0.05, 1\], got nan"):
-        lab.step(nights.NightParams(homeostasis=float("nan")))
+        lab.step(player.NightParams(homeostasis=float("nan")))
     with pytest.raises(ValueError, match="empty"):
-        nights.NightLab([], HashingEncoder())
+        player.NightLab([], HashingEncoder())
 
 
 def test_lab_is_not_imported_by_core():

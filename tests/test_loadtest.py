@@ -7,8 +7,11 @@ import argparse
 import asyncio
 import sys
 
-from lab.devserver import ROOT, chromium_or_skip, running_server
+import pytest
 
+from scripts.devserver import ROOT, chromium_or_skip, running_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = chromium_or_skip()
 sys.path.insert(0, str(ROOT / "scripts"))
 import loadtest  # noqa: E402

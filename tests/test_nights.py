@@ -3,16 +3,18 @@ the seed's code cosine, readable axes at 35+ nights."""
 import numpy as np
 import pytest
 
-from lab import charts, demos, io, nights
+from lab import charts
+from lab.nights import player
+from lab.workspace import demos, memory_rows
 from nuonuo_core import HybridMemory, MemoryConfig, perturb
 from nuonuo_core.encoders import HashingEncoder
 
 
 def rows(n: int, dup: int = 0):
-    out = [io.make_row(f"fact {i} about topic {i % 7}", f"answer {i}",
+    out = [memory_rows.make_row(f"fact {i} about topic {i % 7}", f"answer {i}",
                        importance=3.0 if i % 5 == 0 else 1.0) for i in range(n)]
     # duplicate cues: the same text stored twice
-    return out + [io.make_row(out[i].cue, f"other answer {i}") for i in range(dup)]
+    return out + [memory_rows.make_row(out[i].cue, f"other answer {i}") for i in range(dup)]
 
 
 def one_at_a_time(mem, vecs, ids):
@@ -31,8 +33,8 @@ def one_at_a_time(mem, vecs, ids):
 @pytest.mark.parametrize("noise", [0.0, 0.05])
 def test_batched_night_equals_one_query_at_a_time(noise):
     enc = HashingEncoder()
-    lab = nights.NightLab(demos.split_days(rows(30, dup=3), 6), enc, code_dim=2048, k=16)
-    p = nights.NightParams(homeostasis=0.8, prune_threshold=0.05, probe_noise=noise)
+    lab = player.NightLab(demos.split_days(rows(30, dup=3), 6), enc, code_dim=2048, k=16)
+    p = player.NightParams(homeostasis=0.8, prune_threshold=0.05, probe_noise=noise)
     for _ in range(5):
         lab.step(p)
     ids = np.concatenate([np.asarray(d) for d in lab.day_ids])
@@ -51,19 +53,19 @@ def test_batched_night_equals_one_query_at_a_time(noise):
 def test_code_cosine_counts_live_units_only():
     tgt = np.array([[1, 2, 3, 4]])
     assert charts  # (imported for the tick tests below)
-    np.testing.assert_allclose(nights.code_cosine(np.array([[1, 2, 3, 4]]), tgt), [1.0])
-    np.testing.assert_allclose(nights.code_cosine(np.array([[1, 2, -1, -1]]), tgt),
+    np.testing.assert_allclose(player.code_cosine(np.array([[1, 2, 3, 4]]), tgt), [1.0])
+    np.testing.assert_allclose(player.code_cosine(np.array([[1, 2, -1, -1]]), tgt),
                                [2 / np.sqrt(4 * 2)])
-    np.testing.assert_allclose(nights.code_cosine(np.array([[-1, -1, -1, -1]]), tgt), [0.0])
-    np.testing.assert_allclose(nights.code_cosine(np.array([[5, 6, 7, 1]]), tgt), [0.25])
+    np.testing.assert_allclose(player.code_cosine(np.array([[-1, -1, -1, -1]]), tgt), [0.0])
+    np.testing.assert_allclose(player.code_cosine(np.array([[5, 6, 7, 1]]), tgt), [0.25])
 
 
 def test_pruned_w_survives_nothing_by_either_metric():
     """W pruned to nothing: no false hits (strict survival 0) and code cosine 0."""
     # D = 256: units 0..k-1 (the tie rule's pick on all-zero activity) are in stored codes
-    lab = nights.NightLab(demos.split_days(rows(12), 4), HashingEncoder(), code_dim=256, k=16)
+    lab = player.NightLab(demos.split_days(rows(12), 4), HashingEncoder(), code_dim=256, k=16)
     for _ in range(3):
-        lab.step(nights.NightParams(prune_threshold=1e6, epochs=1))
+        lab.step(player.NightParams(prune_threshold=1e6, epochs=1))
     assert all(m.stats()["w_nnz"] == 0 for m in lab.mems.values())
     assert lab.survival_frame().recall.tolist() == [0.0] * 6
     assert lab.survival_frame("code_cos").code_cos.tolist() == [0.0] * 6
@@ -72,8 +74,8 @@ def test_pruned_w_survives_nothing_by_either_metric():
 
 
 def test_frames_carry_the_chosen_metric():
-    lab = nights.NightLab(demos.split_days(rows(8), 4), HashingEncoder(), code_dim=2048, k=16)
-    lab.step(nights.NightParams(prune_threshold=0.0))
+    lab = player.NightLab(demos.split_days(rows(8), 4), HashingEncoder(), code_dim=2048, k=16)
+    lab.step(player.NightParams(prune_threshold=0.0))
     assert lab.survival_frame().recall.tolist() == [1.0, 1.0]   # nothing lost after night 1
     assert lab.forgetting_frame("code_cos").code_cos.tolist() == pytest.approx([1.0, 1.0])
     assert "strict" in charts.survival(lab.survival_frame()).layout.yaxis.title.text
@@ -91,11 +93,11 @@ def test_night_axes_thin_their_ticks(n, shown):
     assert charts.count_ticks(range(1, n + 1)) == shown
     night = np.arange(1, n + 1)
     import pandas as pd
-    met = pd.DataFrame({"night": np.repeat(night, 2), "run": list(nights.RUNS) * n,
+    met = pd.DataFrame({"night": np.repeat(night, 2), "run": list(player.RUNS) * n,
                         "w_norm": 1.0, "w_sparsity": 0.5})
-    pri = pd.DataFrame({"night": np.repeat(night, 2), "run": list(nights.RUNS) * n,
+    pri = pd.DataFrame({"night": np.repeat(night, 2), "run": list(player.RUNS) * n,
                         "group": "ordinary", "recall": 0.5})
-    sur = pd.DataFrame({"learn_day": np.repeat(night, 2), "run": list(nights.RUNS) * n,
+    sur = pd.DataFrame({"learn_day": np.repeat(night, 2), "run": list(player.RUNS) * n,
                         "recall": 0.5})
     fg = sur.rename(columns={"learn_day": "age"})
     for fig in (charts.priority(pri), charts.survival(sur), charts.forgetting(fg)):
@@ -109,7 +111,7 @@ def test_recall_stored_matches_recall_vectors():
     enc = HashingEncoder()
     mem = HybridMemory(MemoryConfig(code_dim=2048, k=16, device="cpu"), encoder=enc)
     data = rows(20, dup=2)
-    ids = io.add_rows(mem, data)
+    ids = memory_rows.add_rows(mem, data)
     s_ref, got_ref = mem.recall_vectors(enc([r.cue for r in data]), k=3, method="hebbian")
     s, got, codes = mem.recall_stored(ids, k=3)
     assert got.tolist() == got_ref.tolist() and np.allclose(s, s_ref)

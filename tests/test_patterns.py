@@ -45,7 +45,7 @@ def test_energy_never_rises_under_single_unit_updates(n_patterns):
     s = np.where(rng.random((6, n)) < 0.5, -1.0, 1.0).astype(np.float32)
     energies = [pt.classical_energy(w, s)]
     total_flips = 0
-    for sweep in range(4):
+    for _ in range(4):
         order = np.argsort(rng.random((6, n)), axis=1)
         want = slow_async(w, s, order)
         h = s @ w

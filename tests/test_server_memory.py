@@ -1,7 +1,7 @@
 """What a closed session leaves behind: one shared projection, a janitor that reaps."""
 import gc
 
-from lab import janitor
+from lab.server import janitor
 from nuonuo_core import HybridMemory, MemoryConfig
 from nuonuo_core.separation import _SHARED
 

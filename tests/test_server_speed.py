@@ -6,8 +6,10 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from lab import charts, demos, server
-from lab.encoding import KnownTexts
+from lab import charts
+from lab.server import startup
+from lab.workspace import demos
+from lab.workspace.encoding import KnownTexts
 from nuonuo_core.encoders import HashingEncoder
 from nuonuo_core.separation import PatternSeparator
 
@@ -78,7 +80,7 @@ def test_projection_fingerprint_is_cached_per_key_and_unchanged(monkeypatch):
 
 
 def test_threads_from_env_is_bounded():
-    assert [server.threads_from_env(v) for v in (None, "", "0", "-2", "x", "2", "99", " 3 ")] \
+    assert [startup.threads_from_env(v) for v in (None, "", "0", "-2", "x", "2", "99", " 3 ")] \
         == [1, 1, 1, 1, 1, 2, 16, 3]
 
 

@@ -68,6 +68,7 @@ def test_bad_grids_are_refused_naming_the_value(params, seeds, quoted):
 
 
 # --- retry, failures, resume ----------------------------------------------------------------
+@pytest.mark.slow
 def test_failed_task_is_retried_once_then_reported_and_others_are_written(tmp_path):
     logs, marks = tmp_path / "logs", tmp_path / "marks"
     logs.mkdir(), marks.mkdir()
@@ -87,6 +88,7 @@ def test_failed_task_is_retried_once_then_reported_and_others_are_written(tmp_pa
     assert runs(logs) == 10
 
 
+@pytest.mark.slow
 def test_resume_skips_finished_tasks_and_matches_a_fresh_run(tmp_path):
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -138,6 +140,7 @@ def _cli(tmp_path, args, **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
+@pytest.mark.slow
 def test_ctrl_c_cancels_cleanly_and_a_rerun_resumes(tmp_path):
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -188,6 +191,7 @@ def _off_loopback() -> set[str]:
     return out
 
 
+@pytest.mark.slow
 def test_ray_and_local_give_identical_records_loopback_only(tmp_path):
     g = build_grid("noise", TINY_NOISE, "0,1")
     assert g.n_tasks == 8

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab import sweep, sweep_charts
+from lab.sweep import charts, jobs
 from nuonuo_core.sweep import build_grid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,7 @@ def dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("NUONUO_SWEEPS", str(tmp_path / "sweeps"))
     monkeypatch.setenv("NUONUO_WORKSPACES", str(tmp_path / "ws"))
     yield tmp_path
-    for job in sweep.running():       # never leave a sweep behind
+    for job in jobs.running():       # never leave a sweep behind
         job.cancel()
         job.proc.wait(timeout=60)
 
@@ -76,7 +76,7 @@ def test_bad_inputs_are_refused_with_the_value_and_no_run():
     for key, value, quoted in BAD:
         at.text_input(key=key).set_value(value).run()
         assert quoted in errors(at), (key, value)
-        assert "sw_run" not in [b.key for b in at.button] and not sweep.running()
+        assert "sw_run" not in [b.key for b in at.button] and not jobs.running()
         at.text_input(key=key).set_value(TINY.get(key, "16.0")).run()
         assert errors(at) == ""
 
@@ -103,7 +103,7 @@ def test_run_progress_chart_csv_then_cached(dirs):
     # reopening the same grid is instant: no job, the chart straight away
     t = time.time()
     again = page(**TINY)
-    assert len(again.get("plotly_chart")) == 1 and not sweep.running()
+    assert len(again.get("plotly_chart")) == 1 and not jobs.running()
     assert time.time() - t < 30
 
 
@@ -111,7 +111,7 @@ def test_cancel_stops_the_sweep_and_offers_resume(dirs):
     at = page(**{**TINY, "sw_fix:noise:n_memories": "4000", "sw_fix:noise:code_dim": "16384",
                  "sw_workers": 1, "sw_val:noise:code_dim": "8192,16384"})
     at.button(key="sw_run").click().run()
-    [job] = sweep.running()
+    [job] = jobs.running()
     log = job.folder / "log.txt"
     t = time.time()
     while "tasks (" not in log.read_text() and time.time() - t < 60:   # the sweep has begun
@@ -119,7 +119,7 @@ def test_cancel_stops_the_sweep_and_offers_resume(dirs):
     time.sleep(2)
     at.run().button(key="sw_cancel").click().run()
     assert job.proc.wait(timeout=60) == 130 and "cancelled: " in log.read_text()
-    at = until(at, lambda a: not sweep.running() and "sw_run" in [b.key for b in a.button],
+    at = until(at, lambda a: not jobs.running() and "sw_run" in [b.key for b in a.button],
                120)
     assert errors(at) == ""
     assert at.button(key="sw_run").label in ("▶ Run sweep", "▶ Resume")
@@ -130,15 +130,16 @@ def test_roles_summary_and_lines_on_known_records():
     rows = [{"experiment": "noise", "noise_std": ns, "cue_cosine": 0.5 + ns, "method": m,
              "recall_at_1": 0.1 * s + (0.5 if m == "hopfield" else 0.2) + d / 1000,
              "code_dim": d, "n_queries": 20, "seed": s, "task": 0}
-            for d in (256, 512) for s in (0, 1) for ns in (0.0, 0.1) for m in ("hopfield", "hebbian")]
+            for d in (256, 512) for s in (0, 1) for ns in (0.0, 0.1)
+            for m in ("hopfield", "hebbian")]
     df = pd.DataFrame(rows)
-    axes, metrics, dims = sweep_charts.roles(grid, df)
+    axes, metrics, dims = charts.roles(grid, df)
     assert axes == ["code_dim"] and metrics == ["cue_cosine", "recall_at_1"]
     assert dims == ["noise_std", "method"]                 # n_queries is constant
-    assert metrics[sweep_charts.default_metric(metrics)] == "recall_at_1"
+    assert metrics[charts.default_metric(metrics)] == "recall_at_1"
     sel = df[df.noise_std == 0.1]
-    s = sweep_charts.summary(sel, ["code_dim", "method"], "recall_at_1")
-    fig = sweep_charts.lines(s, "code_dim", "recall_at_1", "method")
+    s = charts.summary(sel, ["code_dim", "method"], "recall_at_1")
+    fig = charts.lines(s, "code_dim", "recall_at_1", "method")
     hop = next(t for t in fig.data if t.name == "hopfield")
     assert list(hop.y) == pytest.approx([0.55 + 0.256, 0.55 + 0.512])
     assert list(hop.error_y.array) == pytest.approx([0.0707107] * 2)   # sd of {x, x + 0.1}
@@ -146,12 +147,12 @@ def test_roles_summary_and_lines_on_known_records():
 
 def test_page_grid_refuses_paths_and_reports_a_crashed_run(dirs):
     with pytest.raises(ValueError, match="file path"):
-        sweep.page_grid("paraphrase", {}, {"asset": "/etc/passwd"}, "0")
-    assert not any(p.axis for p in sweep.params("paraphrase") if p.name == "asset")
-    grid = sweep.page_grid("noise", {"code_dim": "256,512"}, {"n_memories": "50"}, "0")
-    folder = sweep.folder(grid)
+        jobs.page_grid("paraphrase", {}, {"asset": "/etc/passwd"}, "0")
+    assert not any(p.axis for p in jobs.params("paraphrase") if p.name == "asset")
+    grid = jobs.page_grid("noise", {"code_dim": "256,512"}, {"n_memories": "50"}, "0")
+    folder = jobs.folder(grid)
     folder.mkdir(parents=True)
     (folder / "log.txt").write_text("noise: 2 tasks\nSegmentation fault\n")
     (folder / "status.json").write_text('{"rc": -11}')
-    assert sweep.failures(grid) == [
+    assert jobs.failures(grid) == [
         "the sweep stopped unexpectedly (exit code -11): Segmentation fault"]

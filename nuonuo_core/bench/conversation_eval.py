@@ -254,7 +254,8 @@ def evaluate_locomo(convs, methods: Sequence[str], ks: Sequence[int], embed: Emb
     for ci, conv in enumerate(convs):
         qs = [q for q in conv.questions if q.evidence]
         if progress:
-            progress(ci, len(convs), f"{conv.sample_id}: {len(conv.turns)} turns, {len(qs)} questions")
+            progress(ci, len(convs),
+                     f"{conv.sample_id}: {len(conv.turns)} turns, {len(qs)} questions")
         if not qs:
             continue
         corpus = locomo_corpus(conv)

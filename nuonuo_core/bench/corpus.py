@@ -15,10 +15,11 @@ from typing import Sequence
 
 import numpy as np
 
-STOP = set("""a an the and or but if of to in on at for with from by about as is are was were be been
-being do does did have has had i you he she it we they me him her us them my your his its our their
-this that these those what when where who whom which why how not no so than too very can will would
-should could just also there here said shared into any some all get got like really""".split())
+STOP = set("""a an the and or but if of to in on at for with from by about as is are was were be
+been being do does did have has had i you he she it we they me him her us them my your his its
+our their this that these those what when where who whom which why how not no so than too very
+can will would should could just also there here said shared into any some all get got like
+really""".split())
 
 
 @dataclass
@@ -75,7 +76,8 @@ def zscore(s: np.ndarray) -> np.ndarray:
 
 
 def strip_names(text: str, names: Sequence[str]) -> str:
-    """Remove participant names (and 's) from a query: "What did Mel's son do" -> "What did son do"."""
+    """Remove participant names (and 's) from a query:
+    "What did Mel's son do" -> "What did son do"."""
     for n in names:
         if n:
             text = re.sub(rf"\b{re.escape(n)}(?:'s|’s)?\b", " ", text, flags=re.I)

@@ -23,7 +23,8 @@ def parse_list(text: str, kind=str) -> list:
     try:
         return [kind(x) for x in items]
     except ValueError:
-        raise ValueError(f"cannot parse {text!r} as a comma-separated list of {kind.__name__}")
+        raise ValueError(f"cannot parse {text!r} as a comma-separated list of {kind.__name__}"
+                         ) from None
 
 
 def format_table(records: list[dict], metric: str, category: str) -> str:

@@ -123,7 +123,8 @@ def run_speed(sizes=DEFAULT_SIZES, n_queries: int = 200, seed: int = 0,
     return [bench_size(n, n_queries, seed, config, progress, d) for n in sizes for d in data]
 
 
-COLUMNS = [("n", "N", "{:,}"), ("data", "data", "{}"), ("device", "device", "{}"), ("add_s", "add s", "{:.1f}"), ("index", "stage 1", "{}"),
+COLUMNS = [("n", "N", "{:,}"), ("data", "data", "{}"), ("device", "device", "{}"),
+           ("add_s", "add s", "{:.1f}"), ("index", "stage 1", "{}"),
            ("hopfield_ms", "hopfield ms", "{:.3f}"), ("hebbian_ms", "hebbian ms", "{:.3f}"),
            ("cosine_ms", "cosine ms", "{:.3f}"), ("chain6_ms", "6-hop ms", "{:.3f}"),
            ("numpy_scan_ms", "numpy scan ms", "{:.3f}"),

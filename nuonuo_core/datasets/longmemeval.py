@@ -93,8 +93,10 @@ def parse_question(d: dict) -> LMEQuestion:
         ts = []
         for t in turns:
             if t.get("role") not in ("user", "assistant"):
-                raise ValueError(f"{d['question_id']!r} session {sid!r}: bad role {t.get('role')!r}")
-            ts.append(LMETurn(t["role"], str(t.get("content", "")), bool(t.get("has_answer", False))))
+                raise ValueError(f"{d['question_id']!r} session {sid!r}: "
+                                 f"bad role {t.get('role')!r}")
+            ts.append(LMETurn(t["role"], str(t.get("content", "")),
+                              bool(t.get("has_answer", False))))
         sessions.append(LMESession(str(sid), str(date), tuple(ts)))
     return LMEQuestion(str(d["question_id"]), str(d["question_type"]), str(d["question"]),
                        str(d["answer"]), str(d["question_date"]), tuple(sessions),
@@ -108,5 +110,6 @@ def load_longmemeval(path: str | Path) -> list[LMEQuestion]:
         raise ValueError(f"LongMemEval file does not exist: {str(p)!r}")
     data = json.loads(p.read_text(encoding="utf-8"))
     if not isinstance(data, list):
-        raise ValueError(f"{str(p)!r}: expected a JSON list of questions, got {type(data).__name__}")
+        raise ValueError(f"{str(p)!r}: expected a JSON list of questions, "
+                         f"got {type(data).__name__}")
     return [parse_question(d) for d in data]

@@ -1,9 +1,9 @@
 """Finding 5 - paraphrase augmentation: recall@1 vs the number of stored cue variants.
 
-Facts come from ``assets/paraphrase_facts.json`` (hand-written; every query is a question a
-person would ask, never equal to a stored variant). Each fact is stored as its cue statement
-plus the first ``n`` variants from :func:`nuonuo_core.paraphrase.paraphrase` (offline rules),
-all pointing at the same memory; each query must recall its own fact among all of them.
+Facts come from ``nuonuo_core/data/paraphrase_facts.json`` (hand-written; every query is a
+question a person would ask, never equal to a stored variant). Each fact is stored as its cue
+statement plus the first ``n`` variants from :func:`nuonuo_core.paraphrase.paraphrase` (offline
+rules), all pointing at the same memory; each query must recall its own fact among all of them.
 Texts are embedded once per encoder and stored with ``add_vectors``.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from nuonuo_core.paraphrase import paraphrase
 
 from . import Progress, check, check_range, validate_fields
 
-ASSET = Path(__file__).resolve().parents[2] / "assets" / "paraphrase_facts.json"
+ASSET = Path(__file__).resolve().parents[1] / "data" / "paraphrase_facts.json"
 ENCODERS = ("minilm", "hashing", "wordllama")
 METHODS = ("hopfield", "cosine", "hebbian")
 

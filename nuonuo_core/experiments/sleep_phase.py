@@ -9,8 +9,9 @@ answers nothing, so it scores 0), beside the seed's ``code_cos`` and ``rate``.
 
 Without replay an unreplayed cell of weight 1 is pruned once h^(epochs·nights) < θ (the
 ``unreplayed_pruned`` column says whether that has happened by that night); with replay a
-cell stays >= 1, so only θ above the replayed weight prunes it. ``SEED_POINT`` and ``OUR_POINTS`` are the (h, θ)
-settings of the seed's Experiment 3 and of our sleep_multi_night / sleep_forgetting defaults.
+cell stays >= 1, so only θ above the replayed weight prunes it. ``SEED_POINT`` and
+``OUR_POINTS`` are the (h, θ) settings of the seed's Experiment 3 and of our
+sleep_multi_night / sleep_forgetting defaults.
 """
 from __future__ import annotations
 

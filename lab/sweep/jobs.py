@@ -25,9 +25,9 @@ import pandas as pd
 from nuonuo_core.experiments import field_kind, get_experiment
 from nuonuo_core.sweep import Grid, build_grid, cpu_count, sidecar_path
 
-from . import limits
+from lab import limits
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE_MAX_TASKS = 256
 MAX_AXES = 2
 SIZE_FACTOR = 4        # an integer parameter may be at most 4x its default (time, memory)

@@ -7,11 +7,11 @@ and length, no path separators, no '..'); files are written atomically by
 current workspace. Each owner also has one autosave slot (:func:`autosave` /
 :func:`restore`) that is not a named workspace. Pure: no Streamlit.
 
-Limits that agree: a workspace file is at most WORKSPACE_BYTES (= the upload limit), so the
-lab can open every file it writes; additions, nights and rebuilds that could grow it past
-that are refused before they run (:func:`check_room`). Every file the lab opens must have a
-config its own forms could make (``limits.check_workspace_config``, checked before anything
-is allocated).
+Limits that agree: a workspace file is at most ``limits.WORKSPACE_BYTES`` (= the upload
+limit), so the lab can open every file it writes; additions, nights and rebuilds that could
+grow it past that are refused before they run (``limits.check_room``). Every file the lab
+opens must have a config its own forms could make (``limits.check_workspace_config``,
+checked before anything is allocated).
 
 Concurrency: two tabs (threads) or two server processes of one owner may save at once.
 Every write goes through a uniquely named temporary file (``nuonuo_core.atomic``); a name is
@@ -34,11 +34,10 @@ from pathlib import Path
 from nuonuo_core import HybridMemory
 from nuonuo_core.atomic import atomic_write
 
-from . import limits
+from lab import limits
 
 SUFFIX = ".nuonuo"
-UPLOAD_LIMIT = 20 * 2**20    # matches server.maxUploadSize (MB) in .streamlit/config.toml
-WORKSPACE_BYTES = UPLOAD_LIMIT   # the largest workspace file the lab writes, so it can open it
+UPLOAD_LIMIT = limits.UPLOAD_LIMIT   # = server.maxUploadSize; the largest file the lab writes
 MAX_FILE_BYTES = 200 * 2**20     # files saved on disk before that bound (opened, not written)
 MAX_SAVED = 50               # named workspaces per owner
 LOCK = ".lock"
@@ -154,7 +153,7 @@ def save(mem: HybridMemory, name: str, owner: str, overwrite: bool = False,
     ``overwrite=True`` (else :class:`NameTaken`). Without ``overwrite`` the file is created
     exclusively: of two sessions saving the same new name at once, exactly one wins."""
     path = path_for(name, owner, base)
-    check_file(mem)
+    limits.check_file(mem)
     if path.exists() and not overwrite:
         raise _taken(name)
     data = mem.to_bytes()
@@ -192,56 +191,6 @@ def from_bytes(data: bytes, encoder, source: str = "the uploaded file",
                                    check_config=limits.check_workspace_config)
 
 
-# --- size: the file must stay small enough to open again -------------------------------------
-def file_bytes(mem: HybridMemory) -> int:
-    """The size of ``mem.to_bytes()`` within a few KB, without building it: the tensors'
-    bytes and the state's JSON (texts escaped twice, as the header stores it)."""
-    st = mem.store
-    c = mem.config
-    stats = st.w.stats()
-    tensors = st.n * (8 + 4 * c.k + 4 + 8 + 1) + st.n_rows * (8 + 4 * c.k + 4 * c.embed_dim) \
-        + 12 * stats["w_nnz"] + 12 * int(st.contrib.keys.numel())
-    texts = len(json.dumps(json.dumps(st.texts)))
-    return tensors + texts + 4096
-
-
-def growth(cfg, rows: int = 0, memories: int = 0, text_bytes: int = 0) -> int:
-    """An upper bound of the bytes ``memories`` new memories with ``rows`` cue rows in all
-    (and ``text_bytes`` characters of text) add to a workspace file of config ``cfg``: per
-    cue row its embedding, code, owner, contribution (k keys) and at most k² new W cells."""
-    k = cfg.k
-    per_row = 8 + 4 * k + 4 * cfg.embed_dim + 12 * k + 12 * k * k
-    return rows * per_row + memories * (21 + 4 * k + 64) + 12 * text_bytes
-
-
-def night_growth(mem: HybridMemory, epochs: int, replay_noise: float, replays: int = 1) -> int:
-    """An upper bound of the bytes one night adds to the workspace file: a noisy replay may
-    touch k² new W cells and k new contribution keys per replayed row, replay and epoch; a
-    clean replay only brings back cells of the stored rows that pruning cut."""
-    st, k = mem.store, mem.config.k
-    buffered = int(st.in_replay.to(st.row_mem.device)[st.row_mem].sum()) if st.n_rows else 0
-    if replay_noise > 0:
-        return buffered * replays * epochs * 12 * (k * k + k)
-    return max(0, 12 * (st.n_rows * k * k - st.w.stats()["w_nnz"]))
-
-
-def check_room(mem: HybridMemory, extra: int, what: str) -> None:
-    """Refuse an operation that could grow the workspace's file past WORKSPACE_BYTES (so the
-    lab could not open its own download), naming the sizes."""
-    now = file_bytes(mem)
-    if now + extra > WORKSPACE_BYTES:
-        raise ValueError(f"{what} could make this workspace's file about "
-                         f"{(now + extra) / 2**20:.1f} MB (it is {now / 2**20:.1f} MB now); a "
-                         f"workspace file holds at most {WORKSPACE_BYTES // 2**20} MB, the "
-                         f"largest the lab can open again. Remove memories, or save this "
-                         f"workspace and start a new one")
-
-
-def check_file(mem: HybridMemory) -> None:
-    """Refuse to write a workspace file larger than the lab can open again."""
-    check_room(mem, 0, "saving")
-
-
 # --- autosave slot ------------------------------------------------------------------------------
 def autosave(mem: HybridMemory, name: str, owner: str, base=None) -> Path:
     """Write the session's workspace (and its display name) to the owner's autosave slot.
@@ -249,7 +198,7 @@ def autosave(mem: HybridMemory, name: str, owner: str, base=None) -> Path:
     the pair (workspace, name) is replaced under the owner's lock."""
     path = _file(AUTOSAVE, owner, base)
     meta = json.dumps({"name": check_name(name)}).encode("utf-8")
-    check_file(mem)
+    limits.check_file(mem)
     data = mem.to_bytes()
     with owner_lock(owner, base):
         atomic_write(path, data)
@@ -281,17 +230,13 @@ def rebuild(mem: HybridMemory, encoder, **changes) -> tuple[HybridMemory, int]:
     Nights already slept are not replayed: the new memory starts at day 0."""
     import dataclasses
 
-    from . import io
+    from . import memory_rows
 
     cfg = dataclasses.replace(mem.config, **changes)   # MemoryConfig validates
     limits.check_workspace_config(cfg)
-    rows = io.rows_of(mem)
+    rows = memory_rows.rows_of(mem)
     new = HybridMemory(cfg, encoder=encoder)
-    check_room(new, growth(cfg, rows=sum(1 + len(r.paraphrases) for r in rows),
-                           memories=len(rows),
-                           text_bytes=sum(len(r.cue) + len(r.target or "") +
-                                          sum(map(len, r.paraphrases)) for r in rows)),
-               f"rebuilding with k = {cfg.k}")
+    limits.check_room(new, limits.rows_growth(cfg, rows), f"rebuilding with k = {cfg.k}")
     if rows:
-        io.add_rows(new, rows, bounded=False)
+        memory_rows.add_rows(new, rows, bounded=False)
     return new, len(mem) - len(rows)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import io, limits
+from lab import limits
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+from . import memory_rows
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEMOS = {
     "assistant": ("Personal assistant", "demo_assistant.json",
                   "Facts a personal assistant should remember about its user."),
@@ -16,10 +18,10 @@ DEMOS = {
 }
 
 
-def load(key: str) -> list[io.MemoryRow]:
+def load(key: str) -> list[memory_rows.MemoryRow]:
     if key not in DEMOS:
         raise KeyError(f"unknown demo set {key!r}; choose one of {sorted(DEMOS)}")
-    result = io.parse((ASSETS / DEMOS[key][1]).read_bytes(), "json")
+    result = memory_rows.parse((ASSETS / DEMOS[key][1]).read_bytes(), "json")
     if result.errors:  # shipped data must be clean
         raise ValueError(f"demo set {key!r} has bad rows: {result.errors[:3]}")
     return result.rows
@@ -31,12 +33,12 @@ def texts() -> list[str]:
             for t in (r.cue, *([r.target] if r.target else []), *r.paraphrases)]
 
 
-def split_days(rows: list[io.MemoryRow], per_day) -> list[list[io.MemoryRow]]:
+def split_days(rows: list[memory_rows.MemoryRow], per_day) -> list[list[memory_rows.MemoryRow]]:
     per_day = limits.number("memories per day", per_day, *limits.PER_DAY, integer=True)
     return [rows[i:i + per_day] for i in range(0, len(rows), per_day)]
 
 
-def chain_rows(text: str) -> list[io.MemoryRow]:
+def chain_rows(text: str) -> list[memory_rows.MemoryRow]:
     """Lines of comma- or arrow-separated items ``A, B, C`` -> memories A→B, B→C."""
     rows = []
     for n, line in enumerate(text.splitlines(), start=1):
@@ -47,7 +49,7 @@ def chain_rows(text: str) -> list[io.MemoryRow]:
         parts = [p for p in parts if p]
         if len(parts) < 2:
             raise ValueError(f"line {n}: a chain needs at least two items, got {line!r}")
-        rows += [io.make_row(a, b) for a, b in zip(parts, parts[1:])]
+        rows += [memory_rows.make_row(a, b) for a, b in zip(parts, parts[1:])]
     if not rows:
         raise ValueError("no chain given: write items like 'A, B, C' (one chain per line)")
     return rows

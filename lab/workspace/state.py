@@ -13,7 +13,10 @@ import streamlit as st
 
 from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder
 
-from . import demos, janitor, workspaces
+from lab.server import janitor
+from lab.ui import plain
+
+from . import demos, files
 from .encoding import KnownTexts
 
 MEM_KEY = "nuonuo_workspace"
@@ -29,8 +32,9 @@ AUTOSAVE_SECONDS = 2.0                # at most one autosave per this many secon
 @st.cache_resource(show_spinner="Loading the shared embedding model (all-MiniLM-L6-v2)…")
 def encoder():
     """The one MiniLM encoder every session shares (thread-safe, read-only), with the demo
-    sets' embeddings computed once (lab/encoding.py). Once it is loaded the start-up objects
-    are frozen out of the per-rerun garbage collection (lab/janitor.py)."""
+    sets' embeddings computed once (lab/workspace/encoding.py). Once it is loaded the
+    start-up objects are frozen out of the per-rerun garbage collection
+    (lab/server/janitor.py)."""
     enc = KnownTexts(get_minilm_encoder(), demos.texts())
     janitor.freeze()
     return enc
@@ -51,11 +55,11 @@ def owner() -> str:
         raw = st.query_params.get("owner")
         if raw is not None:
             try:
-                key = workspaces.check_owner(raw)
+                key = files.check_owner(raw)
             except ValueError:
                 flash("warning", "The owner key in this link is not valid, so this browser "
                                  "got a new private key (its workspaces start empty).")
-        st.session_state[OWNER_KEY] = key = key or workspaces.new_owner()
+        st.session_state[OWNER_KEY] = key = key or files.new_owner()
     if st.query_params.get("owner") != key:
         st.query_params["owner"] = key
     return key
@@ -66,7 +70,7 @@ def memory() -> HybridMemory:
     if MEM_KEY not in st.session_state:
         restored = None
         try:
-            restored = workspaces.restore(encoder(), owner())
+            restored = files.restore(encoder(), owner())
         except (ValueError, OSError) as exc:
             flash("warning", f"The autosaved workspace could not be restored ({exc}); "
                              f"starting empty.")
@@ -110,7 +114,7 @@ def autosave(force: bool = True) -> bool:
     if sig == last_sig or (not force and now - last_t < AUTOSAVE_SECONDS):
         return False
     try:
-        workspaces.autosave(mem, name(), owner())
+        files.autosave(mem, name(), owner())
     except (ValueError, OSError) as exc:
         st.warning(f"Autosave failed: {exc}")
         return False
@@ -129,7 +133,5 @@ def flash(kind: str, message: str) -> None:
 
 
 def show_flash() -> None:
-    from .ui import plain    # messages may quote user text: keep it inert
-
     for kind, message in st.session_state.pop(FLASH_KEY, []):
-        getattr(st, kind)(plain(message))
+        getattr(st, kind)(plain(message))   # messages may quote user text: keep it inert

@@ -1,5 +1,5 @@
 """Streamlit pieces of the pattern-completion sandbox: your own patterns (draw / upload), the
-session's hybrid memory, the guided-tour stop. The maths lives in ``lab.patterns``."""
+session's hybrid memory, the guided-tour stop. The maths lives in ``lab.patterns.completion``."""
 from __future__ import annotations
 
 import hashlib
@@ -13,9 +13,11 @@ from nuonuo_core import patterns as pt
 from nuonuo_core.blas import one_blas_thread
 from nuonuo_core.pattern_hybrid import HybridPatterns
 
-from . import pattern_charts as pc
-from . import patterns as lp
-from . import state, ui
+from lab import ui
+from lab.workspace import state
+
+from . import charts as pc
+from . import completion as lp
 
 OWN_KEY, HYBRID_KEY, TOUR_KEY = "pc_own", "pc_hybrid", "pc_tour"
 LABEL = re.compile(r"^[A-Za-z0-9 _\-]{1,12}$")

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from lab import limits
 from nuonuo_core import safejson
 from nuonuo_core.limits import LIMITS
-
-from . import limits
 
 MAX_UPLOAD_BYTES = 5 * 2**20   # 5 MB per import (the server's maxUploadSize is 20 MB)
 MAX_ROWS = 5000
@@ -222,16 +221,11 @@ def _text_items(text: str):
 def check_work(mem, rows: list[MemoryRow]) -> None:
     """Refuse an addition that would encode too many texts at once or grow the workspace's
     file past what the lab can open again (bounded work and memory per request)."""
-    from . import workspaces
-
     texts = sum(1 + (r.target is not None) + len(r.paraphrases) for r in rows)
     if texts > MAX_TEXTS:
         raise ValueError(f"this import has {texts:,} texts to encode (cues, targets, "
                          f"paraphrases); at most {MAX_TEXTS:,} at once")
-    workspaces.check_room(mem, workspaces.growth(
-        mem.config, rows=sum(1 + len(r.paraphrases) for r in rows), memories=len(rows),
-        text_bytes=sum(len(r.cue) + len(r.target or "") + sum(map(len, r.paraphrases))
-                       for r in rows)), f"adding {len(rows):,} memories")
+    limits.check_room(mem, limits.rows_growth(mem.config, rows), f"adding {len(rows):,} memories")
 
 
 def add_rows(mem, rows: list[MemoryRow], bounded: bool = True) -> list[int]:

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .charts import ACCENT, METHOD_COLORS, template_kw
+from lab.charts import ACCENT, METHOD_COLORS, template_kw
 
 MODEL_COLORS = {"classical": ACCENT, "modern": METHOD_COLORS["hopfield"],
                 "hybrid": METHOD_COLORS["hebbian"]}

@@ -17,8 +17,8 @@ import pandas as pd
 
 from nuonuo_core import HybridMemory, MemoryConfig, perturb
 
-from . import io
-from .encoding import KnownTexts
+from lab.workspace import memory_rows
+from lab.workspace.encoding import KnownTexts
 
 RUNS = ("with replay", "without replay")
 #: frame column -> how charts name it
@@ -40,7 +40,7 @@ class NightParams:
     def check(self) -> "NightParams":
         """Every number inside the lab's night ranges (``limits.NIGHT``, inside the
         engine's), whatever a client sent; ValueError naming the value and the range."""
-        from . import limits
+        from lab import limits
 
         for name, value in asdict(self).items():
             if name in limits.NIGHT:
@@ -74,7 +74,7 @@ def evaluate(mem: HybridMemory, cues: np.ndarray, ids, noise: float = 0.0, seed:
 
 
 class NightLab:
-    def __init__(self, days: list[list[io.MemoryRow]], encoder, code_dim: int = 16384,
+    def __init__(self, days: list[list[memory_rows.MemoryRow]], encoder, code_dim: int = 16384,
                  k: int = 20, seed: int = 0):
         if not days or not any(days):
             raise ValueError("the day plan is empty: choose a demo set or add memories")
@@ -100,7 +100,7 @@ class NightLab:
         if self.nights < len(self.days):
             rows = self.days[self.nights]
             for mem in self.mems.values():
-                ids = io.add_rows(mem, rows)
+                ids = memory_rows.add_rows(mem, rows)
             self.day_ids.append(ids)
             self.cues.append(self._encoder([r.cue for r in rows]))
         for run, mem in self.mems.items():
@@ -191,10 +191,9 @@ def sleep_workspace(mem: HybridMemory, p: NightParams, progress=None) -> str:
     p.check()
     if len(mem) == 0:
         raise ValueError("the workspace is empty: there is nothing to consolidate")
-    from . import workspaces
+    from lab import limits
 
-    workspaces.check_room(mem, workspaces.night_growth(mem, p.epochs, p.replay_noise),
-                          "this night")
+    limits.check_room(mem, limits.night_growth(mem, p.epochs, p.replay_noise), "this night")
     before = mem.stats()
     recs = mem.consolidate(epochs=p.epochs, replay_noise=p.replay_noise,
                            homeostasis=p.homeostasis, prune_threshold=p.prune_threshold,

@@ -5,17 +5,19 @@ import shlex
 
 import streamlit as st
 
-from . import sweep, sweep_charts as sc, ui
+from lab import ui
+
+from . import charts as sc, jobs
 
 
 @st.fragment(run_every=1.0)
-def progress_panel(job: sweep.Job) -> None:
+def progress_panel(job: jobs.Job) -> None:
     """Polls the running job each second; reruns the page when it ends."""
     p = job.progress()
     st.progress(p["done"] / p["total"],
                 text=f"{p['done']} of {p['total']} tasks · {job.backend}, {job.workers} "
-                     f"worker(s) · elapsed {sweep.fmt_seconds(p['elapsed'])} · "
-                     f"ETA {sweep.fmt_seconds(p['eta'])}")
+                     f"worker(s) · elapsed {jobs.fmt_seconds(p['elapsed'])} · "
+                     f"ETA {jobs.fmt_seconds(p['eta'])}")
     if job.cancelled:
         st.caption("Cancelling: stopping the workers and saving finished tasks…")
     elif st.button("■ Cancel", key="sw_cancel"):
@@ -24,7 +26,7 @@ def progress_panel(job: sweep.Job) -> None:
         st.rerun()
 
 
-def results_panel(grid: sweep.Grid, df) -> None:
+def results_panel(grid: jobs.Grid, df) -> None:
     """Metric picker, colour / filters for the other dimensions, chart, CSV, the command."""
     axes, metrics, dims = sc.roles(grid, df)
     if not metrics:

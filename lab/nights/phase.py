@@ -68,14 +68,14 @@ def heatmap(df: pd.DataFrame, night: int, metric: str = "survival") -> go.Figure
                             text=grid.round(2).values, texttemplate="%{text}",
                             hovertemplate="h=%{y}<br>θ=%{x}<br>" + metric +
                             "=%{z:.2f}<extra></extra>", row=r, col=c)
-            for name, p, color, dash in MARKS:
+            for _name, p, color, dash in MARKS:
                 x, y = _label(p["prune_threshold"]), f"{p['homeostasis']:g}"
                 if x in xs and y in ys and e in p["epochs"]:
                     i, j = xs.index(x), ys.index(y)  # categorical axes: cells sit at 0, 1, …
                     fig.add_shape(type="rect", x0=i - 0.46, x1=i + 0.46, y0=j - 0.44,
                                   y1=j + 0.44, line=dict(color=color, width=3, dash=dash),
                                   row=r, col=c)
-    for name, p, color, dash in MARKS:  # legend entries for the outlines
+    for name, p, color, _dash in MARKS:  # legend entries for the outlines
         fig.add_scatter(x=[None], y=[None], mode="markers", name=_mark_name(name, p),
                         marker=dict(symbol="square-open", size=14, color=color,
                                     line=dict(width=3)), row=1, col=1)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import limits, state, workspaces
-from .ui import HELP, ask, confirmed, count, download, error, plain
+from lab import limits
+from lab.ui import HELP, ask, confirmed, count, download, error, plain
+
+from . import files, state
 
 
 def workspace_sidebar() -> None:
@@ -31,8 +33,8 @@ def _save(mem) -> None:
                                    "browser's link) can see your saved workspaces.")
     if st.button("💾 Save workspace", key="ws_save"):
         try:
-            name = workspaces.check_name(save_name)
-            if workspaces.exists(name, state.owner()):
+            name = files.check_name(save_name)
+            if files.exists(name, state.owner()):
                 ask("overwrite", name)
             _store(mem, name, overwrite=False)
         except (ValueError, OSError) as exc:
@@ -47,7 +49,7 @@ def _save(mem) -> None:
 
 
 def _store(mem, name: str, overwrite: bool) -> None:
-    workspaces.save(mem, name, owner=state.owner(), overwrite=overwrite)
+    files.save(mem, name, owner=state.owner(), overwrite=overwrite)
     state.set_memory(mem, name)
     state.autosave()            # the page does not rerun after a save: write the name now
     st.success(plain(f"Saved workspace '{name}'."))
@@ -62,7 +64,7 @@ def _download(mem) -> None:
         ready = None
     if ready is None:
         try:
-            workspaces.check_file(mem)
+            limits.check_file(mem)
         except ValueError as exc:
             error(exc)
             return
@@ -76,12 +78,12 @@ def _download(mem) -> None:
 
 
 def _open() -> None:
-    names = workspaces.list_names(state.owner())
+    names = files.list_names(state.owner())
     pick = st.selectbox("Saved workspaces", names, index=None, key="ws_pick",
                         placeholder="none saved yet" if not names else "choose one")
     if st.button("📂 Open", key="ws_open", disabled=pick is None):
         try:
-            new = workspaces.open_named(pick, state.encoder(), owner=state.owner())
+            new = files.open_named(pick, state.encoder(), owner=state.owner())
         except (ValueError, OSError) as exc:
             error(exc)
             return
@@ -93,17 +95,17 @@ def _open() -> None:
 
 def _upload() -> None:
     up = st.file_uploader("Upload a workspace file (.nuonuo)", type=["nuonuo"],
-                          max_upload_size=workspaces.UPLOAD_LIMIT // 2**20, key="ws_upload")
+                          max_upload_size=files.UPLOAD_LIMIT // 2**20, key="ws_upload")
     if st.button("📤 Open uploaded file", key="ws_open_upload", disabled=up is None):
         try:
-            new = workspaces.from_bytes(up.getvalue(), state.encoder(),
-                                        source=f"uploaded file {up.name[:80]!r}",
-                                        limit=workspaces.UPLOAD_LIMIT)
+            new = files.from_bytes(up.getvalue(), state.encoder(),
+                                   source=f"uploaded file {up.name[:80]!r}",
+                                   limit=files.UPLOAD_LIMIT)
         except (ValueError, OSError) as exc:
             error(exc)
             return
         try:
-            stem = workspaces.check_name(up.name.rsplit(".", 1)[0])
+            stem = files.check_name(up.name.rsplit(".", 1)[0])
         except ValueError:
             stem = "uploaded"
         state.set_memory(new, stem)

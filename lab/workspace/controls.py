@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import limits, state, workspaces
-from .ui import HELP, count, error
+from lab import limits
+from lab.ui import HELP, count, error
+
+from . import files, state
 
 _HELP = {
     "beta": HELP["beta"],
@@ -85,7 +87,7 @@ def _rebuild(mem, values: dict) -> None:
             st.info("These are the current settings: nothing to rebuild.")
             return
         with st.spinner(f"Re-encoding {count(len(mem))}…"):
-            new, dropped = workspaces.rebuild(mem, state.encoder(), **checked)
+            new, dropped = files.rebuild(mem, state.encoder(), **checked)
     except ValueError as exc:
         error(exc)
         return
