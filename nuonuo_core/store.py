@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .config import MemoryConfig
-from .hebbian import BLOCK, Contributions, DenseW, SparseW, make_w
+from .hebbian import Contributions, DenseW, SparseW, make_w
 from .index import CueIndex
 from .limits import LIMITS
 
@@ -26,6 +26,7 @@ MAX_PARAPHRASES = LIMITS["paraphrases"].hi
 # W may exceed what the contributions say it holds by float rounding only: relative to the
 # cell and to the largest cell (dust that removals leave is pruned at 1e-5 of the largest)
 SUM_RTOL, SUM_ATOL = 1e-3, 1e-4
+DENSE_SUMS = 1 << 21   # a column range's S is summed densely up to this many cells (16 MB)
 TENSORS = ("ids", "target_codes", "importance", "days", "in_replay", "row_mem", "row_codes")
 
 
@@ -96,37 +97,31 @@ def check_ids(ids) -> torch.Tensor:
 
 def _check_sums(w, ck: np.ndarray, cv: np.ndarray, ids: np.ndarray, targets: np.ndarray,
                 D: int) -> None:
-    """Every cell of W is a cell of S = Σ_i outer(target_i, v_i) and W <= S up to rounding,
-    one range of columns (~BLOCK cells of S) at a time (numpy: its sorts are several times
-    faster than torch's on the CPU)."""
+    """Every cell of W is a cell of S = Σ_i outer(target_i, v_i) and W <= S up to rounding.
+    Column ranges of at most DENSE_SUMS cells, one at a time: the range's S is summed
+    densely (``np.bincount``, no sort) and read at the range's W cells; cells of S that W
+    lacks were pruned. Temporaries: one range (16 MB) and its contributions."""
     k = targets.shape[1]
     cols = ck % D
     order = np.argsort(cols, kind="stable")
     cols, pos, vals = cols[order], np.searchsorted(ids, ck[order] // D), cv[order]
     top = w.max_value()
-    step, s, c_lo = max(1, BLOCK // max(k, 1)), 0, 0
-    while c_lo < D:   # column ranges [c_lo, c_hi) tiling [0, D)
-        e = min(s + step, cols.shape[0])
-        if e > s:
-            e = int(np.searchsorted(cols, cols[e - 1], side="right"))
-            c_hi = int(cols[e - 1]) + 1 if e < cols.shape[0] else D
-        else:
-            c_hi = D
+    width = max(1, DENSE_SUMS // D)
+    for c_lo in range(0, D, width):
+        c_hi = min(c_lo + width, D)
+        parts = [(wk.cpu().numpy() - c_lo * D, wv.cpu().numpy())
+                 for wk, wv in w.cells_in_columns(c_lo, c_hi)]
+        if not parts or not sum(p[0].size for p in parts):
+            continue
+        wk = np.concatenate([p[0] for p in parts])
+        wv = np.concatenate([p[1] for p in parts])
+        s, e = np.searchsorted(cols, [c_lo, c_hi])
         keys = ((cols[s:e, None] - c_lo) * D + targets[pos[s:e]]).reshape(-1)
-        o = np.argsort(keys)
-        keys, sv = keys[o], np.repeat(vals[s:e], k)[o].astype(np.float64)
-        first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else keys
-        sk, sv = keys[first], np.add.reduceat(sv, first) if keys.size else sv
-        for wk, wv in w.cells_in_columns(c_lo, c_hi):
-            wk, wv = wk.cpu().numpy() - c_lo * D, wv.cpu().numpy()
-            at = np.minimum(np.searchsorted(sk, wk), max(sk.size - 1, 0))
-            hit = sk[at] == wk if sk.size else np.zeros(wk.shape, dtype=bool)
-            _ok(bool(hit.all()), f"W has {int((~hit).sum())} cells that no memory's "
-                                 f"contribution explains")
-            over = wv - sv[at] * (1 + SUM_RTOL) - SUM_ATOL * top if wv.size else wv
-            _ok(wv.size == 0 or float(over.max()) <= 0,
-                "W holds more than the memories' contributions sum to")
-        s, c_lo = e, c_hi
+        sw = np.bincount(keys, np.repeat(vals[s:e], k), minlength=(c_hi - c_lo) * D)[wk]
+        _ok(bool((sw > 0).all()), f"W has {int((sw <= 0).sum())} cells that no memory's "
+                                  f"contribution explains")
+        _ok(float((wv - sw * (1 + SUM_RTOL) - SUM_ATOL * top).max()) <= 0,
+            "W holds more than the memories' contributions sum to")
 
 
 @dataclass(eq=False)
