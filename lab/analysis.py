@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from nuonuo_core import HybridMemory, MemoryConfig, hopfield_settle, perturb
+from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig, hopfield_settle, perturb
 
 from lab.workspace import memory_rows
 
@@ -79,7 +79,8 @@ def noise_sweep(mem: HybridMemory, levels, max_memories: int = 60, seed: int = 0
     for n, sigma in enumerate(levels):
         cos = float((perturb(vecs, sigma, seed) * torch.from_numpy(vecs)).sum(1).mean())
         for method in METHODS:
-            _, got = mem.recall_vectors(vecs, k=1, method=method, noise_std=sigma, seed=seed)
+            _, got = mem.recall_vectors(vecs, k=1, method=method, noise_std=sigma, seed=seed,
+                                        min_score=NO_ABSTENTION)  # storage, not answers
             recs.append({"noise_std": sigma, "cosine": cos, "method": method,
                          "recall_at_1": float((got[:, 0] == truth).mean()), "n": len(ids)})
         _tell(progress, (n + 1) / len(levels), f"noise σ = {sigma:.3f}")
@@ -90,7 +91,7 @@ def chain_frame(mem: HybridMemory, start_id: int, hops: int) -> pd.DataFrame:
     steps = mem.chain(int(start_id), hops=int(hops))
     recs = [{"hop": 0, "id": int(start_id), "label": mem.get(int(start_id))["cue"][:24],
              "recalled": mem.get(int(start_id))["cue"], "cosine": 1.0}]
-    for h, (mid, cos) in enumerate(steps, start=1):
+    for h, (mid, cos, _support) in enumerate(steps, start=1):
         text = memory_rows.answer_text(mem, mid)
         recs.append({"hop": h, "id": int(mid), "label": text[:24] if mid >= 0 else "∅",
                      "recalled": text, "cosine": float(cos)})
@@ -181,7 +182,8 @@ def beta_sweep(mem: HybridMemory, query: str, betas, n_candidates: int = 8,
     if len(mem) == 0:
         raise ValueError("the workspace is empty; add memories first")
     q = perturb(mem.encoder([query]), noise_std, seed)
-    _, ids = mem.recall_vectors(q.numpy(), k=min(n_candidates, len(mem)), method="cosine")
+    _, ids = mem.recall_vectors(q.numpy(), k=min(n_candidates, len(mem)), method="cosine",
+                                min_score=NO_ABSTENTION)  # the nearest, matching or not
     ids = [int(i) for i in ids[0] if i >= 0 and mem.get(int(i))["cue"]]
     pats = torch.from_numpy(mem.encoder([mem.get(i)["cue"] for i in ids]))[None]
     rows, summary = [], []
@@ -231,7 +233,7 @@ def capacity_sweep(sizes=(50, 200, 800), noise_std: float = 0.04, code_dim: int 
         probe = min(size, 200)
         for method in METHODS:
             _, got = mem.recall_vectors(cues[:probe], k=1, method=method, noise_std=noise_std,
-                                        seed=seed)
+                                        seed=seed, min_score=NO_ABSTENTION)
             recs.append({"memories": size, "method": method,
                          "recall_at_1": float((got[:, 0] == np.arange(probe)).mean())})
         _tell(progress, (n + 1) / len(sizes), f"{size} memories")

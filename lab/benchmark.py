@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from nuonuo_core.bench.conversation_eval import RetrievalConfig, evaluate_locomo
+from nuonuo_core.bench.conversation_eval import evaluate_locomo
 from nuonuo_core.datasets.locomo import load_locomo, parse_locomo
 
 from . import limits
@@ -66,25 +66,30 @@ def upload_conversations(data: bytes, name: str):
     return convs
 
 
-def run(convs, methods, embed, progress=None, token_embed=None) -> pd.DataFrame:
-    """Recall@k records (method, metric, category, k, value, n) as a DataFrame.
-    ``token_embed``: token vectors for the late-interaction channel (default: exact words)."""
+def run(convs, methods, encoder=None, progress=None) -> pd.DataFrame:
+    """Recall@k records (method, metric, category, at_k, value, n) as a DataFrame; each
+    method is a named RetrievalConfig. ``encoder``: as ConversationMemory takes it (default:
+    cached MiniLM)."""
     if not methods:
         raise ValueError("choose at least one method")
     if not convs:
         raise ValueError("choose at least one conversation")
-    return pd.DataFrame(evaluate_locomo(convs, list(methods), list(KS), embed,
-                                        RetrievalConfig(), progress=progress,
-                                        token_embed=token_embed))
+    return pd.DataFrame(evaluate_locomo(convs, list(methods), list(KS), encoder,
+                                        progress=progress))
 
 
 def table(df: pd.DataFrame, category: str) -> pd.DataFrame:
     """Methods × k for one category (rows in the order the methods were run)."""
     d = df[(df.category == category) & (df.metric == "recall")]
     order = list(dict.fromkeys(d.method))
-    t = d.pivot(index="method", columns="k", values="value").loc[order]
+    t = d.pivot(index="method", columns=_cut(d), values="value").loc[order]
     t.columns = [f"R@{k}" for k in t.columns]
     return t.round(3)
+
+
+def _cut(df: pd.DataFrame) -> str:
+    """The recall-cutoff column: ``at_k`` (``k`` in records from before the rename)."""
+    return "at_k" if "at_k" in df.columns else "k"
 
 
 def chart(df: pd.DataFrame, category: str) -> go.Figure:
@@ -93,13 +98,13 @@ def chart(df: pd.DataFrame, category: str) -> go.Figure:
     d = df[(df.category == category) & (df.metric == "recall")]
     fig = go.Figure()
     for method in dict.fromkeys(d.method):
-        m = d[d.method == method].sort_values("k")
-        fig.add_scatter(x=m.k, y=m.value, mode="lines+markers", name=method,
+        m = d[d.method == method].sort_values(_cut(d))
+        fig.add_scatter(x=m[_cut(d)], y=m.value, mode="lines+markers", name=method,
                         line=dict(color=METHOD_COLORS.get(method), width=3))
     fig.update_layout(**template_kw(), height=380, title=f"Turn recall@k — {category}",
                       legend=dict(orientation="h", y=-0.25), margin=dict(l=55, r=20, t=50, b=50))
-    ks = sorted(set(d.k))
-    fig.update_xaxes(title_text="k (turns retrieved)", type="log", tickvals=ks,
+    ks = sorted(set(d[_cut(d)]))
+    fig.update_xaxes(title_text="at_k: turns read (recall cutoff)", type="log", tickvals=ks,
                      ticktext=[str(k) for k in ks])
     fig.update_yaxes(title_text="recall@k (fraction of evidence turns found)", range=[0, 1])
     return fig

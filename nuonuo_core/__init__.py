@@ -4,13 +4,15 @@ Vocabulary: a *cue* recalls a *target*; both are embeddings (d = 384 for MiniLM)
 the k-sparse binary pattern a random projection + k-WTA gives an embedding; *stored patterns*
 X are the cue embeddings Hopfield settles over with inverse temperature β.
 """
-from .config import MemoryConfig
+from .config import DEFAULT_MIN_SCORE, NO_ABSTENTION, MemoryConfig
 from .encoders import HashingEncoder, MiniLMEncoder, get_minilm_encoder
 from .functional import (hebbian_update, hopfield_energy, hopfield_settle, kwta, kwta_indices,
                          noise_for_cosine, normalize, perturb)
-from .memory import HopfieldTrace, HybridMemory
+from .memory import HybridMemory
+from .recall import ChainResult, Hop, HopfieldTrace, RecallResult
 
-__all__ = ["MemoryConfig", "HybridMemory", "HopfieldTrace", "kwta", "kwta_indices", "perturb",
+__all__ = ["MemoryConfig", "HybridMemory", "HopfieldTrace", "RecallResult", "Hop",
+           "ChainResult", "NO_ABSTENTION", "DEFAULT_MIN_SCORE", "kwta", "kwta_indices", "perturb",
            "normalize", "noise_for_cosine", "hopfield_settle", "hopfield_energy",
            "hebbian_update", "HashingEncoder", "MiniLMEncoder", "get_minilm_encoder"]
 __version__ = "0.1.0"

@@ -27,7 +27,15 @@ def _check(ok: bool, message: str) -> None:
 RANGES: dict[str, tuple[float, float, bool]] = {
     name: (LIMITS[name].lo, LIMITS[name].hi, LIMITS[name].lo_open)
     for name in ("embed_dim", "code_dim", "k", "top_k", "beta", "max_steps", "eps", "lr",
-                 "seed", "min_overlap", "ann_threshold", "ann_nprobe")}
+                 "seed", "min_overlap", "ann_threshold", "ann_nprobe", "min_score_hopfield",
+                 "min_score_hebbian", "min_score_cosine", "chain_min_support")}
+
+NO_ABSTENTION = -1.0  # min_score that answers every query (every match score is >= -1)
+
+# Default thresholds, chosen on the 'tune' half of tests/fixtures/calibration.json by
+# scripts/calibrate.py (README, "When to answer"): the grid threshold that maximises the
+# smaller of (paraphrases answered right, unheld questions abstained).
+DEFAULT_MIN_SCORE = {"hopfield": 0.59, "hebbian": 0.18, "cosine": 0.59}
 
 
 def range_text(name: str) -> str:
@@ -58,6 +66,16 @@ class MemoryConfig:
             with activity > 0 (no activity -> nothing recalled), and the decoded memory's target
             code must share at least ``min_overlap · k`` units with the recalled code (0.5 =
             the seed's "code cosine > 0.5"); otherwise the answer is id -1, score 0.
+        min_score_hopfield, min_score_hebbian, min_score_cosine: when to answer. Each recall's
+            score says how well the query matches the answered memory (hopfield and cosine:
+            the query's cosine with the memory's best cue row; hebbian: the W-link support of
+            the query code times the decoded overlap); below the method's threshold the answer
+            is id -1, score 0 ("no memory matches"). In [-1, 1]; -1 answers everything.
+            Defaults calibrated on MiniLM questions (README, "When to answer"); vectors of
+            another kind need their own. A call's ``min_score=`` overrides them.
+        chain_min_support: when a chain hop counts: at least this fraction of the k × k block
+            of W between the previous memory's target code and the recalled memory's target
+            code holds stored links (a stored link A → B gives 1.0; cross-talk ~0.1). In [0, 1].
         target_projection: "shared" (targets coded by the cue projection, our default) or
             "separate" (a second projection seeded from ``seed``, as the seed code's Experiment 3).
         device: "auto" (CUDA when present, else CPU), "cpu" or "cuda".
@@ -78,6 +96,10 @@ class MemoryConfig:
     lr: float = 1.0
     seed: int = 0
     min_overlap: float = 0.5
+    min_score_hopfield: float = DEFAULT_MIN_SCORE["hopfield"]
+    min_score_hebbian: float = DEFAULT_MIN_SCORE["hebbian"]
+    min_score_cosine: float = DEFAULT_MIN_SCORE["cosine"]
+    chain_min_support: float = 0.5
     target_projection: str = "shared"
     device: str = "auto"
     w_format: str = "auto"
@@ -117,6 +139,12 @@ class MemoryConfig:
         _check(self.w_format in W_FORMATS,
                f"w_format must be one of {W_FORMATS}, got {self.w_format!r}")
         _check(self.index in INDEXES, f"index must be one of {INDEXES}, got {self.index!r}")
+
+    def min_score(self, method: str) -> float:
+        """The configured answer threshold of ``method`` (one of METHODS)."""
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        return getattr(self, f"min_score_{method}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -43,7 +43,8 @@ class CachedEncoder:
 
     def __init__(self, encoder: Callable[[list[str]], np.ndarray], model_name: str,
                  cache_dir: str | os.PathLike | None = None, batch_size: int = 512,
-                 token_encoder: Callable[[list[str]], list] | None = None) -> None:
+                 token_encoder: Callable[[list[str]], list] | None = None,
+                 both_encoder: Callable[[list[str]], tuple] | None = None) -> None:
         if not model_name:
             raise ValueError(f"model_name must be non-empty, got {model_name!r}")
         if batch_size < 1:
@@ -56,6 +57,7 @@ class CachedEncoder:
         self._mem: dict[bytes, np.ndarray] = {}
         self._loaded = False
         self.token_encoder = token_encoder
+        self.both_encoder = both_encoder   # texts -> (vectors, token vectors), one pass
         self.token_dir = self.dir.with_name(self.dir.name + "-tokens")
         self._tok: dict[bytes, tuple[list[str], np.ndarray]] | None = None
 
@@ -104,6 +106,84 @@ class CachedEncoder:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([self._mem[k] for k in keys]).astype(np.float32, copy=False)
 
+    def encode_with_tokens(self, texts: Sequence[str], persist: bool = True,
+                           tokens: bool = True) -> tuple[np.ndarray, list | None]:
+        """(:meth:`encode`, :meth:`encode_tokens`) of ``texts``, the texts missing from either
+        cache computed in one forward pass when a ``both_encoder`` is given. ``persist=False``
+        reads the cache but neither writes it nor keeps new results (questions: a search
+        should not grow the cache or write a file). ``tokens=False``: vectors only (None)."""
+        if isinstance(texts, str):
+            raise ValueError("encode_with_tokens() takes a list of texts, not a single string")
+        if tokens and self.token_encoder is None:
+            raise ValueError(f"no token encoder for {self.model_name!r}")
+        texts = list(texts)
+        self._load()
+        if tokens:
+            self._load_tokens()
+        keys = [text_key(self.model_name, t) for t in texts]
+        todo = list(dict((k, t) for k, t in zip(keys, texts)
+                         if k not in self._mem or (tokens and k not in self._tok)).items())
+        fresh_v: dict[bytes, np.ndarray] = {}
+        fresh_t: dict[bytes, tuple] = {}
+        for s in range(0, len(todo), self.batch_size):
+            chunk = todo[s:s + self.batch_size]
+            ks, ts = [k for k, _ in chunk], [t for _, t in chunk]
+            toks: list
+            if not tokens:
+                vecs, toks = self.encoder(ts), [None] * len(ts)
+            elif self.both_encoder is not None:
+                vecs, toks = self.both_encoder(ts)
+            else:
+                vecs, toks = self.encoder(ts), self.token_encoder(ts)
+            vecs = np.asarray(vecs, dtype=np.float32)
+            if vecs.ndim != 2 or len(vecs) != len(ts) or len(toks) != len(ts):
+                raise ValueError(f"encoder returned {vecs.shape} and {len(toks)} token lists "
+                                 f"for {len(ts)} texts")
+            if persist:
+                new_v = [i for i, k in enumerate(ks) if k not in self._mem]
+                new_t = [i for i, k in enumerate(ks) if tokens and k not in self._tok]
+                if new_v:
+                    self._put_vectors([ks[i] for i in new_v], vecs[new_v])
+                if new_t:
+                    self._put_tokens([ks[i] for i in new_t], [toks[i] for i in new_t])
+            else:
+                fresh_v.update(zip(ks, vecs))
+                if tokens:
+                    for k, (pieces, tv) in zip(ks, toks):
+                        fresh_t[k] = (list(pieces), np.asarray(tv).astype(np.float16))
+
+        def vec(k):
+            return self._mem[k] if k in self._mem else fresh_v[k]
+
+        def tok(k):
+            p, v = self._tok[k] if k in self._tok else fresh_t[k]
+            return p, v.astype(np.float32)
+
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32), [] if tokens else None
+        return (np.stack([vec(k) for k in keys]).astype(np.float32, copy=False),
+                [tok(k) for k in keys] if tokens else None)
+
+    def _put_vectors(self, keys: list[bytes], vecs: np.ndarray) -> None:
+        _write_shard(self.dir, keys, keys=np.array(keys, dtype="S32"), vecs=vecs)
+        self._mem.update(zip(keys, vecs))
+
+    def _put_tokens(self, keys: list[bytes], got: list) -> None:
+        _write_shard(self.token_dir, keys, keys=np.array(keys, dtype="S32"),
+                     lens=np.array([len(v) for _, v in got], dtype=np.int32),
+                     pieces=np.array(["\x1f".join(p) for p, _ in got]),
+                     vecs=np.concatenate([v for _, v in got]).astype(np.float16))
+        self._tok.update((k, (list(p), v.astype(np.float16))) for k, (p, v) in zip(keys, got))
+
+    def _load_tokens(self) -> None:
+        if self._tok is None:
+            self._tok = {}
+            for keys, lens, pieces, vecs in _read_shards(self.token_dir, "keys", "lens",
+                                                         "pieces", "vecs"):
+                ends = np.cumsum(lens)
+                for k, p, a, b in zip(keys, pieces.tolist(), ends - lens, ends):
+                    self._tok[k] = (p.split("\x1f"), vecs[a:b])
+
     def encode_tokens(self, texts: Sequence[str], persist: bool = True,
                       progress: Callable[[int, int], None] | None = None) -> list:
         """Token vectors of ``texts`` (see ``MiniLMEncoder.token_vectors``), float32.
@@ -115,13 +195,7 @@ class CachedEncoder:
             raise ValueError(f"no token encoder for {self.model_name!r}")
         if not persist:
             return self.token_encoder(list(texts))
-        if self._tok is None:
-            self._tok = {}
-            for keys, lens, pieces, vecs in _read_shards(self.token_dir, "keys", "lens",
-                                                         "pieces", "vecs"):
-                ends = np.cumsum(lens)
-                for k, p, a, b in zip(keys, pieces.tolist(), ends - lens, ends):
-                    self._tok[k] = (p.split("\x1f"), vecs[a:b])
+        self._load_tokens()
 
         def encode_chunk(keys: list[bytes], chunk: list[str]) -> list:
             got = self.token_encoder(chunk)
@@ -168,4 +242,6 @@ def cached_minilm(cache_dir: str | os.PathLike | None = None) -> CachedEncoder:
     """MiniLM behind the on-disk cache; the model loads lazily, only when a text is new."""
     from nuonuo_core.encoders import MINILM_NAME
     return CachedEncoder(lambda texts: minilm_encoder()(list(texts)), MINILM_NAME, cache_dir,
-                         token_encoder=lambda texts: minilm_encoder().token_vectors(list(texts)))
+                         token_encoder=lambda texts: minilm_encoder().token_vectors(list(texts)),
+                         both_encoder=lambda texts: minilm_encoder().embed_with_tokens(
+                             list(texts)))

@@ -3,7 +3,8 @@ torch kernels cost more than the work (~5–10 µs each, ~0.5 ms a query).
 
 Used by ``HybridMemory.recall_vectors`` for one query on the CPU with the exact index; ranking
 goes through the same functions as the batch path (``best_rows``, ``topk_stable``,
-``kwta_active``), so both answer alike, ties included. Tests check they agree.
+``kwta_active``), so both answer alike, ties included, with the same match scores (module doc
+of :mod:`recall`). Tests check they agree.
 """
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from .hebbian import SparseW
 from .recall import best_rows, min_units
 
 
-def hopfield_one(store, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two-stage recall of one unit query (d,) -> (scores (k,), memory positions (k,))."""
+def hopfield_one(store, q: np.ndarray, k: int):
+    """Two-stage recall of one unit query (d,) -> (match scores (k,), memory positions (k,),
+    settled scores (k,)): ranked by the settled state, scored by the query's cosine."""
     cfg, index = store.config, store.index
     if index.n == 0:
-        return np.zeros(k, np.float32), np.full(k, -1, np.int64)
-    _, rows_t = best_rows(store, torch.from_numpy(q)[None], max(cfg.top_k, k))
-    rows_t = rows_t[0][rows_t[0] >= 0]
+        return np.zeros(k, np.float32), np.full(k, -1, np.int64), np.zeros(k, np.float32)
+    s_t, rows_t = best_rows(store, torch.from_numpy(q)[None], max(cfg.top_k, k))
+    live = rows_t[0] >= 0
+    rows_t, stage1 = rows_t[0][live], s_t[0][live].numpy()
     X = index.emb.numpy()[rows_t.numpy()]
     xi = q.astype(np.float32)
     for _ in range(cfg.max_steps):  # ξ ← Xᵀ softmax(β X ξ)
@@ -37,11 +40,13 @@ def hopfield_one(store, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     owners = store.row_owners(rows_t[None])[0].numpy()
     order = np.lexsort((np.arange(final.shape[0]), -final))[:k]
     out_s, out_p = np.zeros(k, np.float32), np.full(k, -1, np.int64)
-    out_s[:order.shape[0]], out_p[:order.shape[0]] = final[order], owners[order]
-    return out_s, out_p
+    settled = np.zeros(k, np.float32)
+    out_s[:order.shape[0]], out_p[:order.shape[0]] = stage1[order], owners[order]
+    settled[:order.shape[0]] = final[order]
+    return out_s, out_p, settled
 
 
-def hebbian_step_np(w, code: np.ndarray, kc: int) -> tuple[np.ndarray, np.ndarray]:
+def hebbian_step_np(w, code: np.ndarray, winners: int) -> tuple[np.ndarray, np.ndarray]:
     """One application of W to one code (k,) (-1 = no unit) -> (r (D,), new code (k,))."""
     code = code[code >= 0]
     if isinstance(w, SparseW):
@@ -52,21 +57,51 @@ def hebbian_step_np(w, code: np.ndarray, kc: int) -> tuple[np.ndarray, np.ndarra
                         minlength=w.dim).astype(np.float32)
     else:
         r = w.W.numpy()[:, code].sum(1)
-    return r, kwta_active(torch.from_numpy(r[None]), kc)[0].numpy()
+    return r, kwta_active(torch.from_numpy(r[None]), winners)[0].numpy()
 
 
-def hebbian_one(store, sep, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """One Hebbian hop for one unit query (d,) -> (scores (k,), memory positions (k,))."""
-    kc = store.config.k
+def hebbian_one(store, sep, q: np.ndarray, k: int):
+    """One Hebbian hop for one unit query (d,) -> (scores = support × overlap (k,), memory
+    positions (k,), {"overlap", "support"}) as :func:`recall.hebbian_recall`."""
+    winners = store.config.k
     h = sep.projection.numpy() @ q
-    code = kwta_indices(torch.from_numpy(h[None]), kc)[0].numpy()
-    r, code = hebbian_step_np(store.w, code, kc)
-    return decode_np(store, code, r, k)
+    query_code = kwta_indices(torch.from_numpy(h[None]), winners)[0].numpy()
+    r, code = hebbian_step_np(store.w, query_code, winners)
+    overlap, pos = decode_np(store, code, r, k)
+    support = np.zeros(k, np.float64)
+    live = pos >= 0
+    if live.any():
+        targets = store.target_codes.numpy()[pos[live]].astype(np.int64)
+        support[live] = link_counts_np(store.w, query_code, targets) / float(winners * winners)
+    score = (support * overlap.astype(np.float64)).astype(np.float32)
+    return score, pos, {"overlap": overlap, "support": support.astype(np.float32)}
+
+
+def has_cells_np(w, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """:meth:`SparseW.has_cells` / :meth:`DenseW.has_cells` in numpy (index arrays >= 0)."""
+    if isinstance(w, SparseW):
+        keys = w.keys.numpy()
+        if keys.shape[0] == 0:
+            return np.zeros(rows.shape, bool)
+        q = (cols.astype(np.int64) * w.dim + rows.astype(np.int64)).astype(keys.dtype)
+        i = np.minimum(np.searchsorted(keys, q), keys.shape[0] - 1)
+        return keys[i] == q
+    return w.W.numpy()[rows, cols] > 0
+
+
+def link_counts_np(w, code: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """:func:`recall.link_counts` for one code (a,) against target codes (n, b) -> (n,)."""
+    code = code[code >= 0]
+    n, kt = targets.shape
+    rows = np.repeat(targets, code.shape[0], axis=1)
+    cols = np.tile(code, (n, kt))
+    hit = has_cells_np(w, np.maximum(rows, 0), cols) & (rows >= 0)
+    return hit.sum(1)
 
 
 def decode_np(store, code: np.ndarray, r: np.ndarray, k: int):
     """:func:`recall.decode_codes` for one code (k,) -> (scores (k,), positions (k,))."""
-    kc = store.config.k
+    winners = store.config.k
     out_s, out_p = np.zeros(k, np.float32), np.full(k, -1, np.int64)
     code = code[code >= 0]
     if store.n == 0 or code.size == 0:
@@ -84,6 +119,6 @@ def decode_np(store, code: np.ndarray, r: np.ndarray, k: int):
     enough = np.floor(rank + 1e-6) >= min_units(store.config)
     uniq, rank = uniq[enough], rank[enough]
     best = np.argsort(-rank, kind="stable")[:k]  # ties to the lower position
-    out_s[:best.shape[0]] = np.floor(rank[best] + 1e-6) / kc
+    out_s[:best.shape[0]] = np.floor(rank[best] + 1e-6) / winners
     out_p[:best.shape[0]] = uniq[best]
     return out_s, out_p

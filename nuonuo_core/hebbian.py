@@ -198,6 +198,18 @@ class SparseW:
         out.index_put_((query, rows), self.vals[cells], accumulate=True)
         return out
 
+    def has_cells(self, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        """Whether W[row, col] holds a stored (non-zero) cell, for index pairs of one shape
+        (-1 = none: False), by binary search in the sorted keys."""
+        ok = (rows >= 0) & (cols >= 0)
+        n = self.keys.shape[0]
+        if n == 0:
+            return torch.zeros(rows.shape, dtype=torch.bool, device=self.device)
+        q = (cols.clamp(min=0).to(self.device, torch.int64) * self.dim
+             + rows.clamp(min=0).to(self.device, torch.int64)).to(self.key_dtype)
+        i = torch.searchsorted(self.keys, q).clamp(max=n - 1)
+        return ok.to(self.device) & (self.keys[i] == q)
+
     # --- inspection -----------------------------------------------------------------
     def stats(self) -> dict:
         nnz = int(self.vals.shape[0])
@@ -286,6 +298,13 @@ class DenseW:
         idx = cue_idx.to(self.device, torch.int64).reshape(-1)
         cols = self.W[:, idx.clamp(min=0)] * (idx >= 0)  # (D, m·k)
         return cols.view(self.dim, m, k).sum(-1).T.contiguous()
+
+    def has_cells(self, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        """Whether W[row, col] is non-zero, for index pairs of one shape (-1 = none: False)."""
+        ok = ((rows >= 0) & (cols >= 0)).to(self.device)
+        r = rows.clamp(min=0).to(self.device, torch.int64)
+        c = cols.clamp(min=0).to(self.device, torch.int64)
+        return ok & (self.W[r, c] > 0)
 
     def stats(self) -> dict:
         nz = self.W[self.W != 0]

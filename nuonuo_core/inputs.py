@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 
 from .encoders import check_texts
@@ -97,3 +98,13 @@ def encode_memories(encoder, cues: Sequence[str], targets: Sequence[str] | None,
     texts = [{"cue": c, "target": targets[i] if targets else None, "paraphrases": paras[i]}
              for i, c in enumerate(cues)]
     return vecs[:n], tvecs, pvecs, texts
+
+
+def check_fraction(value, name: str, low: float, allow_none: bool = True):
+    """A per-call threshold: None (use the configured one) or a finite number in [low, 1]."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not np.isfinite(value) or not low <= value <= 1:
+        raise ValueError(f"{name} must be a number in [{low:g}, 1], got {value!r}")
+    return float(value)

@@ -195,6 +195,12 @@ LIMITS: dict[str, Limit] = _limits(
     Limit("min_overlap", 0.0, 1.0, lo_open=True, why="share of k a Hebbian answer needs"),
     Limit("ann_threshold", 1, 10**9, True, why="cue rows from which 'auto' uses IVF"),
     Limit("ann_nprobe", 1, 8192, True, why="inverted lists visited per IVF query"),
+    # when to answer: match scores lie in [-1, 1] (hopfield, cosine: a cosine) or [0, 1]
+    # (hebbian); a threshold of -1 answers every query
+    Limit("min_score_hopfield", -1.0, 1.0, why="Hopfield answers below it abstain"),
+    Limit("min_score_hebbian", -1.0, 1.0, why="Hebbian answers below it abstain"),
+    Limit("min_score_cosine", -1.0, 1.0, why="cosine answers below it abstain"),
+    Limit("chain_min_support", 0.0, 1.0, why="a chain stops at a weaker link"),
     # stored state (MemoryStore)
     Limit("importance", 0.0, 100.0, lo_open=True, why="replay priority of a memory"),
     Limit("day", 0, 10**9, True, why="the clock: days a memory was added; one night = +1"),

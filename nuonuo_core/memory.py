@@ -17,14 +17,24 @@ import torch
 from . import consolidation, persistence
 from .config import METHODS, TARGET_SEED_SALT, MemoryConfig
 from .encoders import Encoder, check_texts, get_minilm_encoder
-from .fastpath import decode_np, hebbian_one, hebbian_step_np, hopfield_one
+from .fastpath import decode_np, hebbian_one, hebbian_step_np, hopfield_one, link_counts_np
 from .functional import perturb
-from .inputs import check_hops, check_k, encode_memories, unit_rows
-from .recall import (HopfieldTrace, cosine_recall, decode_codes, hebbian_recall, hebbian_step,
-                     hopfield_recall)
+from .inputs import check_fraction, check_hops, check_k, encode_memories, unit_rows
+from .recall import (ChainResult, Hop, HopfieldTrace, RecallResult, cosine_recall,
+                     decode_codes, hebbian_recall, hebbian_step, hopfield_recall, link_counts)
 from .separation import PatternSeparator
 from .limits import LIMITS
 from .store import MemoryStore, check_importance, check_room
+
+
+def apply_min_score(scores: np.ndarray, ids: np.ndarray, min_score: float):
+    """Drop answers scoring below ``min_score``: (scores, ids) (m, k) -> the answers that
+    stay, in their order, then -1 / 0 (the same rule for every method and path)."""
+    keep = (ids >= 0) & (scores >= min_score)
+    order = np.argsort(~keep, axis=1, kind="stable")
+    return (np.take_along_axis(np.where(keep, scores, np.float32(0.0)), order, 1),
+            np.take_along_axis(np.where(keep, ids, -1), order, 1))
+
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
@@ -115,32 +125,76 @@ class HybridMemory:
 
     # --- recall ---------------------------------------------------------------------
     def recall(self, queries: Sequence[str], k: int = 5, method: str = "hopfield",
-               noise_std: float = 0.0, seed: int = 0):
-        """Text queries -> (scores (m, k), ids (m, k)) numpy; ids -1 where none."""
-        return self.recall_vectors(self.encoder(check_texts(queries, "queries")), k, method,
-                                   noise_std, seed)
+               noise_std: float = 0.0, seed: int = 0, min_score: float | None = None):
+        """Text queries -> (scores (m, k), ids (m, k)) numpy: the memories that match, best
+        first; id -1, score 0 where no memory matches (score below ``min_score``)."""
+        r = self.recall_details(check_texts(queries, "queries"), k, method, noise_std, seed,
+                                min_score)
+        return r.scores, r.ids
 
     def recall_vectors(self, queries, k: int = 5, method: str = "hopfield",
-                       noise_std: float = 0.0, seed: int = 0):
+                       noise_std: float = 0.0, seed: int = 0, min_score: float | None = None):
         """Query vectors (m, d) -> (scores (m, k) float32, ids (m, k) int64) numpy arrays.
-        Hebbian answers count only under ``MemoryConfig.min_overlap``; -1 / 0 otherwise."""
+
+        A score says how well the query matches the answered memory (hopfield, cosine: the
+        query's cosine with the memory's best cue row; hebbian: W-link support × decoded
+        overlap, see :mod:`nuonuo_core.recall`). Answers scoring below ``min_score`` (None:
+        the config's ``min_score_<method>``; ``NO_ABSTENTION`` = -1 answers everything) are
+        dropped: id -1, score 0, after the answers that stay. Hebbian answers also need
+        ``MemoryConfig.min_overlap``."""
+        r = self._recall(self._vectors(queries, "queries"), k, method, noise_std, seed,
+                         min_score)
+        return r.scores, r.ids
+
+    def recall_details(self, queries, k: int = 5, method: str = "hopfield",
+                       noise_std: float = 0.0, seed: int = 0,
+                       min_score: float | None = None) -> RecallResult:
+        """:meth:`recall` (a list of texts) or :meth:`recall_vectors` ((m, d) vectors) with
+        the evidence: a :class:`RecallResult` (answers after and before the threshold, the
+        threshold used, the settled similarity for hopfield, overlap and support for
+        hebbian)."""
+        if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and any(
+                isinstance(t, str) for t in queries)):
+            queries = self.encoder(check_texts(queries, "queries"))
+        return self._recall(self._vectors(queries, "queries"), k, method, noise_std, seed,
+                            min_score)
+
+    def _recall(self, queries: torch.Tensor, k, method, noise_std, seed,
+                min_score) -> RecallResult:
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         check_k(k)
-        q = perturb(self._vectors(queries, "queries"), noise_std, seed)
-        st = self.store
+        min_score = check_fraction(min_score, "min_score", -1.0)
+        if min_score is None:
+            min_score = self.config.min_score(method)
+        q = perturb(queries, noise_std, seed)
+        store = self.store
+        extra: dict = {}
         if q.shape[0] == 1 and self.device.type == "cpu" and method != "cosine" \
-                and not st.index.uses_ann():
-            s, pos = hopfield_one(st, q[0].numpy(), k) if method == "hopfield" else \
-                hebbian_one(st, self._sep, q[0].numpy(), k)
-            return s[None], self._to_ids(torch.from_numpy(pos)[None])
-        if method == "hopfield":
-            s, pos = hopfield_recall(st, q, k)[:2]
-        elif method == "hebbian":
-            s, pos = hebbian_recall(st, self._sep, q, k)
+                and not store.index.uses_ann():
+            if method == "hopfield":
+                s, pos, settled = hopfield_one(store, q[0].numpy(), k)
+                extra = {"settled": settled[None]}
+            else:
+                s, pos, parts = hebbian_one(store, self._sep, q[0].numpy(), k)
+                extra = {name: v[None] for name, v in parts.items()}
+            s, pos = s[None], torch.from_numpy(pos)[None]
         else:
-            s, pos = cosine_recall(st, q, k)
-        return s.numpy().astype(np.float32), self._to_ids(pos)
+            if method == "hopfield":
+                out = hopfield_recall(store, q, k)
+                s, pos, extra = out.scores, out.pos, {"settled": out.settled}
+            elif method == "hebbian":
+                s, pos, extra = hebbian_recall(store, self._sep, q, k)
+            else:
+                s, pos, extra = cosine_recall(store, q, k)
+            s = s.numpy()
+            extra = {name: v.numpy().astype(np.float32) for name, v in extra.items()}
+        best_ids = self._to_ids(pos)
+        best = np.where(best_ids >= 0, np.clip(np.asarray(s, np.float32), -1.0, 1.0),
+                        np.float32(0.0)).astype(np.float32)
+        scores, ids = apply_min_score(best, best_ids, min_score)
+        return RecallResult(method=method, min_score=min_score, ids=ids, scores=scores,
+                            best_ids=best_ids, best_scores=best, **extra)
 
     def _to_ids(self, pos: torch.Tensor) -> np.ndarray:
         pos = pos.cpu()
@@ -150,51 +204,100 @@ class HybridMemory:
         return ids.numpy()
 
     def settle_trace(self, query, noise_std: float = 0.0, seed: int = 0,
-                     beta: float | None = None) -> HopfieldTrace:
+                     beta: float | None = None,
+                     min_score: float | None = None) -> HopfieldTrace:
         """Inspect Hopfield recall of one query (text or (d,) vector): stage-1 candidates,
-        attention over them at every settling step, and the energy after each step.
-        ``beta`` overrides the configured β for this trace only (teaching views)."""
+        attention over them at every settling step, and the energy after each step; the
+        memory settling reached, its match score and the answer after ``min_score`` (None:
+        ``MemoryConfig.min_score_hopfield``). ``beta`` overrides the configured β for this
+        trace only (teaching views)."""
         if beta is not None:
             beta = LIMITS["beta"].check(beta)
+        min_score = check_fraction(min_score, "min_score", -1.0)
+        if min_score is None:
+            min_score = self.config.min_score_hopfield
         vec = self.encoder([query]) if isinstance(query, str) else np.asarray(query)[None]
         clean = self._vectors(vec.reshape(1, -1), "query")
         q = perturb(clean, noise_std, seed)
-        s, pos, cand, settle = hopfield_recall(self.store, q, 1, trace=True, beta=beta)
+        out = hopfield_recall(self.store, q, 1, trace=True, beta=beta)
+        cand, settle = out.cand, out.settle
         ids = self._to_ids(self.store.row_owners(cand.rows))[0]
+        settled_id = int(self._to_ids(out.pos)[0, 0])
+        match = float(np.clip(out.scores[0, 0], -1.0, 1.0)) if settled_id >= 0 else 0.0
+        answered = settled_id >= 0 and match >= min_score
         return HopfieldTrace(
             candidate_ids=ids, stage1_scores=cand.scores[0].cpu().numpy(),
             attention=torch.stack([a[0] for a in settle.attention]).cpu().numpy(),
             energy=torch.stack([e[0] for e in settle.energy]).cpu().numpy(),
-            answer_id=int(self._to_ids(pos)[0, 0]), answer_score=float(s[0, 0]),
-            query=q[0].cpu().numpy(), noisy_cosine=float((q[0] * clean[0]).sum()))
+            answer_id=settled_id if answered else -1,
+            answer_score=match if answered else 0.0,
+            query=q[0].cpu().numpy(), noisy_cosine=float((q[0] * clean[0]).sum()),
+            settled_id=settled_id, match_score=match,
+            settled_similarity=float(out.settled[0, 0]), min_score=min_score)
 
-    def chain(self, start_id: int, hops: int = 6) -> list[tuple[int, float]]:
-        """Follow W from memory ``start_id``'s cue: one (memory_id, cosine) per hop, where
-        cosine compares the recalled code with that memory's target code. Stops at the first
-        hop that recalls nothing (see ``MemoryConfig.min_overlap``), so the list may be
-        shorter than ``hops`` (hops in [1, MAX_HOPS])."""
+    def chain(self, start_id: int, hops: int = 6, min_support: float | None = None,
+              allow_revisits: bool = False) -> list[Hop]:
+        """Follow W from memory ``start_id``'s cue: one :class:`Hop` (memory_id, cosine,
+        support) per hop that counts (:meth:`chain_details` says why it ended).
+
+        Each hop applies W to the recalled code with k-WTA and decodes the memory whose target
+        code overlaps it most (at least ``min_overlap``; cosine = overlap / k). The chain
+        stops before the first hop whose memory has no stored link from the previous one
+        (support below ``min_support``, None: ``MemoryConfig.chain_min_support``) and before
+        the first memory it has already visited (unless ``allow_revisits``), so the list
+        may be shorter than ``hops`` (hops in [1, MAX_HOPS]). ``min_support=0,
+        allow_revisits=True`` only stops when nothing is recalled (the rule before issue
+        17)."""
+        return self.chain_details(start_id, hops, min_support, allow_revisits).hops
+
+    def chain_details(self, start_id: int, hops: int = 6, min_support: float | None = None,
+                      allow_revisits: bool = False) -> ChainResult:
+        """:meth:`chain` with the reason it ended and the hop it refused
+        (:class:`ChainResult`)."""
         check_hops(hops)
-        st = self.store
-        row = int(st.first_rows()[st.positions([start_id])][0])
-        code = st.row_codes[row:row + 1].long()
-        steps = []
+        min_support = check_fraction(min_support, "min_support", 0.0)
+        if min_support is None:
+            min_support = self.config.chain_min_support
+        store, winners = self.store, self.config.k
+        pos = int(store.positions([start_id])[0])
+        row = int(store.first_rows()[pos:pos + 1][0])
+        code = store.row_codes[row:row + 1].long()
+        prev = code[0].cpu().numpy().astype(np.int64)  # the code the next link must start at
+        steps: list[Hop] = []
+        seen: set[int] = set()
         for _ in range(hops):
             if self.device.type == "cpu":  # numpy: no small torch kernels on the CPU
-                r, code_np = hebbian_step_np(st.w, code[0].numpy(), self.config.k)
-                s, p = decode_np(st, code_np, r, 1)
+                r, code_np = hebbian_step_np(store.w, code[0].numpy(), winners)
+                s, p = decode_np(store, code_np, r, 1)
                 code = torch.from_numpy(code_np)[None]
                 s, p = torch.from_numpy(s)[None], torch.from_numpy(p)[None]
             else:
-                r, code = hebbian_step(st.w, code, self.config.k)
-                s, p = decode_codes(st, code, r, 1)
-            if int(p[0, 0]) < 0:
-                break
-            steps.append((int(self._to_ids(p)[0, 0]), float(s[0, 0])))
-        return steps
+                r, code = hebbian_step(store.w, code, winners)
+                s, p = decode_codes(store, code, r, 1)
+            p0 = int(p[0, 0])
+            if p0 < 0:
+                return ChainResult(steps, "nothing", None, min_support)
+            target = store.target_codes[p0].cpu().numpy().astype(np.int64)
+            if self.device.type == "cpu":
+                links = int(link_counts_np(store.w, prev, target[None])[0])
+            else:
+                links = int(link_counts(store.w, torch.from_numpy(prev)[None].to(self.device),
+                                        torch.from_numpy(target)[None].to(self.device))[0])
+            support = links / (winners * winners)
+            hop = Hop(int(store.ids[p0]), float(s[0, 0]), support)
+            if support < min_support:
+                return ChainResult(steps, "no_link", hop, min_support)
+            if hop.memory_id in seen and not allow_revisits:
+                return ChainResult(steps, "revisit", hop, min_support)
+            seen.add(hop.memory_id)
+            steps.append(hop)
+            prev = target
+        return ChainResult(steps, "hops", None, min_support)
 
     def set_recall_params(self, **changes) -> MemoryConfig:
         """Change recall-only settings on a live memory (no rebuild): ``beta``, ``top_k``,
-        ``max_steps``, ``eps``, ``min_overlap``. Validated like :class:`MemoryConfig`; returns
+        ``max_steps``, ``eps``, ``min_overlap``, ``min_score_<method>``,
+        ``chain_min_support``. Validated like :class:`MemoryConfig`; returns
         the new config. D, k, seed and lr change the stored codes or W and need a rebuild."""
         return self.store.set_recall_params(**changes)
 
@@ -228,8 +331,9 @@ class HybridMemory:
     def recall_stored(self, ids, k: int = 1):
         """Hebbian recall probed by memories' own stored primary cue codes (the noise-free
         probe of a stored cue, without projecting its embedding again): one application of W
-        with k-WTA, decoded as :meth:`recall_vectors` does (strict: -1 where nothing counts).
-        Returns (scores (m, k), ids (m, k), recalled codes (m, code k) as :meth:`propagate`
+        with k-WTA, decoded as :meth:`recall_vectors` does (strict: -1 where nothing reaches
+        ``min_overlap``; no answer threshold: this measures what W holds). Returns (decoded
+        overlaps / k (m, k), ids (m, k), recalled codes (m, code k) as :meth:`propagate`
         gives them, -1 for dead units)."""
         check_k(k)
         code = torch.from_numpy(self.codes(ids)[0]).long().to(self.device)
@@ -243,30 +347,30 @@ class HybridMemory:
     # --- inspection -----------------------------------------------------------------
     def codes(self, ids) -> tuple[np.ndarray, np.ndarray]:
         """(primary cue codes (n, k), target codes (n, k)) of memories, as unit indices."""
-        st = self.store
-        pos = st.positions(ids).to(self.device)
-        return (st.row_codes[st.first_rows()[pos]].cpu().numpy(),
-                st.target_codes[pos].cpu().numpy())
+        store = self.store
+        pos = store.positions(ids).to(self.device)
+        return (store.row_codes[store.first_rows()[pos]].cpu().numpy(),
+                store.target_codes[pos].cpu().numpy())
 
     def w_dense(self) -> np.ndarray:
         """W as a dense (D, D) array, for small code_dim teaching views only."""
         return self.store.w.to_dense().cpu().numpy()
 
     def stats(self) -> dict:
-        st = self.store
-        w = st.w.stats()
-        parts = {"cue_embeddings": st.index.nbytes(), "w": w["w_bytes"],
+        store = self.store
+        w = store.w.stats()
+        parts = {"cue_embeddings": store.index.nbytes(), "w": w["w_bytes"],
                  "projection": self._sep.nbytes() + (
                      self._tsep.nbytes() if self._tsep is not self._sep else 0),
-                 "codes": (st.row_codes.numel() + st.target_codes.numel()) * 4,
-                 "bookkeeping": st.n_rows * 12 + st.n * 21 + st.contrib.nbytes()}
-        return {"n_memories": st.n, "n_cues": st.n_rows,
+                 "codes": (store.row_codes.numel() + store.target_codes.numel()) * 4,
+                 "bookkeeping": store.n_rows * 12 + store.n * 21 + store.contrib.nbytes()}
+        return {"n_memories": store.n, "n_cues": store.n_rows,
                 "w_norm": w["w_norm"], "w_nnz": w["w_nnz"], "w_sparsity": w["w_sparsity"],
-                "w_format": st.w.format, "bytes": sum(parts.values()), "bytes_by_part": parts,
+                "w_format": store.w.format, "bytes": sum(parts.values()), "bytes_by_part": parts,
                 "device": str(self.device), "code_dim": self.config.code_dim,
                 "k": self.config.k, "day": self.day,
-                "replay_size": int(st.in_replay.sum()),
-                "index": "ivf" if st.index.uses_ann() else "flat"}
+                "replay_size": int(store.in_replay.sum()),
+                "index": "ivf" if store.index.uses_ann() else "flat"}
 
     def validate(self) -> None:
         """Check every invariant of the stored state (ValueError naming the broken one)."""
@@ -287,21 +391,22 @@ class HybridMemory:
 
     def records(self) -> list[dict]:
         """Every memory as :meth:`get` returns it, in id order, in one O(n + rows) pass."""
-        st = self.store
+        store = self.store
         empty = {"cue": None, "target": None, "paraphrases": []}
         return [{"id": i, **(t or empty), "importance": imp, "day": d, "in_replay": r,
                  "n_cues": c} for i, t, imp, d, r, c in zip(
-                    st.ids.tolist(), st.texts, st.importance.tolist(), st.days.tolist(),
-                    st.in_replay.tolist(), st.rows_per_memory().tolist())]
+                    store.ids.tolist(), store.texts, store.importance.tolist(),
+                    store.days.tolist(), store.in_replay.tolist(),
+                    store.rows_per_memory().tolist())]
 
     def get(self, memory_id: int) -> dict:
         """One memory's texts (None for vector memories) and bookkeeping."""
-        st = self.store
-        p = int(st.positions([memory_id])[0])
-        t = st.texts[p] or {"cue": None, "target": None, "paraphrases": []}
-        return {"id": int(memory_id), **t, "importance": float(st.importance[p]),
-                "day": int(st.days[p]), "in_replay": bool(st.in_replay[p]),
-                "n_cues": int((st.row_mem == p).sum())}
+        store = self.store
+        p = int(store.positions([memory_id])[0])
+        t = store.texts[p] or {"cue": None, "target": None, "paraphrases": []}
+        return {"id": int(memory_id), **t, "importance": float(store.importance[p]),
+                "day": int(store.days[p]), "in_replay": bool(store.in_replay[p]),
+                "n_cues": int((store.row_mem == p).sum())}
 
     def remove(self, ids) -> int:
         """Forget memories: their cue rows, target codes and exactly their share of W."""

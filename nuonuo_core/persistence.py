@@ -22,7 +22,7 @@ import math
 import os
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Iterable, NoReturn
 
 import torch
 
@@ -35,7 +35,7 @@ FORMAT = "nuonuo-memory"
 FORMAT_VERSION = 2
 MAX_HEADER = 64 * 2**20
 _DTYPES = {"F32": (torch.float32, 4), "I64": (torch.int64, 8), "I32": (torch.int32, 4),
-           "BOOL": (torch.bool, 1)}
+           "BOOL": (torch.bool, 1), "F16": (torch.float16, 2)}
 _TENSORS = {"ids": "I64", "target_codes": "I32", "importance": "F32", "days": "I64",
             "in_replay": "BOOL", "row_mem": "I64", "row_codes": "I32", "cue_emb": "F32",
             "w_keys": "I64", "w_vals": "F32", "c_keys": "I64", "c_vals": "F32"}
@@ -60,8 +60,16 @@ def checksum(table: dict, state: str, data: bytes | memoryview) -> str:
     return h.hexdigest()
 
 
-def read_header(data: bytes) -> tuple[dict, dict, int]:
-    """Validate the header -> (metadata, tensor table, start of the data region)."""
+def read_header(data: bytes, fmt: str = FORMAT, version: int = FORMAT_VERSION,
+                tensors: dict | None = None,
+                required: Iterable[str] | None = None) -> tuple[dict, dict, int]:
+    """Validate the header -> (metadata, tensor table, start of the data region).
+
+    ``fmt``, ``version`` and ``tensors`` (name -> dtype, or a tuple of allowed dtypes) describe
+    the file kind (default: a memory file); ``required`` names the tensors that must be
+    present (default: all of ``tensors``)."""
+    spec = _TENSORS if tensors is None else tensors
+    need = set(spec) if required is None else set(required)
     if len(data) < 8:
         _fail(f"file is too short to be a memory file ({len(data)} bytes)")
     (n,) = struct.unpack("<Q", data[:8])
@@ -71,25 +79,28 @@ def read_header(data: bytes) -> tuple[dict, dict, int]:
     header = safejson.loads(bytes(memoryview(data)[8:8 + n]), HEADER_ITEMS, HEADER_DEPTH,
                             what="the header")
     meta = header.get("__metadata__") if isinstance(header, dict) else None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        _fail("not a NuoNuo memory file (no 'nuonuo-memory' header)")
-    if meta.get("version") != str(FORMAT_VERSION):
+    if not isinstance(meta, dict) or meta.get("format") != fmt:
+        _fail(f"not a NuoNuo {fmt.split('-')[-1]} file (no {fmt!r} header)")
+    if meta.get("version") != str(version):
         _fail(f"format version {str(meta.get('version'))[:20]!r} is not supported "
-              f"(this build reads version {FORMAT_VERSION})")
+              f"(this build reads version {version})")
     if set(meta) != {"format", "version", "state", "sha256"} or not all(
             isinstance(v, str) for v in meta.values()):
         _fail("header metadata must be the strings format, version, state and sha256")
     table = {k: v for k, v in header.items() if k != "__metadata__"}
-    if set(table) != set(_TENSORS):
-        _fail(f"tensors must be exactly {sorted(_TENSORS)}, got {sorted(table)[:20]}")
+    if not need <= set(table) <= set(spec):
+        _fail(f"tensors must be {sorted(need)} (and optionally {sorted(set(spec) - need)}), "
+              f"got {sorted(table)[:20]}")
     start, size = 8 + n, len(data) - 8 - n
     spans = []
     for name, entry in table.items():
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             _fail(f"tensor {name!r} entry is malformed")
         dtype, shape, offs = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if dtype != _TENSORS[name]:
-            _fail(f"tensor {name!r} has dtype {str(dtype)[:10]!r}, expected {_TENSORS[name]}")
+        allowed = spec[name] if isinstance(spec[name], tuple) else (spec[name],)
+        if dtype not in allowed:
+            _fail(f"tensor {name!r} has dtype {str(dtype)[:10]!r}, expected "
+                  f"{' or '.join(allowed)}")
         if not (isinstance(shape, list) and len(shape) <= 2 and all(
                 type(d) is int and 0 <= d <= 2**31 for d in shape)):
             _fail(f"tensor {name!r} has a bad shape {str(shape)[:60]}")
@@ -185,6 +196,34 @@ def dump(config_dict: dict, tensors: dict[str, torch.Tensor], state: dict,
     meta_, table, start = _table_of(blob)
     meta["sha256"] = checksum(table, body, memoryview(blob)[start:])
     return save(tensors, metadata=meta)
+
+
+def pack(tensors: dict[str, torch.Tensor], state: str, fmt: str, version: int) -> bytes:
+    """Any file kind: tensors + a JSON ``state`` string -> checksummed safetensors bytes."""
+    from safetensors.torch import save
+
+    meta = {"format": fmt, "version": str(version), "state": state, "sha256": ""}
+    blob = save(tensors, metadata=meta)
+    _, table, start = _table_of(blob)
+    meta["sha256"] = checksum(table, state, memoryview(blob)[start:])
+    return save(tensors, metadata=meta)
+
+
+def unpack(data: bytes, fmt: str, version: int, tensors: dict,
+           required: Iterable[str] = ()) -> tuple[str, dict[str, torch.Tensor]]:
+    """Checked bytes of a :func:`pack` file -> (state string, CPU tensors). The header, the
+    tensor table (names, dtypes, shapes against the file size) and the checksum are verified
+    before any tensor is allocated; the caller validates the state."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    meta, table, start = read_header(data, fmt, version, tensors, required)
+    if checksum(table, meta["state"], memoryview(data)[start:]) != meta["sha256"]:
+        _fail("checksum mismatch: the file is corrupt or was changed after saving")
+    try:
+        return meta["state"], load(bytes(data))
+    except SafetensorError as exc:
+        _fail(f"tensors cannot be read: {exc}")
 
 
 def _table_of(blob: bytes) -> tuple[dict, dict, int]:

@@ -124,6 +124,11 @@ def _check_sums(w, ck: np.ndarray, cv: np.ndarray, ids: np.ndarray, targets: np.
             "W holds more than the memories' contributions sum to")
 
 
+# settings that only change how the store is read, never its state
+RECALL_PARAMS = ("beta", "top_k", "max_steps", "eps", "min_overlap", "min_score_hopfield",
+                 "min_score_hebbian", "min_score_cosine", "chain_min_support")
+
+
 @dataclass(eq=False)
 class MemoryStore:
     config: MemoryConfig
@@ -250,10 +255,10 @@ class MemoryStore:
         self.day += 1
 
     def set_recall_params(self, **changes) -> MemoryConfig:
-        """Change recall-only settings (beta, top_k, max_steps, eps); validated."""
+        """Change recall-only settings (RECALL_PARAMS); validated."""
         import dataclasses
 
-        allowed = {"beta", "top_k", "max_steps", "eps", "min_overlap"}
+        allowed = set(RECALL_PARAMS)
         bad = sorted(set(changes) - allowed)
         if bad:
             raise ValueError(f"only {sorted(allowed)} can change on a live memory, got {bad}")

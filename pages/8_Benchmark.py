@@ -2,7 +2,7 @@ import streamlit as st
 
 from lab import benchmark, ui
 from lab.workspace import frame
-from nuonuo_core.bench.conversation_eval import METHODS
+from nuonuo_core.retrieval import METHODS
 from nuonuo_core.embed_cache import cached_minilm
 
 frame.page("📊 Benchmark: LoCoMo",
@@ -35,11 +35,9 @@ if st.button("▶ Run benchmark", type="primary", key="bench_run"):
     bar = st.progress(0.0, "starting…")
     try:
         chosen = [c for c in convs if c.sample_id in pick]
-        enc = cached_minilm()
         st.session_state["bench_df"] = benchmark.run(
-            chosen, methods, enc.encode,
-            progress=lambda i, n, msg: bar.progress(min(i / max(n, 1), 1.0), msg),
-            token_embed=enc.encode_tokens)
+            chosen, methods, cached_minilm(),
+            progress=lambda i, n, msg: bar.progress(min(i / max(n, 1), 1.0), msg))
     except (ValueError, OSError) as exc:
         ui.error(exc)
     bar.empty()

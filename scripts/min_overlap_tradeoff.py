@@ -9,7 +9,7 @@ import argparse
 
 import numpy as np
 
-from nuonuo_core import HybridMemory, MemoryConfig, perturb
+from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig, perturb
 from nuonuo_core.bench.speed import clustered_unit_vectors
 from nuonuo_core.functional import noise_for_cosine
 
@@ -38,8 +38,10 @@ def main() -> None:
         far = np.random.default_rng(5).standard_normal((a.queries, 384)).astype(np.float32)
         for mo in LEVELS:
             mem.set_recall_params(min_overlap=mo)
-            top = mem.recall_vectors(q, k=1, method="hebbian")[1][:, 0]
-            unrelated = mem.recall_vectors(far, k=1, method="hebbian")[1][:, 0]
+            # min_overlap alone (no answer threshold: README, "When to answer")
+            top = mem.recall_vectors(q, k=1, method="hebbian", min_score=NO_ABSTENTION)[1][:, 0]
+            unrelated = mem.recall_vectors(far, k=1, method="hebbian",
+                                           min_score=NO_ABSTENTION)[1][:, 0]
             print(f"| {data} | {mo} | {(top == qi).mean():.3f} | "
                   f"{((top != qi) & (top >= 0)).mean():.3f} | {(unrelated >= 0).mean():.3f} |")
 

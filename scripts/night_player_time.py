@@ -20,6 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lab.nights import player  # noqa: E402
 from lab.workspace import demos, memory_rows  # noqa: E402
+from nuonuo_core import NO_ABSTENTION  # noqa: E402
 from nuonuo_core.encoders import HashingEncoder  # noqa: E402
 
 
@@ -34,7 +35,8 @@ class OneAtATime(player.NightLab):
         for run, mem in self.mems.items():
             hit, cos = [], []
             for v, i in zip(cues, ids):
-                _, got = mem.recall_vectors(v[None], k=1, method="hebbian")
+                _, got = mem.recall_vectors(v[None], k=1, method="hebbian",
+                                            min_score=NO_ABSTENTION)  # as NightLab
                 hit.append(got[0, 0] == i)
                 cos.append(player.code_cosine(mem.recall_codes(v[None]), mem.codes([i])[1])[0])
             self._chunks.append(pd.DataFrame({

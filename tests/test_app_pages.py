@@ -158,8 +158,11 @@ def test_recall_noise_slider_methods_settling_sweep(teaching_memory):
     at.slider(key="noise").set_value(0.08).run()
     no_exceptions(at)
     assert 0.4 < float(metric(at, label)) < 0.8
-    assert answers(at, "hopfield").answer.iloc[0].startswith("It binds")
+    # a cue this noisy (cosine ~0.5) matches no memory well enough: no answer (issue 17)
+    assert answers(at, "hopfield").empty and "no answer" in texts(at.info)
     assert len(at.get("plotly_chart")) == 2          # attention over top-K + energy
+    at.slider(key="noise").set_value(0.03).run()     # cosine ~0.86: answered
+    assert answers(at, "hopfield").answer.iloc[0].startswith("It binds")
     at.button(key="sweep_go").click().run()
     no_exceptions(at)
     sweep = at.session_state["sweep"]

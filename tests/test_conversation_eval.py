@@ -1,4 +1,5 @@
-"""Retrieval methods, the embedding cache and end-to-end runs on fixtures (and real data)."""
+"""Retrieval channels, the engine's links, the embedding cache and the benchmark loops on
+fixtures (and real data)."""
 import json
 from pathlib import Path
 
@@ -6,67 +7,75 @@ import numpy as np
 import pytest
 
 from nuonuo_core.bench import conversation_eval as ce
-from nuonuo_core.datasets import load_locomo
+from nuonuo_core.datasets import load_locomo, load_longmemeval
 from nuonuo_core.embed_cache import CachedEncoder, text_key
+from nuonuo_core.retrieval import ConversationMemory, PRESETS, RetrievalConfig
+from nuonuo_core.retrieval import channels as ch
+from nuonuo_core.retrieval import engine as eng
 
 FIX = Path(__file__).parent / "fixtures"
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "locomo"
 
 
-def hashing_embed(texts):
+def hashing():
     from nuonuo_core import HashingEncoder
-    return HashingEncoder(384)(list(texts))
+    return HashingEncoder(384)
 
 
 def tiny_corpus():
-    return ce.Corpus(paper=['A said, "x"'] * 5, raw=["apple pie", "banana split", "a Lisbon trip",
+    return ch.Corpus(paper=['A said, "x"'] * 5, raw=["apple pie", "banana split", "a Lisbon trip",
                                                      "cherry tart", "to Lisbon again"],
                      session=np.array([1, 1, 1, 2, 2]), speaker=["Ann", "Bo", "Ann", "Bo", "Ann"],
                      names=["Ann", "Bo"])
 
 
 def test_bm25_hand_case():
-    s = ce.bm25_scores(["apple banana", "banana cherry", "cherry"], ["apple", "zzz"])
+    s = ch.bm25_scores(["apple banana", "banana cherry", "cherry"], ["apple", "zzz"])
     assert s.shape == (2, 3)
     assert s[0, 0] > 0 and s[0, 1] == 0 and s[0, 2] == 0 and not s[1].any()
     # N=3, df=1: idf = ln(1 + 2.5/1.5); tf part = 1*2.2/(1 + 1.2*(0.25 + 0.75*2/(5/3)))
     idf = np.log(1 + 2.5 / 1.5)
     assert s[0, 0] == pytest.approx(idf * 2.2 / (1 + 1.2 * (0.25 + 0.75 * 2 / (5 / 3))), rel=1e-5)
+    # the index answers like the one-shot function, query words in a fixed order
+    ix = ch.BM25Index(["apple banana", "banana cherry", "cherry"])
+    assert np.array_equal(ix.scores(["banana apple cherry"]),
+                          ch.bm25_scores(["apple banana", "banana cherry", "cherry"],
+                                         ["banana apple cherry"]))
 
 
 def test_query_and_corpus_helpers():
     c = tiny_corpus()
-    assert ce.strip_names("What did Ann's brother and Bo do?", c.names) == \
+    assert ch.strip_names("What did Ann's brother and Bo do?", c.names) == \
         "What did brother and do?"
-    m = ce.speaker_mask(c, ["Where did Ann go?", "Did Ann meet Bo?", "Who?"])
+    m = ch.speaker_mask(c, ["Where did Ann go?", "Did Ann meet Bo?", "Who?"])
     assert m[0].tolist() == [1, 0, 1, 0, 1] and not m[1].any() and not m[2].any()
-    assert ce.session_links(c) == [(0, 1), (1, 0), (1, 2), (2, 1), (3, 4), (4, 3)]
-    assert ce.entity_links(c, 4) == [(2, 4), (4, 2)]      # "Lisbon" across sessions 1 and 2
+    assert ch.session_links(c) == [(0, 1), (1, 0), (1, 2), (2, 1), (3, 4), (4, 3)]
+    assert ch.entity_links(c, 4) == [(2, 4), (4, 2)]      # "Lisbon" across sessions 1 and 2
     assert c.context()[1] == "apple pie banana split" and c.context()[3] == "cherry tart"
     assert c.next_context()[1] == "banana split a Lisbon trip"
     assert c.next_context()[4] == "to Lisbon again"
-    x = ce.center(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]))
+    x = eng.center(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0.5, 0.5]))
     assert np.allclose(np.linalg.norm(x, axis=1), 1) and x[0] @ x[1] == pytest.approx(-1)
     with pytest.raises(ValueError, match="equal length"):
-        ce.Corpus(["a"], [], np.array([1]), ["A"], [])
+        ch.Corpus(["a"], [], np.array([1]), ["A"], [])
 
 
 def test_turn_prior_and_reply_links():
-    c = ce.Corpus(paper=["p"] * 5, raw=["How was the trip?", "Great, we hiked the ridge all day",
+    c = ch.Corpus(paper=["p"] * 5, raw=["How was the trip?", "Great, we hiked the ridge all day",
                                         "Nice!", "Did you swim?", "No"],
                   session=np.array([1, 1, 1, 2, 2]), speaker=["A", "B", "A", "B", "A"], names=[])
     assert c.asks.tolist() == [True, False, False, True, False] and c.is_dialogue
-    assert ce.reply_links(c) == [(0, 1), (3, 4)]
-    p = ce.turn_prior(c, w_question=1.5, w_length=0.0)
+    assert ch.reply_links(c) == [(0, 1), (3, 4)]
+    p = ch.turn_prior(c, w_question=1.5, w_length=0.0)
     assert p.tolist() == [-1.5, 0.0, 0.0, -1.5, 0.0]
-    p = ce.turn_prior(c, w_question=0.0, w_length=1.0)
+    p = ch.turn_prior(c, w_question=0.0, w_length=1.0)
     assert p[1] == p.max() and abs(p.mean()) < 1e-6           # z-scored, longest turn on top
     # one speaker (LongMemEval's user turns): no question prior, session links instead
-    solo = ce.Corpus(c.paper, c.raw, c.session, ["user"] * 5, [])
-    assert not solo.is_dialogue and ce.reply_links(solo) == ce.session_links(solo)
-    assert not ce.turn_prior(solo, w_question=1.5, w_length=0.0).any()
+    solo = ch.Corpus(c.paper, c.raw, c.session, ["user"] * 5, [])
+    assert not solo.is_dialogue and ch.reply_links(solo) == ch.session_links(solo)
+    assert not ch.turn_prior(solo, w_question=1.5, w_length=0.0).any()
     with pytest.raises(ValueError, match="asks must have shape"):
-        ce.Corpus(c.paper, c.raw, c.session, c.speaker, [], asks=np.array([True]))
+        ch.Corpus(c.paper, c.raw, c.session, c.speaker, [], asks=np.array([True]))
 
 
 def test_token_maxsim_hand_case():
@@ -74,64 +83,62 @@ def test_token_maxsim_hand_case():
     docs = [(["cat", "sat"], e[[0, 1]]), (["dog"], e[[2]]), (["cat"], e[[0]])]
     # query "the cat": "the" is a stop word; cat in docs 0 and 2 (df 2 of N=3)
     q = [(["the", "cat"], np.stack([e[1], e[0]]))]
-    s = ce.token_maxsim(q, docs)
+    s = ch.token_maxsim(q, docs)
     assert s.shape == (1, 3) and s[0].tolist() == [1.0, 0.0, 1.0]
     # two content tokens, idf-weighted mean of their best cosines: dog (df 1) outweighs cat
     q = [(["cat", "dog"], np.stack([e[0], e[2]]))]
     def idf(df):
         return np.log(1 + (3 - df + 0.5) / (df + 0.5))
 
-    s = ce.token_maxsim(q, docs)
+    s = ch.token_maxsim(q, docs)
     assert s[0, 1] == pytest.approx(idf(1) / (idf(1) + idf(2)))
     assert s[0, 0] == pytest.approx(idf(2) / (idf(1) + idf(2)))
     only_stop = [(["the"], e[[0]])]                     # nothing left: all tokens are used
-    assert ce.token_maxsim(only_stop, docs)[0].tolist() == [1.0, 0.0, 1.0]
+    assert ch.token_maxsim(only_stop, docs)[0].tolist() == [1.0, 0.0, 1.0]
     with pytest.raises(ValueError, match="at least one token"):
-        ce.token_maxsim(q, [(["x"], np.zeros((0, 3), np.float32))])
+        ch.token_maxsim(q, [(["x"], np.zeros((0, 3), np.float32))])
 
 
 def test_hashing_token_vectors_are_exact_word_matches():
-    from nuonuo_core import HashingEncoder
-    (t1, v1), (t2, v2) = HashingEncoder(384).token_vectors(["Cats sat", "cats ran"])
+    (t1, v1), (t2, v2) = hashing().token_vectors(["Cats sat", "cats ran"])
     assert t1 == ["cats", "sat"] and v1.shape == (2, 384)
     assert np.allclose(np.linalg.norm(v1, axis=1), 1) and np.allclose(v1[0], v2[0])
     assert abs(float(v1[1] @ v2[1])) < 0.3
 
 
 def test_session_dates_and_time_match():
-    assert ce.parse_month("1:56 pm on 8 May, 2023") == 2023 * 12 + 4
-    assert ce.parse_month("2023/05/20 (Sat) 02:21") == 2023 * 12 + 4
-    assert ce.parse_month("sometime") == -1 and ce.parse_month(None) == -1
+    assert ch.parse_month("1:56 pm on 8 May, 2023") == 2023 * 12 + 4
+    assert ch.parse_month("2023/05/20 (Sat) 02:21") == 2023 * 12 + 4
+    assert ch.parse_month("sometime") == -1 and ch.parse_month(None) == -1
     month = np.array([2023 * 12 + 4, 2023 * 12 + 5, 2023 * 12 + 6, 2022 * 12 + 4, -1])
-    c = ce.Corpus(["p"] * 5, ["a", "b", "c", "d", "e"], np.arange(5), ["A"] * 5, [],
+    c = ch.Corpus(["p"] * 5, ["a", "b", "c", "d", "e"], np.arange(5), ["A"] * 5, [],
                   month=month)
-    m = ce.time_match(c, ["What did A do in May 2023?", "What happened in May?",
+    m = ch.time_match(c, ["What did A do in May 2023?", "What happened in May?",
                           "Where did A go in 2022?", "What does A like?"])
     assert m[0].tolist() == [1, 1, 0, 0, 0]        # May or June 2023 (told within weeks)
     assert m[1].tolist() == [1, 1, 0, 1, 0]        # May (or June) of any year
     assert m[2].tolist() == [0, 0, 0, 1, 0] and not m[3].any()
     with pytest.raises(ValueError, match="month must have shape"):
-        ce.Corpus(["p"], ["a"], np.arange(1), ["A"], [], month=np.array([1, 2]))
-
-
-def test_retrieval_config_validation():
-    with pytest.raises(ValueError, match="w_speaker must be finite, got nan"):
-        ce.RetrievalConfig(w_speaker=float("nan"))
-    with pytest.raises(ValueError, match="spread_top and engine_top must be >= 1"):
-        ce.RetrievalConfig(spread_top=0)
-    with pytest.raises(ValueError, match="beta must be > 0, got -1"):
-        ce.RetrievalConfig(beta=-1.0)
+        ch.Corpus(["p"], ["a"], np.arange(1), ["A"], [], month=np.array([1, 2]))
 
 
 def test_reply_hop_lifts_the_answer_to_a_question():
     """The association: a reply that shares no words with the query inherits its question's
     match through the engine's W ("What are your cats called?" -> "Luna and Oliver")."""
-    c = ce.Corpus(paper=["p"] * 6, raw=["What are your cats called?", "Luna and Oliver",
-                                        "We baked bread", "Lovely", "Went to Rome", "Fun"],
-                  session=np.array([1, 1, 2, 2, 3, 3]), speaker=["A", "B"] * 3, names=["A", "B"])
-    s = ce.score_methods(c, ["What are the cats called?"], ["+prior", "hybrid"], hashing_embed)
-    gain = s["hybrid"][0] - s["+prior"][0]
+    mem = ConversationMemory(encoder=hashing())
+    texts = ["What are your cats called?", "Luna and Oliver", "We baked bread", "Lovely",
+             "Went to Rome", "Fun"]
+    mem.add_turns([{"id": f"t{i}", "text": t, "speaker": "AB"[i % 2], "session": str(i // 2)}
+                   for i, t in enumerate(texts)])
+    q = ["What are the cats called?"]
+    before = mem.scores(q, PRESETS["+prior"]).total[0]
+    after = mem.scores(q, PRESETS["hybrid"]).total[0]
+    gain = after - before
     assert gain[1] > 1.0 and np.allclose(np.delete(gain, 1), 0)   # only the reply moves
+    hit = next(h for h in mem.search(q[0], k=6, explain=True, config=PRESETS["hybrid"])
+               if h.id == "t1")
+    assert hit.link is not None and hit.link.from_id == "t0" and hit.link.strength > 0.5
+    assert hit.channels["links"] == pytest.approx(gain[1], rel=1e-5)
 
 
 def test_hebbian_links_recovered_through_engine():
@@ -139,14 +146,35 @@ def test_hebbian_links_recovered_through_engine():
     emb = rng.standard_normal((12, 384)).astype(np.float32)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     links = [(i, i + 1) for i in range(11)]
-    L = ce.hebbian_link_matrix(emb, links, ce.RetrievalConfig())
+    L = eng.hebbian_link_matrix(emb, links, RetrievalConfig())
     assert all(L[i, i + 1] > 0.3 for i in range(11))
     assert (L > 0.3).sum() == 11
+    sparse = eng.hebbian_links(emb, links, RetrievalConfig())
+    assert np.array_equal(sparse.dense(), L) and len(sparse) == np.count_nonzero(L)
 
 
-def test_unknown_method_is_rejected():
-    with pytest.raises(ValueError, match="unknown methods"):
-        ce.score_methods(tiny_corpus(), ["q"], ["nope"], hashing_embed)
+def test_sparse_spread_equals_the_dense_formula():
+    """spread over sparse links = max_i relu(first[i]) * L[i, j] over the top rows, computed
+    densely (the formula the LoCoMo table was measured with)."""
+    rng = np.random.default_rng(3)
+    n, m, top = 40, 5, 7
+    L = np.where(rng.random((n, n)) < 0.1, rng.random((n, n)), 0).astype(np.float32)
+    first = rng.standard_normal((m, n)).astype(np.float32)
+    first[0, :] = first[0, 0]                         # ties everywhere in one row
+    idx = np.argpartition(-first, top - 1, axis=1)[:, :top]
+    ref = np.stack([(np.maximum(first[q, idx[q]], 0.0)[:, None] * L[idx[q]]).max(0)
+                    for q in range(m)])
+    got = eng.spread(first, eng.Links.from_dict(n, {(int(i), int(j)): float(L[i, j])
+                                                    for i, j in zip(*np.nonzero(L))}), top)
+    assert got.dtype == np.float32 and np.array_equal(got, ref)
+    assert np.array_equal(eng.spread(first, L, top), ref)            # dense input too
+    assert not eng.spread(first, np.zeros((n, n), np.float32), top).any()
+    # the lifting source of a turn is the arg max of the same products
+    q, j = 1, int(np.argmax(ref[1]))
+    src, strength = eng.link_sources(first, eng.Links.from_dict(
+        n, {(int(a), int(b)): float(L[a, b]) for a, b in zip(*np.nonzero(L))}), top, q, [j])[j]
+    assert max(first[q, src], 0) * L[src, j] == pytest.approx(ref[q, j])
+    assert strength == pytest.approx(L[src, j])
 
 
 def test_embed_cache_roundtrip(tmp_path):
@@ -174,9 +202,8 @@ def test_embed_cache_roundtrip(tmp_path):
 
 
 def test_token_cache_roundtrip(tmp_path):
-    from nuonuo_core import HashingEncoder
     calls = []
-    h = HashingEncoder(8)
+    h = hashing()
 
     def tok(texts):
         calls.append(list(texts))
@@ -197,19 +224,66 @@ def test_token_cache_roundtrip(tmp_path):
         CachedEncoder(lambda t: None, "x", tmp_path).encode_tokens(["a"])
 
 
+def test_encode_with_tokens_one_pass_and_no_writes_for_questions(tmp_path):
+    h = hashing()
+    both_calls, vec_calls = [], []
+
+    def both(texts):
+        both_calls.append(list(texts))
+        return h(texts), h.token_vectors(texts)
+
+    def vecs(texts):
+        vec_calls.append(list(texts))
+        return h(texts)
+
+    c = CachedEncoder(vecs, "m", tmp_path, token_encoder=h.token_vectors, both_encoder=both)
+    v, t = c.encode_with_tokens(["red fox", "blue jay", "red fox"])
+    assert both_calls == [["red fox", "blue jay"]] and not vec_calls     # one pass, deduped
+    assert np.array_equal(v, h(["red fox", "blue jay", "red fox"]))
+    assert t[2][0] == ["red", "fox"]
+    n_files = len(list(tmp_path.rglob("shard-*")))
+    assert np.array_equal(c.encode(["blue jay"]), v[1:2]) and not vec_calls   # cached
+    # questions: read the cache, never write it or keep what is new
+    v2, t2 = c.encode_with_tokens(["green owl", "red fox"], persist=False)
+    assert len(list(tmp_path.rglob("shard-*"))) == n_files and len(both_calls) == 2
+    assert np.array_equal(v2[1], v[0])
+    c.encode_with_tokens(["green owl"], persist=False)
+    assert len(both_calls) == 3                                  # not kept in memory either
+    v3, t3 = c.encode_with_tokens(["grey owl"], persist=False, tokens=False)
+    assert t3 is None and vec_calls == [["grey owl"]]
+
+
 def test_locomo_end_to_end_fixture_fast():
     convs = load_locomo(FIX / "locomo_dir")
-    recs = ce.evaluate_locomo(convs, ce.METHODS, [1, 5], hashing_embed)
-    assert {tuple(sorted(r)) for r in recs} == {("category", "k", "method", "metric", "n",
+    recs = ce.evaluate_locomo(convs, ce.METHODS, [1, 5], hashing())
+    assert {tuple(sorted(r)) for r in recs} == {("at_k", "category", "method", "metric", "n",
                                                  "value")}
     overall = [r for r in recs if r["category"] == "overall"]
     assert len(overall) == len(ce.METHODS) * 2 and all(r["n"] == 4 for r in overall)
     assert all(0 <= r["value"] <= 1 for r in recs)
     # 7 turns: recall@5 of the one-evidence questions is at least what @1 is
-    by = {(r["method"], r["k"]): r["value"] for r in overall}
+    by = {(r["method"], r["at_k"]): r["value"] for r in overall}
     assert all(by[(m, 5)] >= by[(m, 1)] for m in ce.METHODS)
     assert {r["category"] for r in recs} == {"overall", "single-hop", "multi-hop", "temporal",
                                              "adversarial"}
+    with pytest.raises(ValueError, match="unknown configuration 'nope'"):
+        ce.evaluate_locomo(convs, ["nope"], [1], hashing())
+    named = ce.evaluate_locomo(convs, {"mine": PRESETS["cue"]}, [1], hashing())
+    assert {r["method"] for r in named} == {"mine"}
+    assert [r["value"] for r in named if r["category"] == "overall"] == \
+        [by[("cue", 1)]]
+
+
+def test_longmemeval_through_the_api_fast():
+    qs = load_longmemeval(FIX / "longmemeval_tiny.json")
+    recs = ce.evaluate_longmemeval(qs, ["cosine", "hybrid"], [1, 50], hashing())
+    ov = {(r["method"], r["metric"], r["at_k"]): r for r in recs if r["category"] == "overall"}
+    assert ov[("cosine", "turn_recall_any", 50)]["n"] == 2       # q3_abs excluded
+    assert ov[("hybrid", "session_recall_all", 50)]["value"] == 1.0
+    assert ("hybrid", "turn_mrr", None) in ov
+    turns, cut = ce.lme_turns(qs[0])
+    assert cut == 0 and not any("speaker" in t for t in turns)   # one anonymous user
+    assert [t["id"] for t in turns] == [c.corpus_id for c in qs[0].corpus()]
 
 
 def _minilm_or_skip():
@@ -219,18 +293,25 @@ def _minilm_or_skip():
 
 def test_cli_locomo_both_layouts(tmp_path, monkeypatch, capsys):
     _minilm_or_skip()
-    from nuonuo_core.bench.locomo import main
+    from nuonuo_core.bench.locomo import format_table, main
     monkeypatch.setenv("NUONUO_CACHE_DIR", str(tmp_path / "cache"))
     for data in (FIX / "locomo_dir", FIX / "locomo10_tiny.json"):
         out = tmp_path / f"{data.stem}.json"
-        assert main(["--data", str(data), "--methods", "cosine,hybrid", "--k", "1,5",
+        assert main(["--data", str(data), "--methods", "cosine,hybrid", "--at-k", "1,5",
                      "--out", str(out), "--quiet"]) == 0
         recs = json.loads(out.read_text())
-        best = {r["method"]: r["value"] for r in recs if r["category"] == "overall" and r["k"] == 5}
+        best = {r["method"]: r["value"] for r in recs
+                if r["category"] == "overall" and r["at_k"] == 5}
         assert best["hybrid"] >= 0.75
     text = capsys.readouterr().out
     assert "2 evidence ids naming no turn dropped" in text and "recall [multi-hop" in text
-    assert main(["--data", str(FIX / "locomo_dir"), "--k", "0"]) == 2
+    assert main(["--data", str(FIX / "locomo_dir"), "--at-k", "0"]) == 2
+    assert main(["--data", str(FIX / "locomo_dir"), "--methods", "nope"]) == 2
+    assert main(["--data", str(FIX / "locomo_dir"), "--k", "1", "--methods", "bm25",
+                 "--quiet"]) == 0                       # the old flag name still works
+    # result files written before the rename (k instead of at_k) still print
+    old = [{**{k: v for k, v in r.items() if k != "at_k"}, "k": r["at_k"]} for r in recs]
+    assert format_table(old, "recall", "overall") == format_table(recs, "recall", "overall")
 
 
 def test_cli_longmemeval_fixture(tmp_path, monkeypatch, capsys):
@@ -241,7 +322,7 @@ def test_cli_longmemeval_fixture(tmp_path, monkeypatch, capsys):
     assert main(["--data", str(FIX / "longmemeval_tiny.json"), "--methods", "cosine,hybrid",
                  "--out", str(out), "--quiet"]) == 0
     recs = json.loads(out.read_text())
-    ov = {(r["method"], r["metric"], r["k"]): r for r in recs if r["category"] == "overall"}
+    ov = {(r["method"], r["metric"], r["at_k"]): r for r in recs if r["category"] == "overall"}
     assert ov[("cosine", "turn_recall_any", 50)]["n"] == 2    # q3_abs excluded
     assert ov[("cosine", "session_recall_all", 50)]["value"] == 1.0
     assert ("hybrid", "turn_mrr", None) in ov
@@ -253,18 +334,49 @@ def test_real_locomo_one_conversation():
     _minilm_or_skip()
     from nuonuo_core.embed_cache import cached_minilm
     conv = [c for c in load_locomo(REAL) if c.sample_id == "conv-30"]
-    enc = cached_minilm()
-    recs = ce.evaluate_locomo(conv, ["cosine", "+speaker", "hybrid"], [10], enc.encode,
-                              token_embed=enc.encode_tokens)
+    recs = ce.evaluate_locomo(conv, ["cosine", "+speaker", "hybrid"], [10], cached_minilm())
     v = {r["method"]: r["value"] for r in recs if r["category"] == "overall"}
     assert 0.3 < v["cosine"] < 0.7 and v["+speaker"] > v["cosine"] + 0.1
     assert v["hybrid"] > v["+speaker"]
 
 
-def test_minilm_token_vectors():
+def test_minilm_token_vectors_and_one_pass():
     _minilm_or_skip()
     from nuonuo_core.encoders import get_minilm_encoder
-    (toks, vecs), = get_minilm_encoder().token_vectors(["Melanie went camping"])
+    enc = get_minilm_encoder()
+    (toks, vecs), = enc.token_vectors(["Melanie went camping"])
     assert toks[0] == "melanie" and "camping" in toks and "[CLS]" not in toks
     assert vecs.shape == (len(toks), 384)
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-5)
+    texts = ["Melanie went camping", "a much longer sentence about pottery and clay bowls", "hi"]
+    e, t = enc.embed_with_tokens(texts)
+    assert np.allclose(e, enc(texts), atol=1e-6)
+    for (p1, v1), (p2, v2) in zip(t, enc.token_vectors(texts)):
+        assert p1 == p2 and np.allclose(v1, v2, atol=1e-6)
+
+
+def test_minilm_threads_questions_on_one_thread_process_count_untouched():
+    """Questions run on a worker with one torch thread, large batches on one-thread copies;
+    the process's count (and that of threads started later) stays what it was, and the
+    vectors equal a plain sentence-transformers encode."""
+    _minilm_or_skip()
+    import threading
+
+    import torch
+
+    from nuonuo_core.encoders import get_minilm_encoder, one_torch_thread
+    def new_thread_count() -> int:                 # what a thread started now would get
+        got = []
+        t = threading.Thread(target=lambda: got.append(torch.get_num_threads()))
+        t.start()
+        t.join()
+        return got[0]
+
+    enc = get_minilm_encoder()
+    here, default = torch.get_num_threads(), new_thread_count()
+    texts = [f"turn {i}: we talked about pottery and {i} bowls" for i in range(40)]
+    big, small = enc(texts), enc(texts[:3])
+    assert np.allclose(small, big[:3], atol=1e-6)
+    assert np.allclose(big, enc.model.encode(texts, normalize_embeddings=True), atol=1e-6)
+    assert one_torch_thread(torch.get_num_threads) == 1
+    assert torch.get_num_threads() == here and new_thread_count() == default

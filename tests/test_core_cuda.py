@@ -72,3 +72,27 @@ def test_cuda_file_opens_on_cpu_and_back():
     for m in (on_cpu, back):
         m.validate()
         assert np.array_equal(m.recall_vectors(x[:10], k=2)[1], mem.recall_vectors(x[:10], k=2)[1])
+
+
+def test_cuda_scores_abstention_and_chain_stops_match_cpu():
+    x = _rows(400, seed=13)
+    q = x[:40] + np.linspace(0, 1.5, 40)[:, None] * _rows(40, seed=14)
+    q = (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+    out = {}
+    for dev in ("cpu", "cuda"):
+        mem = HybridMemory(MemoryConfig(device=dev))
+        ids = mem.add_vectors(x[:-1], targets=x[1:])
+        far = 0.55 * x[-1] + 0.45 * _rows(1, seed=15)[0]  # cross-talk past the chain's end
+        mem.add_vectors((far / np.linalg.norm(far))[None].astype(np.float32), targets=x[:1])
+        res = {m: mem.recall_details(q, k=3, method=m, min_score={"hebbian": 0.3}.get(m, 0.6))
+               for m in ("hopfield", "hebbian", "cosine")}
+        tail = mem.chain_details(ids[-3], hops=6)
+        out[dev] = (res, tail.hops, tail.stop)
+    for m in ("hopfield", "hebbian", "cosine"):
+        a, b = out["cpu"][0][m], out["cuda"][0][m]
+        assert (a.ids[:, 0] == b.ids[:, 0]).mean() >= 0.95, m
+        same = a.best_ids[:, 0] == b.best_ids[:, 0]
+        assert np.allclose(a.best_scores[same, 0], b.best_scores[same, 0], atol=1e-4), m
+        assert (a.ids[:, 0] >= 0).any() and (a.ids[:, 0] < 0).any(), m
+    assert out["cpu"][1:] == out["cuda"][1:]
+    assert out["cpu"][2] in ("nothing", "no_link")

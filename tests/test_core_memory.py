@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from nuonuo_core import HashingEncoder, HybridMemory, MemoryConfig, noise_for_cosine, perturb
+from nuonuo_core import (NO_ABSTENTION, HashingEncoder, HybridMemory, MemoryConfig,
+                         noise_for_cosine, perturb)
 from conftest import unit_rows
 
 CPU = dict(device="cpu")
@@ -27,7 +28,8 @@ def test_noisy_cues_hopfield_recalls_2000_memories_and_beats_hebbian():
     assert abs(float((perturb(q, sigma, seed=3) * q).sum(1).mean()) - 0.5) < 0.02
     acc = {}
     for method in ("hopfield", "hebbian", "cosine"):
-        _, got = mem.recall_vectors(x, k=1, method=method, noise_std=sigma, seed=3)
+        _, got = mem.recall_vectors(x, k=1, method=method, noise_std=sigma, seed=3,
+                                    min_score=NO_ABSTENTION)  # storage fidelity at cos 0.5
         acc[method] = float((got[:, 0] == ids).mean())
     assert acc["hopfield"] >= 0.95
     assert acc["hopfield"] - acc["hebbian"] >= 0.3, acc
@@ -39,8 +41,8 @@ def test_six_hop_chain_reaches_every_link():
     mem.add_vectors(unit_rows(300, seed=9))  # unrelated memories share the matrix
     links = mem.add_vectors(x[:-1], targets=x[1:])
     steps = mem.chain(links[0], hops=6)
-    assert [s[0] for s in steps] == links
-    assert all(cos >= 0.99 for _, cos in steps)
+    assert [s.memory_id for s in steps] == links
+    assert all(s.cosine >= 0.99 and s.support == 1.0 for s in steps)
 
 
 def test_paraphrase_variants_recall_the_same_memory():
@@ -52,7 +54,7 @@ def test_paraphrase_variants_recall_the_same_memory():
     for j in range(3):
         q = np.stack([v[j] for v in variants])
         for method in ("hopfield", "hebbian", "cosine"):
-            scores, got = mem.recall_vectors(q, k=3, method=method)
+            scores, got = mem.recall_vectors(q, k=3, method=method, min_score=NO_ABSTENTION)
             assert np.array_equal(got[:, 0], ids), method
             live = got[0][got[0] >= 0]
             assert len(set(live)) == len(live)  # variants never repeat one memory
@@ -135,8 +137,11 @@ def test_settle_trace_exposes_each_step():
     x = unit_rows(100, seed=8)
     mem = HybridMemory(MemoryConfig(**CPU))
     ids = mem.add_vectors(x)
-    tr = mem.settle_trace(x[4], noise_std=noise_for_cosine(0.6, 384))
-    assert tr.answer_id == ids[4]
+    tr = mem.settle_trace(x[4], noise_std=noise_for_cosine(0.6, 384),
+                          min_score=NO_ABSTENTION)
+    assert tr.answer_id == tr.settled_id == ids[4] and tr.min_score == -1.0
+    assert tr.answer_score == tr.match_score == pytest.approx(tr.noisy_cosine, abs=1e-5)
+    assert tr.settled_similarity > 0.99  # the dynamics' self-similarity, not a confidence
     assert tr.attention.shape[1] == 20 and tr.energy.shape[0] == tr.attention.shape[0] + 1
     assert np.allclose(tr.attention.sum(1), 1.0, atol=1e-5)
     assert 0.5 < tr.noisy_cosine < 0.7
@@ -157,8 +162,10 @@ def test_approximate_index_agrees_with_exact_search():
     for m in (exact, approx):
         m.add_vectors(x)
     q = x[:200]
-    _, e = exact.recall_vectors(q, k=20, method="cosine", noise_std=0.02)
-    _, a = approx.recall_vectors(q, k=20, method="cosine", noise_std=0.02)
+    _, e = exact.recall_vectors(q, k=20, method="cosine", noise_std=0.02,
+                                min_score=NO_ABSTENTION)
+    _, a = approx.recall_vectors(q, k=20, method="cosine", noise_std=0.02,
+                                 min_score=NO_ABSTENTION)
     agreement = np.mean([len(set(e[i]) & set(a[i])) / 20 for i in range(200)])
     assert agreement >= 0.95 and approx.stats()["index"] == "ivf"
 

@@ -39,4 +39,4 @@ def test_text_chain_follows_stored_links(minilm):
     mem = HybridMemory(MemoryConfig(device="cpu"), encoder=minilm)
     ids = mem.add(story[:-1], targets=story[1:])
     steps = mem.chain(ids[0], hops=6)
-    assert [s for s, _ in steps] == ids and min(c for _, c in steps) >= 0.99
+    assert [h.memory_id for h in steps] == ids and min(h.cosine for h in steps) >= 0.99

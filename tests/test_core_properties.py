@@ -1,5 +1,7 @@
 """Property tests: random sequences of add / remove / consolidate / clear / save / load keep
-the store valid and agree with a slow reference recall written here from the definitions."""
+the store valid and agree with a slow reference recall written here from the definitions:
+each reference gives every candidate memory (rank key, match score); the engine answers the
+best k by rank key whose match score reaches min_score, with that score."""
 import math
 
 import numpy as np
@@ -35,7 +37,7 @@ def ref_cosine(mem, q, k):
     out = []
     for qi in q.astype(np.float64):
         s = emb @ qi
-        out.append({m: s[r] for m, r in _best_rows(s, owner).items()})
+        out.append({m: (s[r], s[r]) for m, r in _best_rows(s, owner).items()})
     return out
 
 
@@ -59,7 +61,7 @@ def ref_hopfield(mem, q, k):
             if done:
                 break
         final = X @ (xi / np.linalg.norm(xi))
-        out.append({int(owner[c]): f for c, f in zip(cand, final)})
+        out.append({int(owner[c]): (f, s[c]) for c, f in zip(cand, final)})
     return out
 
 
@@ -80,19 +82,24 @@ def ref_hebbian(mem, q, k):
         for pos, t in enumerate(targets):
             shared = [u for u in win if u in set(t.tolist())]
             if len(shared) >= need:
-                cands.append((pos, len(shared) + 0.999 * sum(r[u] for u in shared) / total))
+                support = (W[np.ix_(t, code)] != 0).sum() / K**2  # stored links, query -> t
+                cands.append((pos, (len(shared) + 0.999 * sum(r[u] for u in shared) / total,
+                                    support * len(shared) / K)))
         out.append(dict(cands))
     return out
 
 
-def agree(got_pos, ref_scores, k, tol=1e-4):
-    """The engine's k answers are the reference's best k, in order, up to near-ties."""
-    for row, ref in zip(got_pos, ref_scores):
-        best = sorted(ref.values(), reverse=True)[:k]
+def agree(got_pos, got_scores, ref_scores, k, min_score, tol=1e-4):
+    """The engine's answers are the reference's best k (by rank key) whose match score reaches
+    ``min_score``, in order, up to near-ties, with the reference's match scores."""
+    for row, srow, ref in zip(got_pos, got_scores, ref_scores):
+        best = [v for v in sorted(ref.values(), key=lambda v: -v[0])[:k] if v[1] >= min_score]
         live = [p for p in row if p >= 0]
         assert len(live) == len(best) and list(row[len(live):]) == [-1] * (k - len(live))
         assert len(set(live)) == len(live)
-        assert np.allclose([ref[p] for p in live], best, atol=tol), (row, best)
+        assert np.allclose([ref[p][0] for p in live], [v[0] for v in best], atol=tol), (row, best)
+        assert np.allclose(srow[:len(live)], [ref[p][1] for p in live], atol=tol)
+        assert (srow[len(live):] == 0).all()
 
 
 def to_positions(mem, ids):
@@ -105,6 +112,8 @@ def test_random_operation_sequences_stay_valid_and_match_the_reference(seed):
     rng = np.random.default_rng(seed)
     mem = HybridMemory(MemoryConfig(embed_dim=DIM, code_dim=D, k=K, device="cpu", seed=seed))
     base = _rows(rng, 40)
+    kept, dropped = {m: 0 for m in "cosine hopfield hebbian".split()}, {}
+    dropped.update(kept)
     for step in range(30):
         op = rng.choice(["add", "add", "remove", "night", "clear", "save"])
         if op == "add":
@@ -135,9 +144,14 @@ def test_random_operation_sequences_stay_valid_and_match_the_reference(seed):
         q = (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
         for method, ref in (("cosine", ref_cosine), ("hopfield", ref_hopfield),
                             ("hebbian", ref_hebbian)):
-            _, got = mem.recall_vectors(q, k=3, method=method)
-            _, one = mem.recall_vectors(q[:1], k=3, method=method)
             want = ref(mem, q, 3)
-            agree(to_positions(mem, got), want, 3)  # batched torch path
-            agree(to_positions(mem, one), want[:1], 3)  # single-query numpy path
+            # no abstention, and a threshold inside the score range (both sides are hit)
+            for min_score in (-1.0, {"hebbian": 0.3}.get(method, 0.6)):
+                s, got = mem.recall_vectors(q, k=3, method=method, min_score=min_score)
+                s1, one = mem.recall_vectors(q[:1], k=3, method=method, min_score=min_score)
+                agree(to_positions(mem, got), s, want, 3, min_score)  # batched torch path
+                agree(to_positions(mem, one), s1, want[:1], 3, min_score)  # numpy path
+                kept[method] += int((got >= 0).sum())
+                dropped[method] += int((got < 0).sum())
     assert mem.store.next_id >= len(mem)
+    assert all(kept[m] > 0 and dropped[m] > 0 for m in kept), (kept, dropped)

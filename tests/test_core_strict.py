@@ -2,7 +2,7 @@
 masked padding, one tie rule, candidate windows counted in memories."""
 import numpy as np
 
-from nuonuo_core import HybridMemory, MemoryConfig
+from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig
 from conftest import unit_rows
 
 CPU = dict(device="cpu")
@@ -10,9 +10,11 @@ METHODS = ("hopfield", "hebbian", "cosine")
 
 
 def _both_paths(mem, q, k, method):
-    """(single-query numpy path, batched torch path) answers for one query (1, d)."""
-    one = mem.recall_vectors(q, k=k, method=method)
-    two = mem.recall_vectors(np.repeat(q, 2, axis=0), k=k, method=method)
+    """(single-query numpy path, batched torch path) answers for one query (1, d), without
+    abstention (these tests are about what the methods recall at all)."""
+    one = mem.recall_vectors(q, k=k, method=method, min_score=NO_ABSTENTION)
+    two = mem.recall_vectors(np.repeat(q, 2, axis=0), k=k, method=method,
+                             min_score=NO_ABSTENTION)
     return one, (two[0][:1], two[1][:1])
 
 
@@ -51,9 +53,12 @@ def test_min_overlap_decides_what_counts():
     for mo in (0.05, 0.5, 1.0):
         mem = HybridMemory(MemoryConfig(min_overlap=mo, **CPU))
         mem.add_vectors(x)
-        s, got = mem.recall_vectors(q, k=3, method="hebbian")
-        assert (s[got >= 0] >= np.ceil(mo * 20 - 1e-9) / 20 - 1e-6).all()
-        assert (s[got < 0] == 0).all()
+        r = mem.recall_details(q, k=3, method="hebbian", min_score=NO_ABSTENTION)
+        got = r.ids
+        assert np.array_equal(r.ids, r.best_ids)  # no abstention: every recall is answered
+        assert (r.overlap[got >= 0] >= np.ceil(mo * 20 - 1e-9) / 20 - 1e-6).all()
+        assert (r.overlap[got < 0] == 0).all() and (r.scores[got < 0] == 0).all()
+        assert np.allclose(r.scores, r.overlap * r.support, atol=1e-6)
         out[mo] = (got >= 0).sum()
     assert out[0.05] > out[0.5] > 0 and out[1.0] <= out[0.5]
 
@@ -105,7 +110,7 @@ def test_paraphrase_rows_do_not_crowd_out_other_memories():
     mem.add_vectors(x[1:])
     for method in ("hopfield", "cosine"):
         for q in (x[:1], np.repeat(x[:1], 2, axis=0)):
-            _, got = mem.recall_vectors(q, k=5, method=method)
+            _, got = mem.recall_vectors(q, k=5, method=method, min_score=NO_ABSTENTION)
             assert got[0, 0] == 0 and len(set(got[0])) == 5 and (got >= 0).all(), (method, got)
     tr = mem.settle_trace(x[0])
     live = tr.candidate_ids[tr.candidate_ids >= 0]

@@ -6,7 +6,7 @@ import pytest
 from lab import charts
 from lab.nights import player
 from lab.workspace import demos, memory_rows
-from nuonuo_core import HybridMemory, MemoryConfig, perturb
+from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig, perturb
 from nuonuo_core.encoders import HashingEncoder
 
 
@@ -21,7 +21,7 @@ def one_at_a_time(mem, vecs, ids):
     """The slow reference: each cue alone (the single-query path), its own code cosine."""
     hit, cos = [], []
     for v, i in zip(vecs, ids):
-        _, got = mem.recall_vectors(v[None], k=1, method="hebbian")
+        _, got = mem.recall_vectors(v[None], k=1, method="hebbian", min_score=NO_ABSTENTION)
         hit.append(got[0, 0] == i)
         rec, tgt = mem.recall_codes(v[None])[0], mem.codes([i])[1][0]
         live = rec[rec >= 0]

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from nuonuo_core import HybridMemory, MemoryConfig, perturb
+from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig, perturb
 
 from lab.workspace import memory_rows
 from lab.workspace.encoding import KnownTexts
@@ -66,7 +66,7 @@ def evaluate(mem: HybridMemory, cues: np.ndarray, ids, noise: float = 0.0, seed:
     ids = np.asarray(ids, dtype=np.int64)
     if noise:
         q = perturb(cues, noise, seed).numpy()
-        _, got = mem.recall_vectors(q, k=1, method="hebbian")
+        _, got = mem.recall_vectors(q, k=1, method="hebbian", min_score=NO_ABSTENTION)
         recalled = mem.recall_codes(q)
     else:
         _, got, recalled = mem.recall_stored(ids, k=1)

@@ -1,1 +1,2 @@
-"""Benchmarks: ``python -m nuonuo_core.bench {speed,locomo,longmemeval} ...`` print tables."""
+"""Benchmarks: ``python -m nuonuo_core.bench {speed,locomo,longmemeval,conversation,
+calibration} ...`` print tables."""

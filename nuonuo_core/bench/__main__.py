@@ -6,7 +6,9 @@ import sys
 
 COMMANDS = {"speed": "recall latency, add time and state size for N memories",
             "locomo": "turn retrieval on LoCoMo conversations",
-            "longmemeval": "session/turn retrieval on a LongMemEval JSON file"}
+            "longmemeval": "session/turn retrieval on a LongMemEval JSON file",
+            "conversation": "conversation memory speed: add turns (cold cache), one search",
+            "calibration": "answer thresholds: held vs unheld questions on the demo sets"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,10 @@
 """``python -m nuonuo_core.bench locomo --data DIR``: turn retrieval on LoCoMo.
 
-Prints recall@k per method (overall and per QA category) and optionally writes the records
-``{"method", "metric", "category", "k", "value", "n"}`` as JSON (``--out``).
+Each conversation becomes one :class:`~nuonuo_core.retrieval.ConversationMemory`; each method
+(table row) is one :class:`~nuonuo_core.retrieval.RetrievalConfig` of
+:data:`~nuonuo_core.retrieval.PRESETS`. Prints recall@k per method (overall and per QA
+category) and optionally writes the records ``{"method", "metric", "category", "at_k",
+"value", "n"}`` as JSON (``--out``); ``at_k`` is the recall cutoff (older files call it ``k``).
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from nuonuo_core.bench.conversation_eval import METHODS, RetrievalConfig, evaluate_locomo
+from nuonuo_core.bench.conversation_eval import METHODS, evaluate_locomo
 
 DEFAULT_DATA = "../shared/data/locomo"
 CATEGORY_ORDER = ["overall", "multi-hop", "temporal", "open-domain", "single-hop", "adversarial"]
@@ -27,14 +30,20 @@ def parse_list(text: str, kind=str) -> list:
                          ) from None
 
 
+def at_k(record: dict):
+    """A record's recall cutoff: ``at_k`` (``k`` in result files written before the rename)."""
+    return record["at_k"] if "at_k" in record else record.get("k")
+
+
 def format_table(records: list[dict], metric: str, category: str) -> str:
-    """Methods (rows, in first-seen order) x k (columns) for one metric and category."""
+    """Methods (rows, in first-seen order) x recall cutoffs (columns) for one metric and
+    category."""
     rows = [r for r in records if r["metric"] == metric and r["category"] == category]
     if not rows:
         return ""
-    ks = sorted({r["k"] for r in rows}, key=lambda k: (k is None, k or 0))
+    ks = sorted({at_k(r) for r in rows}, key=lambda k: (k is None, k or 0))
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    val = {(r["method"], r["k"]): r for r in rows}
+    val = {(r["method"], at_k(r)): r for r in rows}
     n = rows[0]["n"]
     head = f"{metric} [{category}, n={n}]"
     lines = [f"{head:<34}" + "".join(f"{('@' + str(k)) if k else 'value':>8}" for k in ks)]
@@ -45,10 +54,14 @@ def format_table(records: list[dict], metric: str, category: str) -> str:
 
 
 def parse_methods_ks(args) -> tuple[list[str], list[int]]:
-    """--methods and --k of either benchmark CLI; ValueError quoting a bad --k."""
-    methods, ks = parse_list(args.methods), parse_list(args.k, int)
-    if not ks or min(ks) < 1:
-        raise ValueError(f"--k needs positive integers, got {args.k!r}")
+    """--methods and --at-k of either benchmark CLI; ValueError quoting a bad value."""
+    from nuonuo_core.retrieval import preset
+    from nuonuo_core.retrieval.limits import limit
+    methods, ks = parse_list(args.methods), parse_list(args.at_k, int)
+    if not ks or min(ks) < 1 or max(ks) > limit("at_k"):
+        raise ValueError(f"--at-k needs integers in [1, {limit('at_k')}], got {args.at_k!r}")
+    for m in methods:
+        preset(m)
     return methods, ks
 
 
@@ -73,10 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder of conv-*.json files or locomo10.json (default %(default)s)")
     p.add_argument("--methods", default=",".join(METHODS), help="comma list from: " +
                    ", ".join(METHODS))
-    p.add_argument("--k", default="1,5,10,25,50", help="comma list of k (default %(default)s)")
+    add_at_k(p, "1,5,10,25,50")
     p.add_argument("--convs", default="", help="only these sample ids, e.g. conv-26,conv-30")
     add_output_args(p)
     return p
+
+
+def add_at_k(p: argparse.ArgumentParser, default: str) -> None:
+    """--at-k: recall cutoffs (turns read); --k is its old name, kept as an alias."""
+    p.add_argument("--at-k", "--k", dest="at_k", default=default,
+                   help="comma list of recall cutoffs k (default %(default)s)")
 
 
 def add_output_args(p: argparse.ArgumentParser) -> None:
@@ -112,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
           f"naming no turn dropped; {n_skip} questions left without evidence skipped")
     enc = cached_minilm(args.cache_dir)
     try:
-        records = evaluate_locomo(convs, methods, ks, enc.encode, RetrievalConfig(),
-                                  progress_printer(args.quiet), enc.encode_tokens)
+        records = evaluate_locomo(convs, methods, ks, enc, progress_printer(args.quiet))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,15 +3,17 @@
 Per question, a memory is built from the user turns of its haystack and the turns are ranked
 for the question. Metrics follow the official ``src/retrieval`` scripts: recall_any@k,
 recall_all@k, ndcg_any@k at turn level and (by turn2session) session level, abstention
-(``_abs``) questions excluded; MRR at both levels is added (``k`` null in the records).
+(``_abs``) questions excluded; MRR at both levels is added (``at_k`` null in the records;
+``at_k`` is the recall cutoff, called ``k`` in older files). The default methods leave out the
+speaker and entity rows: one anonymous user.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from nuonuo_core.bench.conversation_eval import METHODS, RetrievalConfig, evaluate_longmemeval
-from nuonuo_core.bench.locomo import (add_output_args, format_table, parse_list,
+from nuonuo_core.bench.conversation_eval import METHODS, evaluate_longmemeval, lme_turns
+from nuonuo_core.bench.locomo import (add_at_k, add_output_args, format_table, parse_list,
                                       parse_methods_ks, progress_printer, write_records)
 
 # The speaker and cross-session entity channels need named participants; LongMemEval has one
@@ -30,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="longmemeval_s.json, longmemeval_m.json or longmemeval_oracle.json")
     p.add_argument("--methods", default=",".join(DEFAULT_METHODS),
                    help="comma list from: " + ", ".join(METHODS))
-    p.add_argument("--k", default="1,3,5,10,30,50", help="comma list of k (default %(default)s)")
+    add_at_k(p, "1,3,5,10,30,50")
     p.add_argument("--limit", type=int, default=0, help="only the first N questions (0 = all)")
     p.add_argument("--types", default="", help="only these question_type values (comma list)")
     p.add_argument("--by-type", action="store_true", help="also print tables per question type")
@@ -56,14 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         questions = questions[: args.limit]
     n_abs = sum(q.is_abstention for q in questions)
     n_noev = sum(1 for q in questions if not q.is_abstention and not q.relevant_turn_ids())
+    n_cut = sum(lme_turns(q)[1] for q in questions if not q.is_abstention)
     print(f"LongMemEval: {len(questions)} questions from {args.data}; {n_abs} abstention "
-          f"(_abs) excluded; {n_noev} without evidence turns excluded")
+          f"(_abs) excluded; {n_noev} without evidence turns excluded; {n_cut} turn texts cut "
+          f"to the turn limit")
     enc = cached_minilm(args.cache_dir)
     try:
         # token vectors are not kept on disk here: a real haystack would need tens of GB
-        records = evaluate_longmemeval(questions, methods, ks, enc.encode, RetrievalConfig(),
-                                       progress_printer(args.quiet),
-                                       lambda texts: enc.encode_tokens(texts, persist=False))
+        records = evaluate_longmemeval(questions, methods, ks, enc, progress_printer(args.quiet))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nuonuo_core import HybridMemory, MemoryConfig
+from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig
 
 from . import Progress, check_range, unit_vectors, validate_fields
 
@@ -56,7 +56,7 @@ def kwta_recall(n: int, code_dim: int, k: int, cfg: CapacityConfig, seed: int) -
     ids = np.asarray(mem.add_vectors(cues, targets))
     pick = np.random.default_rng(seed + 1).choice(n, min(n, cfg.n_queries), replace=False)
     _, got = mem.recall_vectors(cues[pick], k=1, method="hebbian", noise_std=cfg.query_noise,
-                                seed=seed + 2)
+                                seed=seed + 2, min_score=NO_ABSTENTION)  # storage fidelity
     return float(np.mean(got[:, 0] == ids[pick]))
 
 

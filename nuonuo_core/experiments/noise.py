@@ -14,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from nuonuo_core import HybridMemory, MemoryConfig, perturb
+from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig, perturb
 
 from . import Progress, check, check_range, unit_vectors, validate_fields
 
@@ -74,7 +74,8 @@ def run_noise(cfg: NoiseConfig, seed: int = 0, progress: Progress = None) -> lis
         noisy = perturb(q, ns, qseed)
         cue_cos = float((noisy * torch.from_numpy(q)).sum(1).mean())
         for method in cfg.methods:
-            _, got = mem.recall_vectors(q, k=1, method=method, noise_std=ns, seed=qseed)
+            _, got = mem.recall_vectors(q, k=1, method=method, noise_std=ns, seed=qseed,
+                                        min_score=NO_ABSTENTION)  # storage fidelity
             rows.append({"noise_std": ns, "cue_cosine": round(cue_cos, 4), "method": method,
                          "recall_at_1": float(np.mean(got[:, 0] == ids[pick])),
                          "n_memories": cfg.n_memories, "n_queries": n_q,

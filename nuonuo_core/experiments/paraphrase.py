@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nuonuo_core import HashingEncoder, HybridMemory, MemoryConfig, get_minilm_encoder
+from nuonuo_core import (NO_ABSTENTION, HashingEncoder, HybridMemory, MemoryConfig,
+                         get_minilm_encoder)
 from nuonuo_core.paraphrase import paraphrase
 
 from . import Progress, check, check_range, validate_fields
@@ -98,7 +99,7 @@ def run_paraphrase(cfg: ParaphraseConfig, seed: int = 0, progress: Progress = No
                                          paraphrases=paras))
         qv = np.stack([vec[q] for q in queries])
         for method in cfg.methods:
-            _, got = mem.recall_vectors(qv, k=1, method=method)
+            _, got = mem.recall_vectors(qv, k=1, method=method, min_score=NO_ABSTENTION)
             rows.append({"encoder": enc, "n_variants": n, "method": method,
                          "recall_at_1": float(np.mean(got[:, 0] == ids[owner])),
                          "mean_variants_stored": float(np.mean([len(v[:n]) for v in variants])),

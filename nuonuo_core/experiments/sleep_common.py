@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nuonuo_core import HybridMemory, MemoryConfig
+from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig
 from nuonuo_core.recall import min_units
 
 from . import check, check_range, unit_vectors, validate_fields
@@ -71,7 +71,8 @@ def score(mem: HybridMemory, cues: np.ndarray, want_ids, noise_std: float = 0.0,
     """{"recall_at_1" (strict), "code_cos", "rate"} of Hebbian recall of ``cues``; see the
     module docstring. Both passes perturb the cues with the same (noise_std, seed)."""
     want = np.asarray(want_ids)
-    _, got = mem.recall_vectors(cues, k=1, method="hebbian", noise_std=noise_std, seed=seed)
+    _, got = mem.recall_vectors(cues, k=1, method="hebbian", noise_std=noise_std, seed=seed,
+                                min_score=NO_ABSTENTION)  # storage fidelity: no threshold
     recalled = mem.recall_codes(cues, hops=1, noise_std=noise_std, seed=seed)
     target = mem.codes(want)[1]
     cos = code_cosine(recalled, target)

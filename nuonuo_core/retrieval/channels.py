@@ -1,17 +1,19 @@
 """The turns of one conversation memory, and the text channels computed from them.
 
 A :class:`Corpus` holds n turns in order; the functions here turn it (and m query strings) into
-(m, n) score matrices or link lists that :mod:`nuonuo_core.bench.conversation_eval` fuses:
-lexical BM25, the speaker a question names, a turn prior (question turns, turn length), and the
-links the engine's Hebbian W stores (session neighbours, question -> reply, shared rare words).
-Only the memory's own turns are used: never questions' answers or evidence labels."""
+(m, n) score matrices or link lists that :mod:`nuonuo_core.retrieval.scoring` fuses:
+lexical BM25 (:class:`BM25Index`), late interaction over token vectors (:class:`TokenIndex`),
+the speaker a question names, a turn prior (question turns, turn length), the dates a question
+names, and the links the engine's Hebbian W stores (session neighbours, question -> reply,
+shared rare words). Only the memory's own turns are used: never questions' answers or
+evidence labels."""
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -34,8 +36,8 @@ class Corpus:
     session: np.ndarray
     speaker: list[str]
     names: list[str]
-    asks: np.ndarray | None = None
-    month: np.ndarray | None = None
+    asks: Any = None       # (n,) bool after __post_init__
+    month: Any = None      # (n,) int after __post_init__
 
     def __post_init__(self) -> None:
         n = len(self.paper)
@@ -97,24 +99,39 @@ def tokens(text: str) -> list[str]:
             if w not in STOP and len(w) > 1]
 
 
+class BM25Index:
+    """Okapi BM25 postings of n documents (idf = ln(1 + (N - df + .5) / (df + .5)))."""
+
+    def __init__(self, docs: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+        toks = [tokens(d) for d in docs]
+        self.n = len(toks)
+        avg = max(float(np.mean([len(t) for t in toks])), 1.0) if toks else 1.0
+        self.df = Counter(w for t in toks for w in set(t))
+        self.post: dict[str, list[tuple[int, float]]] = {}
+        for j, t in enumerate(toks):
+            norm = k1 * (1 - b + b * len(t) / avg)
+            for w, f in Counter(t).items():
+                self.post.setdefault(w, []).append((j, f * (k1 + 1) / (f + norm)))
+
+    def idf(self, w: str) -> float:
+        df, n = self.df, self.n
+        return math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) if w in df else 0.0
+
+    def scores(self, queries: Sequence[str]) -> np.ndarray:
+        """(m, n) float32 BM25 scores of the queries."""
+        out = np.zeros((len(queries), self.n), dtype=np.float32)
+        for i, q in enumerate(queries):
+            for w in dict.fromkeys(tokens(q)):   # a fixed order: the same floats every run
+                idf = self.idf(w)
+                for j, v in self.post.get(w, ()):
+                    out[i, j] += idf * v
+        return out
+
+
 def bm25_scores(docs: Sequence[str], queries: Sequence[str], k1: float = 1.2,
                 b: float = 0.75) -> np.ndarray:
     """Okapi BM25 (idf = ln(1 + (N - df + .5) / (df + .5))) -> (m, n) float32."""
-    toks = [tokens(d) for d in docs]
-    n, avg = len(toks), max(np.mean([len(t) for t in toks]), 1.0)
-    df = Counter(w for t in toks for w in set(t))
-    post: dict[str, list[tuple[int, float]]] = {}
-    for j, t in enumerate(toks):
-        norm = k1 * (1 - b + b * len(t) / avg)
-        for w, f in Counter(t).items():
-            post.setdefault(w, []).append((j, f * (k1 + 1) / (f + norm)))
-    out = np.zeros((len(queries), n), dtype=np.float32)
-    for i, q in enumerate(queries):
-        for w in set(tokens(q)):
-            idf = math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5)) if w in df else 0.0
-            for j, v in post.get(w, ()):
-                out[i, j] += idf * v
-    return out
+    return BM25Index(docs, k1, b).scores(queries)
 
 
 def speaker_mask(corpus: Corpus, queries: Sequence[str]) -> np.ndarray:
@@ -197,12 +214,69 @@ def entity_links(corpus: Corpus, max_df: int) -> list[tuple[int, int]]:
         for w in set(re.findall(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-zA-Z]{2,})", t)):
             if w.lower() not in names and w.lower() not in STOP:
                 where.setdefault(w, set()).add(j)
-    out = set()
+    out: set[tuple[int, int]] = set()
     for js in where.values():
         if 2 <= len(js) <= max_df:
             out.update((a, b) for a in js for b in js if a != b and
                        corpus.session[a] != corpus.session[b])
     return sorted(out)
+
+
+class TokenIndex:
+    """Token vectors of n documents for late interaction (ColBERT's MaxSim), untrained.
+
+    ``doc_tokens``: [(tokens, (t, d) unit vectors)], at least one token per document."""
+
+    def __init__(self, doc_tokens: list) -> None:
+        self.n = len(doc_tokens)
+        lens = np.array([len(v) for _, v in doc_tokens])
+        if self.n == 0 or (lens < 1).any():
+            raise ValueError("every document needs at least one token vector")
+        self.flat = np.concatenate([v for _, v in doc_tokens]).astype(np.float32)
+        self.starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        self.df = Counter(t for toks, _ in doc_tokens for t in set(toks))
+
+    @staticmethod
+    def content(toks: list[str]) -> list[int]:
+        """Positions of a query's content tokens (alphabetic, not a stop word, not a "##"
+        piece); all positions if none is left."""
+        keep = [j for j, t in enumerate(toks)
+                if t.isalpha() and t.lower() not in STOP and not t.startswith("##")]
+        return keep or list(range(len(toks)))
+
+    def idf(self, tok: str) -> float:
+        n, df = self.n, self.df[tok]
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def scores(self, query_tokens: list) -> np.ndarray:
+        """(m, n): per document, the idf-weighted mean over the query's content tokens of the
+        best cosine with any of the document's tokens."""
+        out = np.zeros((len(query_tokens), self.n), dtype=np.float32)
+        for i, (toks, vecs) in enumerate(query_tokens):
+            keep = self.content(toks)
+            if not keep:
+                continue
+            idf = np.array([self.idf(toks[j]) for j in keep], dtype=np.float32)
+            best = np.maximum.reduceat(small_matmul(vecs[keep].astype(np.float32), self.flat),
+                                       self.starts, axis=1)
+            out[i] = idf @ best / max(float(idf.sum()), 1e-9)
+        return out
+
+
+# OpenBLAS runs a product on one thread when m * n * k <= 65536 * 4 (its SMP threshold).
+_ONE_THREAD_WORK = 262_144
+
+
+def small_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T`` for a few rows ``a`` (m, k) against many rows ``b`` (n, k), in column
+    blocks small enough that OpenBLAS computes each on one thread. A question's tokens
+    against a conversation's (~15,000 x 384) took 15 ms as one product and 2 ms in blocks
+    here beside busy cores: two-thread BLAS waits for the busy core at every call."""
+    m, k = a.shape
+    step = max(16, _ONE_THREAD_WORK // max(m * k, 1) - 1)
+    if b.shape[0] <= step:
+        return a @ b.T
+    return np.concatenate([a @ b[s:s + step].T for s in range(0, b.shape[0], step)], axis=1)
 
 
 def token_maxsim(query_tokens: list, doc_tokens: list) -> np.ndarray:
@@ -213,22 +287,4 @@ def token_maxsim(query_tokens: list, doc_tokens: list) -> np.ndarray:
     best cosine with any of its tokens. idf = ln(1 + (N - df + .5) / (df + .5)) of the token
     over the documents (an unseen token gets df 0). ``*_tokens``: [(tokens, (t, d) unit vectors)].
     """
-    n = len(doc_tokens)
-    lens = np.array([len(v) for _, v in doc_tokens])
-    if n == 0 or (lens < 1).any():
-        raise ValueError("every document needs at least one token vector")
-    flat = np.concatenate([v for _, v in doc_tokens]).astype(np.float32)
-    starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    df = Counter(t for toks, _ in doc_tokens for t in set(toks))
-    out = np.zeros((len(query_tokens), n), dtype=np.float32)
-    for i, (toks, vecs) in enumerate(query_tokens):
-        keep = [j for j, t in enumerate(toks)
-                if t.isalpha() and t.lower() not in STOP and not t.startswith("##")]
-        keep = keep or list(range(len(toks)))
-        if not keep:
-            continue
-        idf = np.array([math.log(1 + (n - df[toks[j]] + 0.5) / (df[toks[j]] + 0.5))
-                        for j in keep], dtype=np.float32)
-        best = np.maximum.reduceat(vecs[keep].astype(np.float32) @ flat.T, starts, axis=1)
-        out[i] = idf @ best / max(float(idf.sum()), 1e-9)
-    return out
+    return TokenIndex(doc_tokens).scores(query_tokens)

@@ -1,0 +1,202 @@
+"""One typed, frozen configuration of conversation retrieval, and the named ablation rows.
+
+A search scores every turn as a weighted sum of channels (each z-scored per question when
+``normalize``), optionally adds one hop through the engine's Hebbian W (``w_links``), and
+optionally lets the engine rank its top ``engine_top`` turns first (``engine``). Every row of
+the LoCoMo table is one :class:`RetrievalConfig` (:data:`PRESETS`); the default is the best row,
+``hybrid+time``. Weights were chosen on conv-26/30/41 only (docs/retrieval.md).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+# Fused channels in the order they are summed (the order fixes the float result).
+CHANNELS = ("paper", "cue", "bm25", "tokens", "context", "reply", "speaker", "question",
+            "length", "time", "links")
+CHANNEL_LABELS = {
+    "paper": "dense: question vs 'Speaker said, \"text\"'",
+    "cue": "dense cue: name-free question vs the turn's words",
+    "bm25": "BM25 (words)",
+    "tokens": "tokens (late interaction over MiniLM token vectors)",
+    "context": "context: the turn after its predecessor",
+    "reply": "context: the turn before its reply",
+    "speaker": "speaker the question names",
+    "question": "prior: the turn asks a question",
+    "length": "prior: turn length",
+    "time": "date the question names",
+    "links": "Hebbian W hop (question -> reply)",
+}
+LINKS = ("reply", "session", "reply+entities")
+SPACES = ("words", "paper")
+ENGINES = ("off", "hopfield", "cosine")
+# inclusive ranges of the numeric fields
+WEIGHT_RANGE = (-100.0, 100.0)
+INT_RANGES = {"spread_top": (1, 10_000), "engine_top": (1, 10_000), "entity_max_df": (2, 1000),
+              "fanout": (1, 64), "seed": (0, 2**32 - 1)}
+BETA_RANGE = (0.0, 1e4)   # (lo, hi]
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Channel weights and the engine's part in ranking.
+
+    Dense channels compare MiniLM embeddings (cosine): ``w_paper`` the question as asked vs
+    the paper's turn text ``{speaker} said, "{text}"``; ``w_cue`` the question without the
+    participants' names vs the turn's own words; ``w_context`` / ``w_reply`` the same question
+    vs the turn with its predecessor / with its reply in the session. ``w_bm25``: Okapi BM25
+    over words. ``w_tokens``: late interaction (each content word of the question takes its
+    best cosine with a MiniLM token vector of the turn, idf-weighted). ``w_speaker``: added
+    on the turns of the one participant a question names. ``w_question`` (subtracted on turns
+    that ask a question, dialogues only) and ``w_length`` (x z-scored log(1 + content words)):
+    a turn prior. ``w_time``: added on turns whose date fits the month or year a question
+    names. ``normalize``: z-score each weighted dense/lexical channel per question before
+    summing (False: raw scores, for single-channel rows).
+
+    ``w_links``: the sum so far (the first hop) gains one hop through the engine's Hebbian W:
+    ``links`` stored as cue -> target (question turn -> its reply; or all session
+    neighbours; or replies plus turns sharing a rare capitalised word, in at most
+    ``entity_max_df`` turns), over embeddings of ``link_space``; turn j gains
+    ``w_links · max_i relu(first_i) · W-recall(i -> j)`` over the ``spread_top`` best first-hop
+    turns i; each turn recalls at most ``fanout`` targets.
+
+    ``engine``: "off", or the engine recalls the top ``engine_top`` turns with "hopfield"
+    (two-stage, inverse temperature ``beta``) or "cosine" over ``engine_space`` embeddings
+    (with the two context texts as paraphrase cue rows when ``engine_paraphrases``); they rank
+    first, in the engine's order, the rest by the fused score. ``seed`` seeds the engine's
+    projection.
+    """
+    w_paper: float = 0.0
+    w_cue: float = 0.5
+    w_bm25: float = 0.3
+    w_tokens: float = 1.0
+    w_context: float = 0.5
+    w_reply: float = 0.5
+    w_speaker: float = 2.5
+    w_question: float = 1.5
+    w_length: float = 0.6
+    w_time: float = 2.0
+    w_links: float = 0.5
+    normalize: bool = True
+    links: str = "reply"
+    link_space: str = "words"
+    spread_top: int = 50
+    fanout: int = 4
+    entity_max_df: int = 4
+    engine: str = "off"
+    engine_space: str = "words"
+    engine_paraphrases: bool = False
+    engine_top: int = 50
+    beta: float = 64.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name.startswith("w_"):
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or \
+                        not math.isfinite(v) or not WEIGHT_RANGE[0] <= v <= WEIGHT_RANGE[1]:
+                    raise ValueError(f"{f.name} must be a finite number in [{WEIGHT_RANGE[0]:g}, "
+                                     f"{WEIGHT_RANGE[1]:g}], got {v!r}")
+            elif f.name in INT_RANGES:
+                lo, hi = INT_RANGES[f.name]
+                if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                    raise ValueError(f"{f.name} must be an int in [{lo}, {hi}], got {v!r}")
+            elif f.name in ("normalize", "engine_paraphrases") and not isinstance(v, bool):
+                raise ValueError(f"{f.name} must be True or False, got {v!r}")
+        if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)) or \
+                not (BETA_RANGE[0] < self.beta <= BETA_RANGE[1]):
+            raise ValueError(f"beta must be a number in (0, {BETA_RANGE[1]:g}], got {self.beta!r}")
+        for name, allowed in (("links", LINKS), ("link_space", SPACES), ("engine", ENGINES),
+                              ("engine_space", SPACES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.engine_paraphrases and self.engine_space != "words":
+            raise ValueError("engine_paraphrases needs engine_space='words' (the context "
+                             "texts are in the turns' own words)")
+        if not any(self.weight(c) for c in CHANNELS if c != "links"):
+            raise ValueError("at least one channel other than links needs a non-zero weight")
+
+    def weight(self, channel: str) -> float:
+        return getattr(self, "w_" + channel)
+
+    def active(self) -> tuple[str, ...]:
+        """Channels with a non-zero weight, in summing order."""
+        return tuple(c for c in CHANNELS if self.weight(c))
+
+    def needs(self) -> set[str]:
+        """Embedding spaces this configuration reads: "words", "paper", "pairs" (context
+        texts), "tokens"."""
+        out = set()
+        if self.w_paper:
+            out.add("paper")
+        if self.w_cue:
+            out.add("words")
+        if self.w_context or self.w_reply or (self.engine != "off" and self.engine_paraphrases):
+            out.add("pairs")
+        if self.w_tokens:
+            out.add("tokens")
+        if self.w_links:
+            out.add(self.link_space)
+        if self.engine != "off":
+            out.add(self.engine_space)
+        return out
+
+    def replace(self, **changes) -> "RetrievalConfig":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RetrievalConfig":
+        if not isinstance(data, dict):
+            raise ValueError(f"config must be a dict, got {type(data).__name__}")
+        unknown = sorted(str(k)[:40] for k in set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown RetrievalConfig fields: {unknown[:10]}")
+        return cls(**data)
+
+
+_OFF = {f"w_{c}": 0.0 for c in CHANNELS}
+
+
+def _row(**kw) -> RetrievalConfig:
+    return RetrievalConfig(**{**_OFF, **kw})
+
+
+_D = RetrievalConfig()
+_CUE = dict(w_cue=_D.w_cue, w_bm25=_D.w_bm25)
+_TOK = dict(_CUE, w_tokens=_D.w_tokens)
+_CTX = dict(_TOK, w_context=_D.w_context, w_reply=_D.w_reply)
+_SPK = dict(_CTX, w_speaker=_D.w_speaker)
+_PRI = dict(_SPK, w_question=_D.w_question, w_length=_D.w_length)
+_HYB = dict(_PRI, w_links=_D.w_links)
+
+# The rows of the LoCoMo table (docs/retrieval.md); from "cue" on each adds to the row above.
+PRESETS: dict[str, RetrievalConfig] = {
+    "cosine": _row(w_paper=1.0, normalize=False),
+    "hopfield": _row(w_paper=1.0, normalize=False, engine="hopfield", engine_space="paper"),
+    "cosine+links": _row(w_paper=1.0, w_links=_D.w_links, links="session", link_space="paper"),
+    "bm25": _row(w_bm25=1.0, normalize=False),
+    "cue": _row(w_cue=1.0),
+    "cue+paraphrases": _row(w_cue=1.0, engine="cosine", engine_paraphrases=True),
+    "+bm25": _row(**_CUE),
+    "+tokens": _row(**_TOK),
+    "+context": _row(**_CTX),
+    "+speaker": _row(**_SPK),
+    "+prior": _row(**_PRI),
+    "hybrid": _row(**_HYB, w_time=0.0),
+    "hybrid+time": RetrievalConfig(),
+    "hybrid-session": _row(**_HYB, links="session"),
+    "hybrid+entities": _row(**_HYB, links="reply+entities"),
+}
+METHODS = tuple(PRESETS)
+
+
+def preset(name: str) -> RetrievalConfig:
+    """The configuration of a named table row; ValueError listing the names otherwise."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown configuration {str(name)[:40]!r}; choose from {list(PRESETS)}")
+    return PRESETS[name]
