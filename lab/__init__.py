@@ -42,7 +42,9 @@ Layer 2, features (one or two pages each):
     ``sweep/jobs``        grids from form text, background sweep jobs, the on-disk cache (pure)
     ``sweep/charts``      mean and spread over seeds as lines or a heatmap (pure)
     ``sweep/view``        progress and results panels
-  ``benchmark``         LoCoMo retrieval benchmark: data folder or upload, run, tables (pure)
+  ``conversation/``     conversation memory (pages 8 and 11):
+    ``conversation/benchmark``  LoCoMo retrieval benchmark: data folder or upload, run, tables
+                                (pure)
 
 Layer 3:
   ``tour``              the guided tour's findings and the sentences computed from them (pure)
