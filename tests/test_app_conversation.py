@@ -111,7 +111,7 @@ def test_example_loads_asks_and_explains(example_memory):
     first = explain.suggestions(chat.questions, 1)[0]
     assert at.text_input(key="cm_question").value == first.question
     top = hits(at).iloc[0]
-    assert (top.turn, top.session, top.date) == ("S3:10", "session 3", "6 April 2024")
+    assert (top.turn, top.when) == ("S3:10", "session 3, 6 April 2024")
     assert "Biscuit" in texts(at.success)[0]
     assert any("S3:10 at #1" in t for t in texts(at.caption))
     # a question in other words than the turn (which says "Her name is Biscuit")
@@ -130,7 +130,7 @@ def test_example_loads_asks_and_explains(example_memory):
     assert any(h for h in hits(at)["W link from"]), "no hit shows the W link that lifted it"
     titles = figures(at)
     assert "Hopfield energy while settling" in titles
-    att = next(f for t, f in titles.items() if t.startswith("Attention over the top"))
+    att = next(f for t, f in titles.items() if t.startswith("Attention over the 20"))
     assert len(att["data"][0]["y"]) == 20                          # stage-1 candidates
     assert any(t.startswith("The engine's Hopfield stage took the 20 turns closest")
                for t in story)
@@ -209,7 +209,7 @@ def test_upload_a_small_csv_then_hostile_files():
     at.text_input(key="cm_question").set_value("What is the name of Maya's pet?").run()
     no_problems(at)
     assert hits(at).iloc[0].turn == "T3" and "Pepper" in texts(at.success)[0]
-    assert hits(at).iloc[0].date == "2 March 2024"
+    assert hits(at).iloc[0].when == "2 March 2024"         # its day is its session: once
     at.text_input(key="cm_question").set_value("What does Leo's music teacher think?").run()
     assert hits(at).iloc[0].turn == "T6"
     bad = [
@@ -245,7 +245,7 @@ def test_user_text_is_never_markdown():
     no_problems(at)
     raw = at.success[0].value
     assert r"\*\*bold\*\*" in raw and r"\[link\]\(http://x\.test\)" in raw and r"\<b\>" in raw
-    assert hits(at).iloc[0].text == ui.plain(nasty)            # st.table reads markdown
+    assert hits(at).iloc[0].said == ui.plain("Ada: " + nasty)  # st.table reads markdown
     fig = next(f for t, f in figures(at).items() if t.startswith("Attention"))
     assert not any("<" in y or ">" in y for y in fig["data"][0]["y"])
 

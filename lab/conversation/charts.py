@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from .. import charts as lab_charts
 from ..charts import ACCENT, METHOD_COLORS, template_kw
 
 #: one colour per channel (dense ones blue, lexical orange, context teal, priors grey, the
@@ -34,12 +35,13 @@ def channels(df: pd.DataFrame) -> go.Figure:
     fig.add_scatter(y=hits, x=total.values, mode="markers", name="score (sum)",
                     marker=dict(symbol="diamond", size=10, color="#222"),
                     hovertemplate="%{y}: score %{x:.2f}<extra></extra>")
-    fig.update_layout(**template_kw(), barmode="relative", height=190 + 34 * len(hits),
+    fig.update_layout(**template_kw(), barmode="relative",
+                      height=max(120 + 34 * len(hits), 400),   # room for the legend's rows
                       title=dict(text="Why each turn ranks where it does: each channel's part "
-                                      "of its score", x=0.0, y=0.98, yanchor="top",
-                                 font=dict(size=15)),
-                      legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom"),
-                      margin=dict(l=10, r=20, t=110, b=50), font=dict(size=13))
+                                      "of its score", x=0.0, font=dict(size=15)),
+                      legend=dict(orientation="v", x=1.02, y=1.0, yanchor="top",
+                                  font=dict(size=12)),
+                      margin=dict(l=10, r=10, t=50, b=50), font=dict(size=13))
     fig.update_yaxes(autorange="reversed", automargin=True, categoryorder="array",
                      categoryarray=hits)
     fig.update_xaxes(title_text="contribution to the score (weight × z-scored channel)",
@@ -63,11 +65,22 @@ def recall(records: pd.DataFrame, category: str = "overall") -> go.Figure:
                                   "%{customdata[1]:.2f}, %{customdata[2]} questions)"
                                   "<extra></extra>")
     n = int(d.n.iloc[0]) if len(d) else 0
-    fig.update_layout(**template_kw(), barmode="group", height=340,
+    fig.update_layout(**template_kw(), barmode="group", height=320,
                       title=dict(text=f"Evidence turns found ({category}, {n} questions)",
                                  x=0.0, font=dict(size=15)),
                       legend=dict(orientation="h", y=-0.2), margin=dict(l=55, r=20, t=50, b=50),
                       font=dict(size=13))
     fig.update_yaxes(title_text="recall@k (fraction of evidence turns)", range=[0, 1.05])
     fig.update_xaxes(title_text="turns read")
+    return fig
+
+
+def attention(df: pd.DataFrame) -> go.Figure:
+    """The Recall page's settling heatmap (``lab.charts.attention``) over candidate turns; the
+    labels name the turns, so the axis title goes (it collided with them at 1024 px)."""
+    fig = lab_charts.attention(df)
+    n = df.candidate.nunique()
+    fig.update_layout(title_text=lab_charts.wrap_title(
+        f"Attention over the {n} candidate turns at each step (★ the top hit)"))
+    fig.update_yaxes(title_text=None)
     return fig

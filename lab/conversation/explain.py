@@ -19,7 +19,7 @@ import pandas as pd
 from nuonuo_core.retrieval import (CHANNEL_LABELS, PRESETS, LabelledQuestion, RetrievalConfig,
                                    evidence_ranks, parse_time)
 
-from .sources import day
+from .sources import day, session_of
 
 KS = (1, 5, 10)               # recall cutoffs the page reports
 BOOTSTRAP = 2000              # resamples of the questions for an interval
@@ -35,6 +35,11 @@ by can could did do does doing for from had has have having he her here hers him
 in into is it its just me more most my no not now of on or our out over she so some such than
 that the their them then there these they this those to too up very was we were what when where
 which while who whom why will with would you your""".split())
+
+
+def turn_of(hit) -> dict:
+    """A hit's turn fields as a turn dict."""
+    return {"session": hit.session, "time": hit.time}
 
 
 def short(channel: str) -> str:
@@ -71,17 +76,18 @@ def labelled(questions: Sequence[LabelledQuestion], text: str) -> LabelledQuesti
 
 # --- one question ------------------------------------------------------------------------------
 def hits_table(hits, evidence: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per hit, best first: rank, turn, speaker, text, session, date, score, the turn
-    whose W link lifted it, and ✓ on labelled evidence turns."""
+    """One row per hit, best first: rank, turn, what was said (``speaker: text``), when
+    (session, date), score, the turn whose W link lifted it, and ✓ on labelled evidence."""
     rows = []
     for h in hits:
-        rows.append({"rank": h.rank, "turn": h.id, "speaker": h.speaker or "",
-                     "text": h.text, "session": h.session or "", "date": day(h.time),
-                     "score": f"{h.score:.2f}",
+        when = ", ".join(dict.fromkeys(x for x in (session_of(turn_of(h)), day(h.time))
+                                       if x))          # a day that is its session: once
+        rows.append({"rank": h.rank, "turn": h.id,
+                     "said": f"{h.speaker}: {h.text}" if h.speaker else h.text,
+                     "when": when, "score": f"{h.score:.2f}",
                      "W link from": h.link.from_id if h.link is not None else "",
                      "evidence": "✓" if h.id in evidence else ""})
-    cols = ["rank", "turn", "speaker", "text", "session", "date", "score", "W link from",
-            "evidence"]
+    cols = ["rank", "turn", "said", "when", "score", "W link from", "evidence"]
     out = pd.DataFrame(rows, columns=cols)
     return out if evidence else out.drop(columns="evidence")
 
@@ -124,7 +130,7 @@ def story(question: str, hit, last: dt.date | None, top: int = 3) -> str:
     if hit.speaker:
         said += f", said by {hit.speaker}"
     if hit.session:
-        said += f" in {hit.session}"
+        said += f" in {session_of(turn_of(hit))}"
     if hit.time:
         said += f" on {day(hit.time)}"
         weeks = weeks_before(hit.time, last)
@@ -263,11 +269,12 @@ def question_table(per_question: pd.DataFrame, config: str, baseline: str | None
         if baseline and baseline != config else None
     rows = []
     for i, r in mine.iterrows():
-        row = {"question": r.question, "category": r.category,
-               "evidence (rank)": " · ".join(f"{e} #{n}" for e, n in zip(r.evidence, r.ranks)),
+        row = {"question": r.question,
                f"found in top {k}": f"{sum(n <= k for n in r.ranks)} of {len(r.ranks)}"}
         if base is not None and len(base) == len(mine):
             b = base.ranks[i]
             row[f"{baseline}: found in top {k}"] = f"{sum(n <= k for n in b)} of {len(b)}"
+        row["evidence (rank)"] = " · ".join(f"{e} #{n}" for e, n in zip(r.evidence, r.ranks))
+        row["category"] = r.category
         rows.append(row)
     return pd.DataFrame(rows)

@@ -147,11 +147,20 @@ _MONTHS = ("January February March April May June July August September October 
            "December").split()
 
 
+def session_of(turn: dict) -> str:
+    """A turn's session as the page names it: its session ("session 3" for LoCoMo's bare
+    "3"), else the day of its date, else "(no session)" (as the engine groups them)."""
+    s = turn.get("session")
+    if s:
+        return f"session {s}" if s.isdigit() else s
+    return day(turn.get("time")) or "(no session)"
+
+
 def sessions(turns: Sequence[dict]) -> pd.DataFrame:
     """One row per session, in order: session, date, turns, speakers, how it opens."""
     rows: dict[str, dict] = {}
     for t in turns:
-        key = t.get("session") or day(t.get("time")) or "(no session)"
+        key = session_of(t)
         r = rows.setdefault(key, {"session": key, "date": day(t.get("time")), "turns": 0,
                                   "speakers": [], "opens with": t["text"][:120]})
         r["turns"] += 1
@@ -165,8 +174,7 @@ def sessions(turns: Sequence[dict]) -> pd.DataFrame:
 
 def session_turns(turns: Sequence[dict], session: str) -> pd.DataFrame:
     """The turns of one session (as :func:`sessions` names it): id, speaker, text."""
-    sel = [t for t in turns if (t.get("session") or day(t.get("time")) or "(no session)")
-           == session]
+    sel = [t for t in turns if session_of(t) == session]
     return pd.DataFrame([{"id": t["id"], "speaker": t.get("speaker") or "",
                           "text": t["text"]} for t in sel], columns=["id", "speaker", "text"])
 
@@ -184,8 +192,9 @@ def summary(source: Source) -> str:
     if dates:
         first, last = day(dates[0][1]), day(dates[-1][1])
         parts.append(first if first == last else f"{first} to {last}")
-    parts.append(f"{len(source.questions)} labelled question"
-                 f"{'s' * (len(source.questions) != 1)}")
+    if source.questions:
+        parts.append(f"{len(source.questions)} labelled question"
+                     f"{'s' * (len(source.questions) != 1)}")
     return " · ".join(parts)
 
 

@@ -135,7 +135,7 @@ def memory(source: sources.Source) -> dict:
     t0 = time.perf_counter()
     try:
         mem = sources.build(source, progress=lambda done, total, what: bar.progress(
-            min(done / max(total, 1), 1.0), f"{what}…"))
+            min(done / max(total, 1), 1.0), f"{what} ({len(source.turns):,} turns)…"))
     except (ValueError, OSError) as exc:
         bar.empty()
         ui.error(exc)
@@ -183,7 +183,7 @@ def ask(rec: dict) -> tuple[str, str, int]:
                      format_func=lambda i: f"{qs[i].category}: {qs[i].question}"
                      if qs[i].category else qs[i].question,
                      on_change=_picked, args=(pick, qs))
-    a, b, c = st.columns([4, 1.4, 1.2])
+    a, b, c = st.columns([3, 2, 1.4])
     question = a.text_input("Your question, in your own words", key=QUESTION,
                             max_chars=LIMITS["question_chars"][1],
                             placeholder="e.g. What does Priya do on Thursday evenings?")
@@ -234,7 +234,7 @@ def answer(rec: dict, question: str, config: str, k: int) -> None:
         st.markdown(ui.plain(explain.settle_story(trace, top.id)))
         ui.chart(lab_charts.energy(energy), energy, "conversation_energy")
     with left:
-        ui.chart(lab_charts.attention(att), att, "conversation_attention")
+        ui.chart(charts.attention(att), att, "conversation_attention")
 
 
 def recall_panel(rec: dict, config: str) -> None:
@@ -258,17 +258,15 @@ def recall_panel(rec: dict, config: str) -> None:
                f"averaged over questions; 95 % bootstrap interval over the "
                f"{len(src.questions)} questions; {explain.BASELINE} is the flat baseline "
                f"(question vs turn embedding).")
-    left, right = st.columns([3, 2])
     table = explain.recall_table(records, config)
-    with left:
-        st.dataframe(table, key="cm_recall_table", column_config={
-            c: st.column_config.NumberColumn(format="%.2f") for c in table.columns
-            if c.startswith("R@") and "CI" not in c or c.endswith(f"R@{explain.KS[-1]}")})
-    with right:
-        ui.chart(charts.recall(records), records, "conversation_recall")
+    st.dataframe(table, key="cm_recall_table", column_config={
+        c: st.column_config.NumberColumn(format="%.2f") for c in table.columns
+        if c.startswith("R@") and "CI" not in c or c.endswith(f"R@{explain.KS[-1]}")})
+    ui.chart(charts.recall(records), records, "conversation_recall")
     per = explain.question_table(per_q, config)
     st.dataframe(per, hide_index=True, key="cm_questions", height=rows_height(len(per), 25),
                  column_config={"question": st.column_config.TextColumn(width="large"),
+                                "category": st.column_config.TextColumn(width="small"),
                                 "evidence (rank)": st.column_config.TextColumn(width="medium")})
 
 
