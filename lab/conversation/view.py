@@ -198,17 +198,21 @@ def ask(rec: dict) -> tuple[str, str, int]:
 
 
 def answer(rec: dict, question: str, config: str, k: int) -> None:
-    """The top turns, why each is there, and the Hopfield settling of the question."""
+    """The top turns, why each is there, and the Hopfield settling of the question (the last
+    answer is kept in the session record: a rerun that asks nothing new recomputes nothing)."""
     mem, src = rec["memory"], rec["source"]
     if not question.strip():
         st.info("Type a question, or click a suggested one.")
         return
-    try:
-        hits = mem.search(question, k=k, explain=True, config=PRESETS[config])
-        trace = mem.settle(question, config=PRESETS[config])
-    except ValueError as exc:
-        ui.error(exc)
-        return
+    got = rec.get("answer")
+    if got is None or got["key"] != (question, config, k):
+        try:
+            got = _answer(mem, question, config, k)
+        except ValueError as exc:
+            ui.error(exc)
+            return
+        rec["answer"] = got
+    hits = got["hits"]
     if not hits:
         st.info("The conversation holds no turns.")
         return
@@ -225,16 +229,28 @@ def answer(rec: dict, question: str, config: str, k: int) -> None:
     st.table(table.assign(**{c: table[c].map(ui.plain) for c in table.columns
                              if not pd.api.types.is_numeric_dtype(table[c])}),
              hide_index=True)   # st.table wraps long turns and reads markdown: keep it inert
-    frame = explain.channel_frame(hits)
-    ui.chart(charts.channels(frame), frame, "conversation_channels")
+    ui.chart(got["channels_fig"], got["channels"], "conversation_channels")
     st.subheader("Hopfield settling of the question")
-    att, energy = explain.settle_frames(trace, mem, top.id)
     left, right = st.columns([3, 2])
     with right:
-        st.markdown(ui.plain(explain.settle_story(trace, top.id)))
-        ui.chart(lab_charts.energy(energy), energy, "conversation_energy")
+        st.markdown(ui.plain(explain.settle_story(got["trace"], top.id)))
+        ui.chart(got["energy_fig"], got["energy"], "conversation_energy")
     with left:
-        ui.chart(charts.attention(att), att, "conversation_attention")
+        ui.chart(got["attention_fig"], got["attention"], "conversation_attention")
+
+
+def _answer(mem, question: str, config: str, k: int) -> dict:
+    """Search and settle one question; the frames and figures the page draws of them."""
+    hits = mem.search(question, k=k, explain=True, config=PRESETS[config])
+    trace = mem.settle(question, config=PRESETS[config])
+    out = {"key": (question, config, k), "hits": hits, "trace": trace}
+    if hits:
+        att, energy = explain.settle_frames(trace, mem, hits[0].id)
+        frame = explain.channel_frame(hits)
+        out.update(channels=frame, channels_fig=charts.channels(frame), attention=att,
+                   attention_fig=charts.attention(att), energy=energy,
+                   energy_fig=lab_charts.energy(energy))
+    return out
 
 
 def recall_panel(rec: dict, config: str) -> None:
@@ -252,18 +268,22 @@ def recall_panel(rec: dict, config: str) -> None:
             got = explain.ranks(mem, src.questions, {n: PRESETS[n] for n in missing})
         for n in missing:
             rec["ranks"][n] = got[got.config == n]
-    per_q = pd.concat([rec["ranks"][n] for n in names], ignore_index=True)
-    records = explain.recall_records(per_q)
+    got = rec.setdefault("tables", {}).get(config)
+    if got is None:
+        per_q = pd.concat([rec["ranks"][n] for n in names], ignore_index=True)
+        records = explain.recall_records(per_q)
+        got = rec["tables"][config] = {
+            "records": records, "table": explain.recall_table(records, config),
+            "figure": charts.recall(records), "questions": explain.question_table(per_q, config)}
     st.caption(f"Recall@k: the fraction of a question's evidence turns among the k best, "
                f"averaged over questions; 95 % bootstrap interval over the "
                f"{len(src.questions)} questions; {explain.BASELINE} is the flat baseline "
                f"(question vs turn embedding).")
-    table = explain.recall_table(records, config)
+    table, per = got["table"], got["questions"]
     st.dataframe(table, key="cm_recall_table", column_config={
         c: st.column_config.NumberColumn(format="%.2f") for c in table.columns
         if c.startswith("R@") and "CI" not in c or c.endswith(f"R@{explain.KS[-1]}")})
-    ui.chart(charts.recall(records), records, "conversation_recall")
-    per = explain.question_table(per_q, config)
+    ui.chart(got["figure"], got["records"], "conversation_recall")
     st.dataframe(per, hide_index=True, key="cm_questions", height=rows_height(len(per), 25),
                  column_config={"question": st.column_config.TextColumn(width="large"),
                                 "category": st.column_config.TextColumn(width="small"),
