@@ -250,6 +250,15 @@ def test_user_text_is_never_markdown():
     assert not any("<" in y or ">" in y for y in fig["data"][0]["y"])
 
 
+def test_hostile_questions_get_answers_or_messages():
+    at = page().run()
+    for q in ("Priya", "🙂🙂", "<script>alert(1)</script>", "\x00", "x" * 2000, "   "):
+        at.text_input(key="cm_question").set_value(q).run()
+        assert not at.exception and not at.error, (q[:20], texts(at.error))
+        assert len(hits(at)) == 5 if q.strip() else texts(at.info) == [
+            "Type a question, or click a suggested one."]
+
+
 def test_locomo_from_the_data_folder_and_without_it(tmp_path, monkeypatch):
     at = page().run()
     at.radio(key="cm_kind").set_value(sources.LOCOMO).run()
