@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run test test-fast lint bench clean
+.PHONY: setup run test test-fast lint bench results results-data clean
 
 # A changed requirements file updates the existing venv in place (no new venv over it).
 $(STAMP): requirements.txt requirements-dev.txt
@@ -34,6 +34,16 @@ lint: setup
 
 bench: setup
 	$(PY) -m nuonuo_core.bench speed
+
+# docs/results.md from the result files in docs/results/ (every number computed, with its CI)
+results: setup
+	$(PY) scripts/results.py render
+
+# rerun every experiment of docs/results.md for seeds 0-4 (about two hours on 2 busy cores;
+# finished seeds are kept, so an interrupted run resumes), then render
+results-data: setup
+	$(PY) scripts/results.py run --jobs 2
+	$(PY) scripts/results.py render
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

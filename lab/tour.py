@@ -1,6 +1,7 @@
-"""The guided tour: three findings, each measured on a fresh memory (never the workspace),
-and the sentence beside each chart *computed from that chart's data*, so no sentence can
-claim what its curve does not show. Pure: no Streamlit."""
+"""The guided tour: four findings in four charts (noise, chains, nights here; the corrupted
+letter in :mod:`lab.pattern_ui`), each measured on a fresh memory (never the workspace), and
+the sentence beside each chart *computed from that chart's data*, so no sentence can claim
+what its curve does not show. Pure: no Streamlit."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -54,7 +55,9 @@ def noise_sentence(df: pd.DataFrame) -> str:
     gap = r["hopfield"] - r["hebbian"]
     if gap > 0.05:
         text += " Settling keeps memories the Hebbian path has lost"
-        text += (", and plain cosine search holds as well on a set this small."
+        text += (", and plain cosine search holds as well on a set this small: settling adds "
+                 "nothing over the nearest stored cue here (nor, in the single_hop_value "
+                 "experiment, anywhere a method still recalls 2 % of its queries)."
                  if r["cosine"] >= r["hopfield"] - 0.05 else ".")
     elif gap < -0.05:
         text += " Here the Hebbian path does better than Hopfield settling."
@@ -103,7 +106,25 @@ def forgetting_sentence(df: pd.DataFrame, params: dict) -> str:
                "replay makes no difference here" if abs(wr - nr) <= 0.02 else
                "the twin without replay keeps more old memories than the one with it")
     return (f"Each night W shrinks (×h each epoch) and weights below θ are pruned {setting}: "
-            f"{parts[0]}; {parts[1]}. At the oldest age, {verdict}.")
+            f"{parts[0]}; {parts[1]}. At the oldest age, {verdict}. "
+            + seed_note(params, int(df.age.max()) if len(df) else 0))
+
+
+SEED_NIGHT = {"homeostasis": 0.95, "prune_threshold": 1e-3}   # the seed's Experiment 3
+
+
+def seed_note(params: dict, nights: int) -> str:
+    """Whether the seed's own h and θ would prune anything in as many nights: an unreplayed
+    link of weight 1 keeps h^(epochs · nights)."""
+    h, thr = SEED_NIGHT["homeostasis"], SEED_NIGHT["prune_threshold"]
+    left = h ** (params["epochs"] * nights)
+    if params["homeostasis"] == h and params["prune_threshold"] == thr:
+        return ""
+    verdict = ("still above θ, so pruning would remove nothing" if left >= thr else
+               "below θ, so it would be pruned too")
+    return (f"These are teaching settings, harsher than the seed's (h = {h:g}, θ = {thr:g}): "
+            f"there an unreplayed link of weight 1 would keep {left:.2f} after {nights} "
+            f"nights of {params['epochs']} epochs, {verdict}.")
 
 
 def sentences(res: dict) -> dict[str, str]:

@@ -410,13 +410,12 @@ class HybridMemory:
         return self.store.remove(ids)
 
     # --- sleep ----------------------------------------------------------------------
-    def consolidate(self, epochs: int = 5, replay_noise: float = 0.0, homeostasis: float = 0.95,
-                    prune_threshold: float = 1e-3, lr: float = 1.0, replay: bool = True,
-                    seed: int = 0, progress=None, replays: int = 1) -> list[dict]:
-        """One night of sleep (:func:`nuonuo_core.consolidation.consolidate`)."""
-        return consolidation.consolidate(self.store, self._sep, epochs, replay_noise,
-                                         homeostasis, prune_threshold, lr, replay, seed,
-                                         replays, progress)
+    def consolidate(self, night: consolidation.Night | None = None, *, replay: bool = True,
+                    seed: int = 0, progress=None, **settings) -> list[dict]:
+        """One night of sleep (:func:`nuonuo_core.consolidation.consolidate`): settings as a
+        :class:`~nuonuo_core.consolidation.Night` or as its fields by keyword."""
+        return consolidation.consolidate(self.store, self._sep, night, replay=replay, seed=seed,
+                                         progress=progress, **settings)
 
     def clear_replay(self, keep_fraction: float, policy: str = "priority", seed: int = 0) -> int:
         return consolidation.clear_replay(self.store, keep_fraction, policy, seed)

@@ -11,7 +11,9 @@ Shapes: P stored patterns X (P, N) of N units with values ±1; m probes S (m, N)
   :func:`~nuonuo_core.functional.hopfield_settle`; the pixel image is sign(ξ).
 * Hybrid: see :class:`HybridPatterns`.
 
-Overlap = fraction of pixels equal to a stored pattern (1.0 = recalled exactly).
+One name, one meaning: **overlap** is the fraction of pixels equal to a stored pattern (1.0 =
+recalled exactly, 0.5 = unrelated); the textbook order parameter m = s·ξ / N ∈ [-1, 1] is
+called **m** (overlap = (1 + m) / 2), as in the capacity experiments' ``mean_m``.
 """
 from __future__ import annotations
 
@@ -212,13 +214,13 @@ def name_state(state, patterns, labels=None, threshold: float = RECALLED,
                mix_sizes=(3, 5, 7)) -> StateName:
     """Name a state (N,) against stored patterns (P, N): a stored pattern (overlap >=
     ``threshold``), an inverted one, a mixture sign(Σ ± ξ) of the r patterns with the largest
-    |overlap| (r odd, best fit >= ``threshold``), a spurious state, or none (all zero)."""
+    |m| (r odd, best fit >= ``threshold``), a spurious state, or none (all zero)."""
     s = np.asarray(state, dtype=np.float32).reshape(-1)
     x = check_pm1(patterns, "patterns")
     names = [str(v) for v in (labels if labels is not None else range(len(x)))]
     if not np.any(s):
         return StateName("none", (), (), 0.0, "nothing recalled")
-    m = (x @ s) / x.shape[1]                       # overlaps in [-1, 1]
+    m = (x @ s) / x.shape[1]                       # m of each pattern, in [-1, 1]
     best = int(np.argmax(np.abs(m)))
     fit = float((1 + abs(m[best])) / 2)
     sign = 1 if m[best] >= 0 else -1

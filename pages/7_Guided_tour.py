@@ -6,11 +6,12 @@ from lab.patterns.view import tour_stop
 from lab.workspace import frame, state
 
 frame.page("🧭 Guided tour",
-        "Three findings in three charts, each computed on a fresh memory (your workspace is "
-        "not touched): noise on the cue, chains through W, and nights of consolidation. "
-        "The sentence under each heading is computed from the chart beside it.",
-        r"\text{noise} \rightarrow \xi^* = \lim_t X^\top\mathrm{softmax}(\beta X\xi_t);\quad "
-        r"A \xrightarrow{W} B \xrightarrow{W} C;\quad W \leftarrow h W + \text{replay}")
+           "Four findings in four charts, each computed on a fresh memory (your workspace is "
+           "not touched): noise on the cue, chains through W, nights of consolidation and a "
+           "corrupted letter settling back. "
+           "The sentence under each heading is computed from the chart beside it.",
+           r"\text{noise} \rightarrow \xi^* = \lim_t X^\top\mathrm{softmax}(\beta X\xi_t);\quad "
+           r"A \xrightarrow{W} B \xrightarrow{W} C;\quad W \leftarrow h W + \text{replay}")
 auto = st.session_state.pop("tour_autorun", False)
 if st.button("▶ Run the tour", type="primary", key="tour_go") or auto:
     bar = st.progress(0.0, "starting…")

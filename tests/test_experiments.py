@@ -40,7 +40,8 @@ def test_registry_names_and_configs():
     assert set(EXPERIMENTS) == {
         "noise", "capacity", "multihop", "sleep_basic", "sleep_noisy_replay",
         "sleep_multi_night", "sleep_priority", "sleep_forgetting", "sleep_phase", "paraphrase",
-        "encoder_gap", "spiking", "pattern_completion"}
+        "encoder_gap", "spiking", "pattern_completion", "single_hop_value", "hebbian_capacity",
+        "modern_capacity", "sleep_interference"}
     for exp in EXPERIMENTS.values():
         cfg = exp.config_cls()  # defaults are valid
         with pytest.raises(dataclasses.FrozenInstanceError):
@@ -67,7 +68,7 @@ def test_run_experiment_tidy_and_cli(tmp_path, capsys):
     df = run_experiment("noise", seed=1, progress=lambda d, t: seen.append((d, t)),
                         n_memories=50, n_queries=20, noise_stds=(0.0,), code_dim=1024)
     assert list(df["experiment"].unique()) == ["noise"] and (df["seed"] == 1).all()
-    assert {"noise_std", "method", "recall_at_1", "code_dim", "k"} <= set(df.columns)
+    assert {"noise_std", "method", "recall_at_1", "code_dim", "wta_k"} <= set(df.columns)
     assert seen[-1] == (3, 3)
     out = tmp_path / "r.csv"
     assert main(["noise", "--n-memories", "50", "--n_queries", "20", "--noise_stds", "0",
@@ -117,8 +118,12 @@ SMALL = {"code_dim": 2048}
 
 
 def test_sleep_basic_scaling_and_replay_keep_recall():
-    df = run_experiment("sleep_basic", n_pairs=(100,), epochs=(1, 5), test_noise=(0.0,),
-                        **SMALL)
+    both = run_experiment("sleep_basic", n_pairs=(100,), epochs=(1, 5), test_noise=(0.0,),
+                          **SMALL)
+    df = both[both.arm == "sleep"]
+    base = both[both.arm == "no_sleep"]               # the baseline: nothing changes
+    assert (base.recall_at_1 == 1.0).all() and (base.homeostasis == 1.0).all()
+    assert base.w_norm.nunique() == 1 and (base.prune_threshold == 0.0).all()
     for e in (1, 5):
         before, after = (df[(df.epochs == e) & (df.phase == p)].iloc[0] for p in
                          ("before", "after"))

@@ -13,17 +13,19 @@ from nuonuo_core.experiments.sleep_common import code_cosine, code_overlap
 
 SLEEP = ("sleep_basic", "sleep_noisy_replay", "sleep_multi_night", "sleep_priority",
          "sleep_forgetting")
-# the seed's Experiment 3, as issue 10 lists it
+# the seed's Experiment 3, as issue 10 lists it (the prune threshold 1e-3 of (b)-(d) is
+# assumed: the seed's MemoryConsolidator is not in the seed document)
 SEED = {
     "sleep_basic": {"n_pairs": (100, 500), "epochs": (1, 3, 5, 10), "homeostasis": 0.95,
                     "prune_threshold": 1e-3},
     "sleep_noisy_replay": {"n_pairs": 100, "replay_noise": (0.0, 0.1, 0.5, 1.0),
                            "test_noise": (0.0, 0.05, 0.1, 0.2), "epochs": 5,
-                           "homeostasis": 0.95},
+                           "homeostasis": 0.95, "prune_threshold": 1e-3},
     "sleep_multi_night": {"n_per_day": 100, "nights": 7, "epochs": 5, "homeostasis": 0.95,
-                          "keep_fraction": 0.3, "importance_levels": (1.0,)},
+                          "keep_fraction": 0.3, "importance_levels": (1.0,),
+                          "prune_threshold": 1e-3},
     "sleep_priority": {"n_important": 50, "n_unimportant": 50, "importance": 5.0,
-                       "epochs": 10, "homeostasis": 0.9},
+                       "epochs": 10, "homeostasis": 0.9, "prune_threshold": 1e-3},
     "sleep_forgetting": {"n_pairs": 100, "nights": 10, "epochs": 1, "homeostasis": 0.95,
                          "prune_threshold": 1e-3},
 }
@@ -32,11 +34,14 @@ SEED = {
 @pytest.mark.parametrize("name", SLEEP)
 def test_seed_preset_values(name):
     cfg = make_config(name, "seed")
-    assert (cfg.code_dim, cfg.k, cfg.target_projection) == (16384, 20, "separate")
+    assert (cfg.code_dim, cfg.wta_k, cfg.target_projection) == (16384, 20, "separate")
+    # the seed's Experiment 3 uses 768-d random vectors and replays stored codes
+    assert (cfg.embed_dim, cfg.replay_noise_on) == (768, "code")
     for field, value in SEED[name].items():
         assert getattr(cfg, field) == value, field
     ours = make_config(name)
     assert (ours.code_dim, ours.target_projection) == (4096, "shared")
+    assert (ours.embed_dim, ours.replay_noise_on) == (384, "embedding")
     with pytest.raises(ValueError, match="'sead'"):
         make_config(name, "sead")
 
@@ -46,10 +51,15 @@ def test_seed_forgetting_full_run_records_the_seed_values(tmp_path):
     and the seed's finding under them: no forgetting (0.95^10 = 0.60 never crosses 1e-3)."""
     out = tmp_path / "f.csv"
     assert main(["sleep_forgetting", "--preset", "seed", "--out", str(out)]) == 0
-    df = pd.read_csv(out)
-    assert set(df.preset) == {"seed"} and df.changed.isna().all()
-    for col, value in {"code_dim": 16384, "k": 20, "n_pairs": 100, "nights": 10, "epochs": 1,
-                       "homeostasis": 0.95, "target_projection": "separate",
+    everything = pd.read_csv(out)
+    assert set(everything.preset) == {"seed"} and everything.changed.isna().all()
+    assert (everything.embed_dim == 768).all()
+    base = everything[everything.arm == "no_sleep"]   # the baseline's own night: nothing
+    assert (base.homeostasis == 1.0).all() and (base.epochs == 0).all()
+    assert (base.prune_threshold == 0.0).all() and (base.recall_at_1 == 1.0).all()
+    df = everything[everything.arm != "no_sleep"]
+    for col, value in {"code_dim": 16384, "wta_k": 20, "n_pairs": 100, "nights": 10,
+                       "epochs": 1, "homeostasis": 0.95, "target_projection": "separate",
                        "new_per_night": 0}.items():
         assert (df[col] == value).all(), col
     assert set(df.prune_threshold) == {1e-3, 0.0}  # the no-prune arm says it has none
@@ -61,7 +71,9 @@ def test_seed_forgetting_full_run_records_the_seed_values(tmp_path):
 def test_overrides_are_named_in_changed():
     df = run_experiment("sleep_basic", preset="seed", n_pairs=(30,), epochs=(1,),
                         code_dim=1024)
-    assert set(df.preset) == {"seed"} and set(df.changed) == {"n_pairs,epochs,code_dim"}
+    assert set(df.preset) == {"seed"} and set(df.changed) == {"epochs,code_dim,n_pairs"}
+    assert (df.arm == "no_sleep").sum() == 2           # the baseline, before and after
+    df = df[df.arm == "sleep"]
     assert (df.homeostasis == 0.95).all() and (df.prune_threshold == 1e-3).all()
     assert (df.target_projection == "separate").all() and (df.test_noise == 0.0).all()
     ours = run_experiment("sleep_basic", n_pairs=(30,), epochs=(1,), code_dim=1024)
@@ -97,7 +109,13 @@ def test_sleep_phase_acceptance_small_grid(tmp_path):
     assert main(["sleep_phase", "--homeostasis", "0.5,1.0", "--prune_threshold",
                  "0.001,1000000", "--nights", "3", "--epochs", "5", "--code_dim", "1024",
                  "--n_pairs", "15", "--new_per_night", "15", "--out", str(out)]) == 0
-    df = pd.read_csv(out)
+    everything = pd.read_csv(out)
+    # the no_sleep baseline runs once (h 1, θ 0, no epochs), whatever the grid
+    base = everything[everything.arm == "no_sleep"]
+    assert len(base) == 4 and (base.homeostasis == 1.0).all() and (base.epochs == 0).all()
+    assert not base.unreplayed_pruned.any() and (base.w_nnz.diff().dropna() >= 0).all()
+    assert base.w_nnz.iloc[-1] > base.w_nnz.iloc[0]     # W only grows without sleep
+    df = everything[everything.arm != "no_sleep"]
     assert len(df) == 2 * 2 * 2 * 4 and "sleep_phase" in EXPERIMENTS
     last = df[df.night == 3].set_index(["arm", "homeostasis", "prune_threshold"])
     # W pruned away: 0.5^15 < 1e-3 (no replay), and 1e6 above every weight (both arms)

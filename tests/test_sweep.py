@@ -18,7 +18,7 @@ from sweep_flaky import FLAKY
 from nuonuo_core.experiments import run_experiment
 from nuonuo_core.sweep import build_grid, run_sweep, sidecar_path
 from nuonuo_core.sweep.__main__ import main
-from nuonuo_core.sweep.store import frame
+from nuonuo_core.sweep.output import frame
 from nuonuo_core.sweep.task import run_task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,12 +200,20 @@ def test_ray_and_local_give_identical_records_loopback_only(tmp_path):
     before = _off_loopback() if has_ss else set()
     seen = set()
 
+    probed = []
+
     def check_network(p):          # while Ray runs (a closed connection lingers 60 s)
         if has_ss:
             seen.update(_off_loopback() - before)
+        if not probed:             # the real GCS passes the address probe (issue 20.15)
+            import ray
+
+            from nuonuo_core.sweep.backends import probe_address
+            probe_address(ray.get_runtime_context().gcs_address)
+            probed.append(True)
 
     ray_res = run_sweep(g, "ray", workers=2, out=tmp_path / "ray.csv", progress=check_network)
-    assert local.complete and ray_res.complete
+    assert local.complete and ray_res.complete and probed
     assert (tmp_path / "local.csv").read_text() == (tmp_path / "ray.csv").read_text()
     assert {"code_dim", "seed", "noise_std", "method"} <= set(local.records.columns)
     ours = {x for x in seen if x.startswith("listen") or "169.254." in x}
@@ -229,3 +237,193 @@ def test_cli_errors_and_help(capsys):
     assert main(["nope"]) == 2
     assert main(["noise", "--help"]) == 0
     assert "one task per value" in capsys.readouterr().out
+
+
+# --- hostile round (issue 20): nothing written before a refusal; one atomic unit ----------------
+def test_workers_0_is_refused_before_anything_is_written(tmp_path, capsys):
+    """Issue 20.4: ``--workers 0`` used to write an empty CSV and sidecar, then refuse."""
+    out = tmp_path / "w.csv"
+    assert main(["noise", "--n_memories", "20", "--workers", "0", "--out", str(out)]) == 2
+    assert "--workers" in capsys.readouterr().err
+    assert not out.exists() and not sidecar_path(out).exists()
+    with pytest.raises(ValueError, match="workers"):
+        run_sweep(build_grid(FLAKY, {"x": "1"}), "local", workers=0, out=out)
+    assert not out.exists() and not sidecar_path(out).exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+class _Inline:
+    """A backend that runs each task at once in this process (the output-file tests are about
+    the files, not the pool; a spawned pool costs seconds per run)."""
+
+    workers = 1
+
+    def __init__(self, grid, *args):
+        self.grid, self.done = grid, []
+
+    def submit(self, task):
+        g = self.grid
+        self.done.append((task, run_task(g.experiment, g.func_ref, g.config_ref, task.params,
+                                         task.seed), None))
+
+    def wait(self, timeout):
+        out, self.done = self.done, []
+        return out
+
+    def cancel(self):
+        self.done = []
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def inline(monkeypatch):
+    from nuonuo_core.sweep import runner
+    monkeypatch.setattr(runner, "make_backend", lambda name, grid, *a: _Inline(grid))
+
+
+def _fresh(grid) -> pd.DataFrame:
+    from nuonuo_core.sweep.output import frame as make_frame
+    return make_frame({t.index: run_task(grid.experiment, grid.func_ref, grid.config_ref,
+                                         t.params, t.seed) for t in grid.tasks()})
+
+
+@pytest.mark.parametrize("crash_at", [1, 2, 3])
+def test_a_crash_between_any_two_writes_never_mixes_tasks(tmp_path, monkeypatch, inline,
+                                                          crash_at):
+    """Issue 20.10: run seeds 0,1; grow to 0,1,2 and crash at the n-th file replacement of
+    that run (on main: between the CSV rename and the sidecar rename the rerun reported 6 of
+    6 done with one task twice). After the rerun every task's rows are its own, once."""
+    from nuonuo_core.sweep import output
+
+    params = {"x": "3,7", "scale": "0.5", "tags": "a,b"}
+    out = tmp_path / "c.csv"
+    run_sweep(build_grid(FLAKY, params, "0,1"), "local", workers=1, out=out)
+    grown = build_grid(FLAKY, params, "0,1,2")
+    real, calls = output.atomic_write, []
+
+    def crashing(path, data):
+        calls.append(Path(path).name)
+        if len(calls) == crash_at:
+            raise KeyboardInterrupt("killed")      # the process dies here
+        return real(path, data)
+    monkeypatch.setattr(output, "atomic_write", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(grown, "local", workers=1, out=out)
+    monkeypatch.setattr(output, "atomic_write", real)
+    res = run_sweep(grown, "local", workers=1, out=out)
+    assert res.complete and res.resumed + res.executed == 6
+    disk = pd.read_csv(out)
+    assert disk.to_csv(index=False) == _fresh(grown).to_csv(index=False)
+    assert sorted(disk.groupby(["x", "seed"]).size().tolist()) == [2] * 6  # each task once
+
+
+def test_swapped_or_edited_journal_keys_are_refused(tmp_path, inline):
+    """Issue 20.10: keys swapped between two finished tasks' lines were accepted (each task
+    then resumed with the other's rows). A line's key must match its own contents."""
+    import json as _json
+
+    params = {"x": "1,2", "scale": "1.0"}
+    out = tmp_path / "s.csv"
+    g = build_grid(FLAKY, params, "0")
+    run_sweep(g, "local", workers=1, out=out)
+    side = sidecar_path(out)
+    lines = [_json.loads(x) for x in side.read_text().splitlines()]
+    assert len(lines) == 2
+    lines[0]["key"], lines[1]["key"] = lines[1]["key"], lines[0]["key"]
+    side.write_text("".join(_json.dumps(x) + "\n" for x in lines))
+    before = out.read_text()
+    with pytest.raises(ValueError, match="key does not match"):
+        run_sweep(g, "local", workers=1, out=out)
+    assert out.read_text() == before                     # nothing overwritten
+    lines[0]["key"], lines[1]["key"] = lines[1]["key"], lines[0]["key"]
+    lines[0]["rows"][0]["seed"] = 5                      # a row of another task
+    side.write_text("".join(_json.dumps(x) + "\n" for x in lines))
+    with pytest.raises(ValueError, match="another task"):
+        run_sweep(g, "local", workers=1, out=out)
+
+
+def test_old_k_columns_and_parameters_resume_under_wta_k(tmp_path, inline):
+    """Issue 21.4: a sweep journal written when the k-WTA column and parameter were called
+    ``k`` resumes, its rows read as ``wta_k``; ``--k`` is still accepted."""
+    import json as _json
+
+    from nuonuo_core.sweep.grid import task_key
+
+    tiny = {"n_memories": "30", "n_queries": "10", "code_dim": "256", "noise_stds": "0.0",
+            "methods": "cosine", "embed_dim": "32"}
+    g = build_grid("noise", {**tiny, "k": "8"}, "0")
+    assert g.fixed["wta_k"] == 8 and "k" not in g.fixed
+    out = tmp_path / "k.csv"
+    run_sweep(g, "local", workers=1, out=out)
+    side = sidecar_path(out)
+    (line,) = [_json.loads(x) for x in side.read_text().splitlines()]
+    old_params = {("k" if k == "wta_k" else k): v for k, v in line["params"].items()}
+    line["params"] = old_params
+    line["key"] = task_key(line["experiment"], line["func"], old_params, line["seed"],
+                           line["code"])
+    line["rows"] = [{("k" if k == "wta_k" else k): v for k, v in r.items()}
+                    for r in line["rows"]]
+    side.write_text(_json.dumps(line) + "\n")
+    res = run_sweep(g, "local", workers=1, out=out)
+    assert (res.resumed, res.executed) == (1, 0)
+    disk = pd.read_csv(out)
+    assert "k" not in disk.columns and (disk.wta_k == 8).all()
+
+
+def _http_server():
+    import http.server
+    srv = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+@pytest.mark.parametrize("where", ["closed", "http"])
+def test_ray_address_without_a_cluster_fails_fast_naming_it(tmp_path, where):
+    """Issue 20.15: --address 127.0.0.1:1 (or an HTTP server's port) retried "Failed to
+    connect to GCS" for over 7 minutes. Now: refused within 60 s, the message naming the
+    address and what should be there; nothing written."""
+    srv = _http_server() if where == "http" else None
+    address = f"127.0.0.1:{srv.server_address[1]}" if srv else "127.0.0.1:1"
+    out = tmp_path / "r.csv"
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "nuonuo_core.sweep", "noise", "--n_memories",
+                           "20", "--backend", "ray", "--address", address, "--out", str(out)],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+    took = time.perf_counter() - t0
+    if srv:
+        srv.shutdown()
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert address in proc.stderr and "GCS" in proc.stderr, proc.stderr
+    assert ("nothing accepts connections" if where == "closed" else
+            "not as a Ray cluster") in proc.stderr
+    assert took < 60 and not out.exists()
+
+
+def test_probe_accepts_a_grpc_speaker_and_refuses_bad_addresses():
+    """An HTTP/2 (gRPC) server passes the probe, as Ray's GCS does (the real one is probed in
+    the Ray test); malformed addresses are refused by name."""
+    import socket
+
+    from nuonuo_core.sweep.backends import parse_address, probe_address
+
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+
+    def serve():
+        conn, _ = lsock.accept()
+        conn.recv(64)
+        conn.sendall(b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")   # an empty SETTINGS frame
+        time.sleep(0.2)
+        conn.close()
+    threading.Thread(target=serve, daemon=True).start()
+    probe_address(f"127.0.0.1:{lsock.getsockname()[1]}")
+    lsock.close()
+    assert parse_address("auto") is None and parse_address("ray://h:10001") == ("ray", "h",
+                                                                                 10001)
+    for bad in ("127.0.0.1", "h:0", "h:99999", "http://h:80", ""):
+        with pytest.raises(ValueError):
+            parse_address(bad)

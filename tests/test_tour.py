@@ -68,6 +68,16 @@ def test_forgetting_sentence_follows_the_curves(curves):
         assert "alive" not in text and "keeps the memories it rehearses" not in text
 
 
+def test_forgetting_sentence_says_the_seed_settings_would_prune_nothing():
+    text = tour.forgetting_sentence(forget_df([1, 1, 1, 1], [1, 0.5, 0, 0]), PARAMS)
+    # 3 nights of 3 epochs at the seed's h 0.95: 0.95^9 = 0.63 > θ 0.001
+    assert "harsher than the seed's (h = 0.95, θ = 0.001)" in text
+    assert "keep 0.63 after 3 nights of 3 epochs, still above θ" in text
+    long = tour.seed_note({"homeostasis": 0.5, "prune_threshold": 0.1, "epochs": 10}, 20)
+    assert "below θ, so it would be pruned too" in long          # 0.95^200 < 1e-3
+    assert tour.seed_note({"homeostasis": 0.95, "prune_threshold": 1e-3, "epochs": 5}, 3) == ""
+
+
 def test_forgetting_sentence_names_the_night_all_are_gone():
     text = tour.forgetting_sentence(forget_df([1, 1, 1, 1], [1, 0.5, 0, 0]), PARAMS)
     assert "none left from 2 nights on" in text

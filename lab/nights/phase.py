@@ -22,7 +22,8 @@ def run(progress: Progress = None) -> pd.DataFrame:
     def tell(done: int, total: int) -> None:
         if progress is not None:
             progress(done / max(total, 1), f"run {done} of {total}")
-    return run_experiment("sleep_phase", progress=tell, **GRID)
+    return run_experiment("sleep_phase", progress=tell,
+                          **{"arms": ("replay", "no_replay"), **GRID})  # the panels drawn
 
 
 def at_night(df: pd.DataFrame, night: int) -> pd.DataFrame:

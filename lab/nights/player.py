@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig, perturb
+from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig, Night, perturb
 
 from lab.workspace import memory_rows
 from lab.workspace.encoding import KnownTexts
@@ -28,14 +28,20 @@ LOG_COLUMNS = ["night", "run", "learn_day", "age", "id", "recalled", "code_cos"]
 
 
 @dataclass(frozen=True)
-class NightParams:
+class NightParams(Night):
+    """The player's night: the engine's :class:`~nuonuo_core.Night` (its fields and range
+    checks, with the player's teaching defaults) plus what the player does around it."""
+
     epochs: int = 3
-    replay_noise: float = 0.0
     homeostasis: float = 0.7
     prune_threshold: float = 0.1
     keep_fraction: float = 0.5
     policy: str = "priority"
     probe_noise: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.check()
 
     def check(self) -> "NightParams":
         for name, value in asdict(self).items():
@@ -102,9 +108,7 @@ class NightLab:
             self.day_ids.append(ids)
             self.cues.append(self._encoder([r.cue for r in rows]))
         for run, mem in self.mems.items():
-            recs = mem.consolidate(epochs=p.epochs, replay_noise=p.replay_noise,
-                                   homeostasis=p.homeostasis, prune_threshold=p.prune_threshold,
-                                   replay=run == "with replay", seed=self.nights)
+            recs = mem.consolidate(p.night(), replay=run == "with replay", seed=self.nights)
             if run == "with replay":
                 mem.clear_replay(p.keep_fraction, p.policy)
             st = mem.stats()
@@ -190,9 +194,7 @@ def sleep_workspace(mem: HybridMemory, p: NightParams, progress=None) -> str:
     if len(mem) == 0:
         raise ValueError("the workspace is empty: there is nothing to consolidate")
     before = mem.stats()
-    recs = mem.consolidate(epochs=p.epochs, replay_noise=p.replay_noise,
-                           homeostasis=p.homeostasis, prune_threshold=p.prune_threshold,
-                           progress=progress)
+    recs = mem.consolidate(p.night(), progress=progress)
     kept = mem.clear_replay(p.keep_fraction, p.policy)
     after = mem.stats()
     return (f"Night {mem.day} done: ‖W‖ {before['w_norm']:.1f} → {after['w_norm']:.1f}, "

@@ -17,12 +17,12 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from nuonuo_core.experiments import field_kind, get_experiment
+from nuonuo_core.experiments import field_specs, get_experiment
 from nuonuo_core.sweep import Grid, build_grid, cpu_count, sidecar_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,12 +52,11 @@ def params(experiment: str) -> list[Param]:
     cls = get_experiment(experiment).config_cls
     split = set(getattr(cls, "sweep_split", ()))
     out = []
-    for f in fields(cls):
-        kind, is_tuple = field_kind(f.type)
-        d = f.default if f.default is not MISSING else ""
-        text = ",".join(map(str, d)) if isinstance(d, tuple) else str(d)
+    for spec in field_specs(cls).values():
+        kind, is_tuple = spec.kind_name, spec.is_tuple
+        text = spec.default_text() if spec.default is not None else ""
         locked = kind == "str" and ("/" in text or os.sep in text)
-        out.append(Param(f.name, kind, is_tuple, text, (not is_tuple or f.name in split)
+        out.append(Param(spec.name, kind, is_tuple, text, (not is_tuple or spec.name in split)
                          and not locked, locked))
     return out
 

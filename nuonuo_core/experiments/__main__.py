@@ -1,86 +1,111 @@
-"""CLI: ``python -m nuonuo_core.experiments list`` or
-``python -m nuonuo_core.experiments NAME [--preset seed] [--param value ...] [--seed N]
-[--out results.csv]``.
+"""CLI: ``python -m nuonuo_core.experiments list``,
+``python -m nuonuo_core.experiments NAME [--preset seed|quick] [--PARAM VALUE ...] [--seed S]
+[--out results.csv]`` and
+``python -m nuonuo_core.experiments summarize FILE.csv --metric M [--by a,b] [--method t]``.
 
-``--preset seed`` runs with the seed code's own settings (``NAME --help`` lists them); any
-``--param`` given as well overrides the preset, and the records' ``changed`` column says so.
-
-Tuple parameters take comma-separated values (``--noise_stds 0,0.05,0.1``); ``-`` and ``_``
-are interchangeable in parameter names. ``NAME --help`` lists the parameters and defaults.
+The options of every experiment are built from its config dataclass (``NAME --help`` lists
+them with their types, defaults and choices): tuple parameters take comma-separated values
+(``--noise_stds 0,0.05,0.1``); ``-`` and ``_`` are interchangeable in names; old names (``--k``
+for ``--wta_k``) are still read. ``--preset seed`` runs with the seed code's own settings,
+``--preset quick`` a short run (at most a minute a seed on two cores); any ``--PARAM`` given
+as well overrides the preset, and the records' ``changed`` column says so. ``--seed 0,1,2``
+runs several seeds into one table.
 """
 from __future__ import annotations
 
+import argparse
 import sys
-from dataclasses import MISSING, fields
 
-from . import EXPERIMENTS, get_experiment, run_experiment
+from . import EXPERIMENTS, OURS, run_experiment
+from .registry import add_arguments, given, presets_text
+from .summary import METHODS, summarize, table_text
 
 
-def _list() -> None:
+def _seeds(text: str) -> list[int]:
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        if not (part.isdigit() and len(part) <= 10 and int(part) <= 2**32 - 1):
+            raise argparse.ArgumentTypeError(f"seed must be an int in [0, 2**32 - 1], got "
+                                             f"{part!r}")
+        out.append(int(part))
+    if len(set(out)) != len(out):
+        raise argparse.ArgumentTypeError(f"a seed is given twice in {text!r}")
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m nuonuo_core.experiments",
+        description="Run a reproducible experiment, list them, or summarise a result file.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("list", help="the experiments, their presets and reported figures")
+    s = sub.add_parser("summarize", help="mean ± 95 %% CI over seeds of a result file",
+                       description="Mean, 95 %% confidence interval and n of a metric over "
+                                   "the seed column, per group (see "
+                                   "nuonuo_core.experiments.summary).")
+    s.add_argument("file", help="a result CSV (with a seed column)")
+    s.add_argument("--metric", required=True, help="the column to summarise, e.g. recall_at_1")
+    s.add_argument("--by", default="", help="comma list of columns to group by")
+    s.add_argument("--method", default="t", choices=METHODS,
+                   help="t: Student's t interval (default; right for few seeds); "
+                        "bootstrap: percentile bootstrap (10 000 resamples)")
+    s.add_argument("--digits", type=int, default=3, choices=range(1, 9), metavar="1..8")
     for name, exp in EXPERIMENTS.items():
-        presets = ", ".join(sorted(exp.presets)) or "none"
-        print(f"{name:20s} {exp.title}\n{'':20s} reported: {exp.reported}; presets: {presets}")
-
-
-def _help(name: str) -> None:
-    exp = get_experiment(name)
-    print(f"{name}: {exp.title}\nreported: {exp.reported}\nparameters (default):")
-    for f in fields(exp.config_cls):
-        default = f.default if f.default is not MISSING else None
-        if isinstance(default, tuple):
-            default = ",".join(str(v) for v in default)
-        print(f"  --{f.name} {default}")
-    for preset, values in exp.presets.items():
-        shown = ", ".join(f"{k}={v}" for k, v in values.items())
-        print(f"  --preset {preset}: {shown}")
-    print("  --seed 0\n  --out FILE.csv")
+        p = sub.add_parser(name, help=exp.title.replace("%", "%%"),
+                           description=f"{exp.title}\nreported: {exp.reported}\n"
+                                       f"{presets_text(exp)}",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("--preset", choices=sorted(exp.presets) + [OURS], default=None,
+                       help="named settings (default: ours); given parameters override them")
+        p.add_argument("--seed", type=_seeds, default=[0],
+                       help="seed, or a comma list of seeds run into one table (default 0)")
+        p.add_argument("--out", default=None, help="write the records to this CSV")
+        p.add_argument("--quiet", action="store_true", help="do not print the records")
+        add_arguments(p, exp.config_cls)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help", "list"):
-        _list()
-        return 0
-    name, rest = args[0], args[1:]
-    if name not in EXPERIMENTS:
-        print(f"unknown experiment {name!r}; try: list", file=sys.stderr)
-        return 2
-    if "-h" in rest or "--help" in rest:
-        _help(name)
-        return 0
-    params, seed, out, preset = {}, 0, None, None
-    i = 0
-    while i < len(rest):
-        key = rest[i]
-        if not key.startswith("--") or i + 1 >= len(rest):
-            print(f"expected --param value pairs, got {rest[i:]!r}", file=sys.stderr)
-            return 2
-        key, value = key[2:].replace("-", "_"), rest[i + 1]
-        i += 2
-        if key == "seed":
-            if not value.isdigit():
-                print(f"error: seed must be an int >= 0, got {value!r}", file=sys.stderr)
-                return 2
-            seed = int(value)
-        elif key == "out":
-            out = value
-        elif key == "preset":
-            preset = value
-        else:
-            params[key] = value
+    parser = build_parser()
     try:
-        df = run_experiment(name, seed=seed, preset=preset, **params)
+        ns = parser.parse_args(args or ["list"])
+    except SystemExit as exc:           # --help (0) or a refused argument (2)
+        return int(exc.code or 0)
+    if ns.command in (None, "list"):
+        for name, exp in EXPERIMENTS.items():
+            presets = ", ".join(sorted(exp.presets)) or "none"
+            print(f"{name:20s} {exp.title}\n{'':20s} reported: {exp.reported}; "
+                  f"presets: {presets}")
+        return 0
+    if ns.command == "summarize":
+        try:
+            s = summarize(ns.file, ns.metric, ns.by, method=ns.method)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(table_text(s, ns.metric, ns.digits))
+        return 0
+    exp = EXPERIMENTS[ns.command]
+    params = given(ns, exp.config_cls)
+    try:
+        frames = [run_experiment(exp.name, seed=s, preset=ns.preset, **params)
+                  for s in ns.seed]
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with pd.option_context("display.max_rows", 500, "display.max_columns", 50,
-                           "display.width", 200):
-        print(df.drop(columns=["experiment"]).to_string(index=False))
-    if out:
-        df.to_csv(out, index=False)
-        print(f"wrote {len(df)} rows to {out}")
+    df = pd.concat(frames, ignore_index=True)
+    if not ns.quiet:
+        with pd.option_context("display.max_rows", 500, "display.max_columns", 50,
+                               "display.width", 200):
+            print(df.drop(columns=["experiment"]).to_string(index=False))
+    if ns.out:
+        from nuonuo_core.atomic import atomic_write
+        atomic_write(ns.out, df.to_csv(index=False).encode("utf-8"))
+        print(f"wrote {len(df)} rows to {ns.out}")
     return 0
 
 

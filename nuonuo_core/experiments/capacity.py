@@ -5,9 +5,12 @@ Arms (column ``arm``):
     recall@1 from the stored cue (plus optional ``query_noise``), decoded to the nearest target.
   * ``classical_hopfield``: no separation - a dense auto-associative Hopfield net over the
     sign of the same embeddings, N = embed_dim neurons, W = ξᵀξ / N (zero diagonal), synchronous
-    updates from the stored pattern. A pattern counts as recalled when the settled state
-    overlaps it by >= 0.95 (the criterion behind the 0.138·N bound); ``mean_overlap`` is shown.
-Sweeps (column ``sweep``): "n_memories", "k" and "code_dim" (the latter two at ``n_fixed``).
+    updates from the stored pattern. A pattern counts as recalled when the settled state's
+    overlap m = s·ξ / N (in [-1, 1]) with it is >= 0.95 (the criterion behind the 0.138·N
+    bound); ``mean_m`` is the mean m. (The pattern views' ``overlap`` is the fraction of
+    equal units, (1 + m) / 2: see :mod:`nuonuo_core.patterns`.)
+Sweeps (column ``sweep``): "n_memories", "wta_k" and "code_dim" (the latter two at
+``n_fixed``).
 Every row carries the bound 0.138·N for the arm's neuron count N (code_dim for k-WTA).
 """
 from __future__ import annotations
@@ -16,9 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig
+from nuonuo_core import NO_ABSTENTION
 
-from . import Progress, check_range, unit_vectors, validate_fields
+from .engine import ANSWERS, memory
+
+from .registry import Progress, check_range, experiment, option, unit_vectors, validate_fields
 
 
 @dataclass(frozen=True)
@@ -26,10 +31,11 @@ class CapacityConfig:
     n_memories: tuple[int, ...] = (100, 1000, 5000)
     classical_n: tuple[int, ...] = (10, 25, 50, 75, 100, 200)
     n_fixed: int = 2000
-    ks: tuple[int, ...] = (5, 20, 50)
+    wta_ks: tuple[int, ...] = option((5, 20, 50), aliases=("ks",),
+                                     help="k-WTA winners of the wta_k sweep")
     code_dims: tuple[int, ...] = (256, 1024, 4096, 16384)
     code_dim: int = 16384
-    k: int = 20
+    wta_k: int = option(20, aliases=("k",), help="k-WTA winners per code")
     n_queries: int = 300
     query_noise: float = 0.0
     embed_dim: int = 384
@@ -39,20 +45,19 @@ class CapacityConfig:
         validate_fields(self)
         for name in ("n_memories", "classical_n", "n_fixed", "n_queries", "hopfield_steps"):
             check_range(self, name, 1)
-        check_range(self, "ks", 1, min(self.code_dims + (self.code_dim,)))
-        check_range(self, "code_dims", max(self.k, 2))
+        check_range(self, "wta_ks", 1, min(self.code_dims + (self.code_dim,)))
+        check_range(self, "code_dims", max(self.wta_k, 2))
         check_range(self, "code_dim", 2)
-        check_range(self, "k", 1, self.code_dim)
+        check_range(self, "wta_k", 1, self.code_dim)
         check_range(self, "query_noise", 0.0, 10.0)
         check_range(self, "embed_dim", 2)
 
 
-def kwta_recall(n: int, code_dim: int, k: int, cfg: CapacityConfig, seed: int) -> float:
+def kwta_recall(n: int, code_dim: int, wta_k: int, cfg: CapacityConfig, seed: int) -> float:
     """Store n random pairs in the engine; recall@1 (hebbian) on up to n_queries of them."""
     cues = unit_vectors(n, cfg.embed_dim, seed)
     targets = unit_vectors(n, cfg.embed_dim, seed + 10_000)
-    mem = HybridMemory(MemoryConfig(embed_dim=cfg.embed_dim, code_dim=code_dim, k=k,
-                                    seed=seed, device="cpu"))
+    mem = memory(embed_dim=cfg.embed_dim, code_dim=code_dim, k=wta_k, seed=seed)
     ids = np.asarray(mem.add_vectors(cues, targets))
     pick = np.random.default_rng(seed + 1).choice(n, min(n, cfg.n_queries), replace=False)
     _, got = mem.recall_vectors(cues[pick], k=1, method="hebbian", noise_std=cfg.query_noise,
@@ -61,7 +66,8 @@ def kwta_recall(n: int, code_dim: int, k: int, cfg: CapacityConfig, seed: int) -
 
 
 def classical_hopfield(n: int, dim: int, steps: int, seed: int) -> tuple[float, float]:
-    """Dense Hopfield over n sign patterns of N = dim neurons; (recalled fraction, mean overlap).
+    """Dense Hopfield over n sign patterns of N = dim neurons; (recalled fraction: m >= 0.95,
+    mean overlap m = s·ξ / N).
 
     Exact arithmetic: N·W = ξᵀξ and the fields s·(N·W) are integers below 2^53, so float64
     BLAS sums them exactly in any order. A float32 product summed in a thread-count-dependent
@@ -82,25 +88,30 @@ def classical_hopfield(n: int, dim: int, steps: int, seed: int) -> tuple[float, 
     return float(np.mean(overlap >= 0.95)), float(overlap.mean())
 
 
+@experiment("capacity", CapacityConfig,
+            title="Capacity: recall vs memories, k and code_dim; classical Hopfield bound 0.138·N",
+            reported="no figure given; compare with the classical bound 0.138·N")
 def run_capacity(cfg: CapacityConfig, seed: int = 0, progress: Progress = None) -> list[dict]:
-    """One row per (arm, sweep, n, k, code_dim)."""
-    jobs = [("kwta_hebbian", "n_memories", n, cfg.k, cfg.code_dim) for n in cfg.n_memories]
-    jobs += [("kwta_hebbian", "k", cfg.n_fixed, k, cfg.code_dim) for k in cfg.ks]
-    jobs += [("kwta_hebbian", "code_dim", cfg.n_fixed, cfg.k, D) for D in cfg.code_dims]
+    """One row per (arm, sweep, n, wta_k, code_dim)."""
+    jobs = [("kwta_hebbian", "n_memories", n, cfg.wta_k, cfg.code_dim) for n in cfg.n_memories]
+    jobs += [("kwta_hebbian", "wta_k", cfg.n_fixed, wk, cfg.code_dim) for wk in cfg.wta_ks]
+    jobs += [("kwta_hebbian", "code_dim", cfg.n_fixed, cfg.wta_k, D) for D in cfg.code_dims]
     jobs += [("classical_hopfield", "n_memories", n, None, None) for n in cfg.classical_n]
     rows = []
-    for i, (arm, sweep, n, k, D) in enumerate(jobs):
+    for i, (arm, sweep, n, wta_k, D) in enumerate(jobs):
         if arm == "kwta_hebbian":
-            rec, ov, neurons, crit = kwta_recall(n, D, k, cfg, seed), float("nan"), D, "top-1"
+            rec, ov, neurons, crit = kwta_recall(n, D, wta_k, cfg, seed), float("nan"), D, \
+                "top-1"
         else:
             rec, ov = classical_hopfield(n, cfg.embed_dim, cfg.hopfield_steps, seed)
-            neurons, crit = cfg.embed_dim, "overlap>=0.95"
-        rows.append({"arm": arm, "sweep": sweep, "n_memories": n, "k": k, "code_dim": D,
-                     "neurons": neurons, "recall_at_1": rec, "mean_overlap": ov,
+            neurons, crit = cfg.embed_dim, "m>=0.95"
+        rows.append({"arm": arm, "sweep": sweep, "n_memories": n, "wta_k": wta_k, "code_dim": D,
+                     "neurons": neurons, "recall_at_1": rec, "mean_m": ov,
                      "criterion": crit, "bound_0138N": 0.138 * neurons,
                      "n_over_bound": n / (0.138 * neurons),
                      "query_noise": cfg.query_noise if arm == "kwta_hebbian" else 0.0,
-                     "embed_dim": cfg.embed_dim})
+                     "embed_dim": cfg.embed_dim,
+                     "min_score": ANSWERS["min_score"] if arm == "kwta_hebbian" else None})
         if progress is not None:
             progress(i + 1, len(jobs))
     return rows

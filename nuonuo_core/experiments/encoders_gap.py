@@ -11,19 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import Progress, check, validate_fields
+from .registry import Progress, experiment, option, validate_fields
 from .paraphrase import ASSET, ENCODERS, embed, load_facts
 
 
 @dataclass(frozen=True)
 class EncoderGapConfig:
-    encoders: tuple[str, ...] = ("minilm", "hashing")
+    encoders: tuple[str, ...] = option(("minilm", "hashing"), choices=ENCODERS)
     asset: str = str(ASSET)
 
     def __post_init__(self) -> None:
         validate_fields(self)
-        for e in self.encoders:
-            check(e in ENCODERS, f"encoders must be from {ENCODERS}, got {e!r}")
 
 
 def _subject(cue: str) -> str:
@@ -31,6 +29,9 @@ def _subject(cue: str) -> str:
     return first[:-2] if first.endswith("'s") else first
 
 
+@experiment("encoder_gap", EncoderGapConfig,
+            title="Encoder discrimination gap: mean cos(match) - mean cos(non-match)",
+            reported="no figure given (gap per encoder)")
 def run_encoder_gap(cfg: EncoderGapConfig, seed: int = 0, progress: Progress = None
                     ) -> list[dict]:
     """One row per encoder. ``seed`` is unused (the measurement is deterministic)."""

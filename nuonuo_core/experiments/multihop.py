@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nuonuo_core import HybridMemory, MemoryConfig
+from .engine import memory
 
-from . import Progress, check_range, unit_vectors, validate_fields
+from .registry import Progress, check_range, experiment, option, unit_vectors, validate_fields
 
 
 @dataclass(frozen=True)
@@ -24,18 +24,21 @@ class MultihopConfig:
     chain_length: int = 10
     n_chains: tuple[int, ...] = (1, 100, 300, 1000)
     code_dims: tuple[int, ...] = (2048, 16384)
-    k: int = 20
+    wta_k: int = option(20, aliases=("k",), help="k-WTA winners per code")
     n_tracked: int = 50
 
     def __post_init__(self) -> None:
         validate_fields(self)
         check_range(self, "chain_length", 1, 100)
         check_range(self, "n_chains", 1)
-        check_range(self, "code_dims", max(self.k, 2))
-        check_range(self, "k", 1)
+        check_range(self, "code_dims", max(self.wta_k, 2))
+        check_range(self, "wta_k", 1)
         check_range(self, "n_tracked", 1)
 
 
+@experiment("multihop", MultihopConfig,
+            title="Multi-hop: code cosine at each hop of a chain, vs chains sharing W",
+            reported="6 hops at cosine 1.0")
 def run_multihop(cfg: MultihopConfig, seed: int = 0, progress: Progress = None) -> list[dict]:
     """One row per (code_dim, n_chains, hop): mean code cosine and the fraction of exact codes over
     the first ``n_tracked`` chains."""
@@ -43,8 +46,7 @@ def run_multihop(cfg: MultihopConfig, seed: int = 0, progress: Progress = None) 
     jobs = [(D, c) for D in cfg.code_dims for c in cfg.n_chains]
     for j, (D, n_chains) in enumerate(jobs):
         vecs = unit_vectors(n_chains * (L + 1), 384, seed).reshape(n_chains, L + 1, 384)
-        mem = HybridMemory(MemoryConfig(code_dim=D, k=cfg.k, seed=seed, device="cpu",
-                                        w_format="sparse"))
+        mem = memory(code_dim=D, k=cfg.wta_k, seed=seed, w_format="sparse")
         ids = np.asarray(mem.add_vectors(vecs[:, :-1].reshape(-1, 384),
                                          vecs[:, 1:].reshape(-1, 384))).reshape(n_chains, L)
         tracked = ids[: min(cfg.n_tracked, n_chains)]
@@ -55,8 +57,8 @@ def run_multihop(cfg: MultihopConfig, seed: int = 0, progress: Progress = None) 
             # expected: the target code of pair hop-1 of each tracked chain
             _, want = mem.codes(np.ascontiguousarray(tracked[:, hop - 1]))
             overlap = np.array([len(np.intersect1d(a, b)) for a, b in
-                                zip(code, want)]) / cfg.k
-            rows.append({"code_dim": D, "k": cfg.k, "n_chains": n_chains, "chain_length": L,
+                                zip(code, want)]) / cfg.wta_k
+            rows.append({"code_dim": D, "n_chains": n_chains, "chain_length": L,
                          "n_pairs": n_chains * L, "hop": hop,
                          "cosine": float(overlap.mean()), "min_cosine": float(overlap.min()),
                          "exact": float(np.mean(overlap == 1.0)),

@@ -14,9 +14,11 @@ from typing import ClassVar
 import numpy as np
 import torch
 
-from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig, perturb
+from nuonuo_core import NO_ABSTENTION, perturb
 
-from . import Progress, check, check_range, unit_vectors, validate_fields
+from .engine import ANSWERS, memory
+
+from .registry import Progress, check_range, experiment, option, unit_vectors, validate_fields
 
 METHODS = ("hopfield", "hebbian", "cosine")
 
@@ -29,9 +31,9 @@ class NoiseConfig:
     n_memories: int = 1000
     n_queries: int = 200
     noise_stds: tuple[float, ...] = (0.0, 0.02, 0.05, 0.088, 0.15)
-    methods: tuple[str, ...] = METHODS
+    methods: tuple[str, ...] = option(METHODS, choices=METHODS)
     code_dim: int = 16384
-    k: int = 20
+    wta_k: int = option(20, aliases=("k",), help="k-WTA winners per code")
     top_k: int = 20
     beta: float = 16.0
     embed_dim: int = 384
@@ -45,12 +47,10 @@ class NoiseConfig:
         check_range(self, "n_queries", 1)
         check_range(self, "noise_stds", 0.0, 10.0)
         check_range(self, "code_dim", 2)
-        check_range(self, "k", 1, self.code_dim)
+        check_range(self, "wta_k", 1, self.code_dim)
         check_range(self, "top_k", 1)
         check_range(self, "beta", 1e-6)
         check_range(self, "embed_dim", 2)
-        for m in self.methods:
-            check(m in METHODS, f"methods must be from {METHODS}, got {m!r}")
 
 
 def noise_seed(seed: int, noise_std: float) -> int:
@@ -58,12 +58,15 @@ def noise_seed(seed: int, noise_std: float) -> int:
     return int(np.random.SeedSequence([seed, int(round(noise_std * 1e6))]).generate_state(1)[0])
 
 
+@experiment("noise", NoiseConfig,
+            title="Noise tolerance: recall@1 vs cue noise for hopfield / hebbian / cosine",
+            reported="flat Hebbian 20% -> two-stage Hopfield 100%")
 def run_noise(cfg: NoiseConfig, seed: int = 0, progress: Progress = None) -> list[dict]:
     """One row per (noise_std, method): recall@1, the measured cue cosine and parameters."""
     cues = unit_vectors(cfg.n_memories, cfg.embed_dim, seed)
     targets = unit_vectors(cfg.n_memories, cfg.embed_dim, seed + 10_000)
-    mem = HybridMemory(MemoryConfig(embed_dim=cfg.embed_dim, code_dim=cfg.code_dim, k=cfg.k,
-                                    top_k=cfg.top_k, beta=cfg.beta, seed=seed, device="cpu"))
+    mem = memory(embed_dim=cfg.embed_dim, code_dim=cfg.code_dim, k=cfg.wta_k, top_k=cfg.top_k,
+                 beta=cfg.beta, seed=seed)
     ids = np.asarray(mem.add_vectors(cues, targets))
     n_q = min(cfg.n_queries, cfg.n_memories)
     pick = np.random.default_rng(seed + 1).choice(cfg.n_memories, n_q, replace=False)
@@ -78,9 +81,7 @@ def run_noise(cfg: NoiseConfig, seed: int = 0, progress: Progress = None) -> lis
                                         min_score=NO_ABSTENTION)  # storage fidelity
             rows.append({"noise_std": ns, "cue_cosine": round(cue_cos, 4), "method": method,
                          "recall_at_1": float(np.mean(got[:, 0] == ids[pick])),
-                         "n_memories": cfg.n_memories, "n_queries": n_q,
-                         "code_dim": cfg.code_dim, "k": cfg.k, "top_k": cfg.top_k,
-                         "beta": cfg.beta, "embed_dim": cfg.embed_dim})
+                         "n_queries": n_q, **ANSWERS})
             done += 1
             if progress is not None:
                 progress(done, total)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from nuonuo_core import (NO_ABSTENTION, HashingEncoder, HybridMemory, MemoryConfig,
-                         get_minilm_encoder)
+from nuonuo_core import NO_ABSTENTION, HashingEncoder, get_minilm_encoder
 from nuonuo_core.paraphrase import paraphrase
 
-from . import Progress, check, check_range, validate_fields
+from .engine import ANSWERS, memory
+from .registry import Progress, check, check_range, experiment, option, validate_fields
 
 ASSET = Path(__file__).resolve().parents[1] / "data" / "paraphrase_facts.json"
 ENCODERS = ("minilm", "hashing", "wordllama")
@@ -61,24 +61,23 @@ def embed(name: str, texts: list[str]) -> np.ndarray:
 @dataclass(frozen=True)
 class ParaphraseConfig:
     n_variants: tuple[int, ...] = (0, 1, 3, 5, 8)
-    encoders: tuple[str, ...] = ("minilm",)
-    methods: tuple[str, ...] = ("hopfield", "cosine")
+    encoders: tuple[str, ...] = option(("minilm",), choices=ENCODERS)
+    methods: tuple[str, ...] = option(("hopfield", "cosine"), choices=METHODS)
     code_dim: int = 4096
-    k: int = 20
+    wta_k: int = option(20, aliases=("k",), help="k-WTA winners per code")
     asset: str = str(ASSET)
 
     def __post_init__(self) -> None:
         validate_fields(self)
         check_range(self, "n_variants", 0, 50)
-        check_range(self, "code_dim", max(self.k, 2))
-        check_range(self, "k", 1)
-        for e in self.encoders:
-            check(e in ENCODERS, f"encoders must be from {ENCODERS}, got {e!r}")
-        for m in self.methods:
-            check(m in METHODS, f"methods must be from {METHODS}, got {m!r}")
+        check_range(self, "code_dim", max(self.wta_k, 2))
+        check_range(self, "wta_k", 1)
         check(Path(self.asset).is_file(), f"asset file not found: {self.asset!r}")
 
 
+@experiment("paraphrase", ParaphraseConfig,
+            title="Paraphrase augmentation: recall@1 vs stored cue variants (assets set)",
+            reported="55% -> 100%")
 def run_paraphrase(cfg: ParaphraseConfig, seed: int = 0, progress: Progress = None
                    ) -> list[dict]:
     """One row per (encoder, n_variants, method): recall@1 over all queries."""
@@ -90,9 +89,8 @@ def run_paraphrase(cfg: ParaphraseConfig, seed: int = 0, progress: Progress = No
     rows, jobs = [], [(e, n) for e in cfg.encoders for n in cfg.n_variants]
     for j, (enc, n) in enumerate(jobs):
         vec = dict(zip(texts, embed(enc, texts)))
-        mem = HybridMemory(MemoryConfig(embed_dim=len(next(iter(vec.values()))),
-                                        code_dim=cfg.code_dim, k=cfg.k, seed=seed,
-                                        device="cpu"))
+        mem = memory(embed_dim=len(next(iter(vec.values()))), code_dim=cfg.code_dim,
+                     k=cfg.wta_k, seed=seed)
         paras = [np.stack([vec[v] for v in vs[:n]]) if n and vs[:n] else None
                  for vs in variants]
         ids = np.asarray(mem.add_vectors(np.stack([vec[f["cue"]] for f in facts]),
@@ -103,8 +101,7 @@ def run_paraphrase(cfg: ParaphraseConfig, seed: int = 0, progress: Progress = No
             rows.append({"encoder": enc, "n_variants": n, "method": method,
                          "recall_at_1": float(np.mean(got[:, 0] == ids[owner])),
                          "mean_variants_stored": float(np.mean([len(v[:n]) for v in variants])),
-                         "n_facts": len(facts), "n_queries": len(queries),
-                         "code_dim": cfg.code_dim, "k": cfg.k})
+                         "n_facts": len(facts), "n_queries": len(queries), **ANSWERS})
         if progress is not None:
             progress(j + 1, len(jobs))
     return rows

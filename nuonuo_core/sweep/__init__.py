@@ -8,7 +8,7 @@ order. ``python -m nuonuo_core.sweep --help`` is the command line. See docs/swee
 from .backends import BACKENDS, cpu_count
 from .grid import MAX_TASKS, Grid, Task, build_grid, code_version, parse_seeds
 from .runner import Progress, SweepInterrupted, SweepResult, run_sweep
-from .store import sidecar_path
+from .output import sidecar_path
 
 __all__ = ["BACKENDS", "MAX_TASKS", "Grid", "Progress", "SweepInterrupted", "SweepResult",
            "Task", "build_grid", "code_version", "cpu_count", "parse_seeds", "run_sweep",

@@ -9,16 +9,16 @@ tasks done, 1 some failed (after one retry), 2 bad arguments, 130 interrupted.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-from dataclasses import MISSING, fields
 from pathlib import Path
 
-from ..experiments import EXPERIMENTS, field_kind, get_experiment
+from ..experiments import EXPERIMENTS
+from ..experiments.registry import FieldSpec, add_arguments, given
 from . import BACKENDS, build_grid, run_sweep
+from .backends import MAX_WORKERS
 from .runner import Progress, SweepInterrupted
-
-OPTIONS = ("seeds", "backend", "address", "workers", "out")
 
 
 def _fmt_s(s: float | None) -> str:
@@ -27,39 +27,45 @@ def _fmt_s(s: float | None) -> str:
     return f"{s:.1f}s" if s < 60 else f"{int(s // 60)}m{int(s % 60):02d}s"
 
 
-def _help(name: str) -> None:
-    exp = get_experiment(name)
-    split = set(getattr(exp.config_cls, "sweep_split", ()))
-    print(f"{name}: {exp.title}\nparameters (default; how a comma list is used):")
-    for f in fields(exp.config_cls):
-        kind, is_tuple = field_kind(f.type)
-        default = f.default if f.default is not MISSING else None
-        if isinstance(default, tuple):
-            default = ",".join(map(str, default))
-        how = ("one task per value" if f.name in split else "passed whole") if is_tuple \
-            else "grid axis"
-        print(f"  --{f.name} {default}  ({kind}{' list' if is_tuple else ''}; {how})")
-    print(f"  --seeds 0\n  --backend local ({'|'.join(BACKENDS)})\n  --address (ray only)\n"
-          "  --workers (CPU count)\n  --out FILE.csv\n  --quiet")
+def _workers(text: str) -> int:
+    if not (text.isdigit() and len(text) <= 4 and 1 <= int(text) <= MAX_WORKERS):
+        raise argparse.ArgumentTypeError(f"--workers must be an integer in [1, {MAX_WORKERS}], "
+                                         f"got {text!r}")
+    return int(text)
 
 
-def _parse(rest: list[str]) -> tuple[dict, dict]:
-    params, opts, i = {}, {"quiet": False}, 0
-    while i < len(rest):
-        arg = rest[i]
-        if arg == "--quiet":
-            opts["quiet"] = True
-            i += 1
-            continue
-        if not arg.startswith("--") or i + 1 >= len(rest):
-            raise ValueError(f"expected --param value pairs, got {' '.join(rest[i:])!r}")
-        key, value = arg[2:].replace("-", "_"), rest[i + 1]
-        key = "seeds" if key == "seed" else key
-        if key in params or key in opts:
-            raise ValueError(f"--{key} is given twice")
-        (opts if key in OPTIONS else params)[key] = value
-        i += 2
-    return params, opts
+def _out(text: str) -> str:
+    if Path(text).is_dir() or not Path(text).resolve().parent.is_dir():
+        raise argparse.ArgumentTypeError(f"--out {text!r} must be a file in an existing folder")
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m nuonuo_core.sweep",
+                                     description=__doc__.split("\n\n")[0].replace("%", "%%"))
+    sub = parser.add_subparsers(dest="experiment", metavar="EXPERIMENT")
+    sub.add_parser("list", help="the experiments a sweep can run")
+    for name, exp in EXPERIMENTS.items():
+        split = set(getattr(exp.config_cls, "sweep_split", ()))
+
+        def how(spec: FieldSpec, split=split) -> str:
+            if not spec.is_tuple:
+                return "a comma list is a grid axis"
+            return ("a comma list: one task per value" if spec.name in split
+                    else "passed whole to every task")
+        p = sub.add_parser(name, help=exp.title.replace("%", "%%"), description=exp.title)
+        p.add_argument("--seeds", "--seed", default="0",
+                       help="comma list of seeds, one task each (default 0)")
+        p.add_argument("--backend", default="local", choices=BACKENDS)
+        p.add_argument("--address", default=None,
+                       help="ray only: the cluster to join, HOST:PORT or ray://HOST:PORT")
+        p.add_argument("--workers", type=_workers, default=None,
+                       help=f"parallel tasks, 1..{MAX_WORKERS} (default: the CPU count)")
+        p.add_argument("--out", type=_out, default=None,
+                       help="CSV for the records; rerunning the same command resumes")
+        p.add_argument("--quiet", action="store_true", help="no progress lines")
+        add_arguments(p, exp.config_cls, as_text=True, how=how)
+    return parser
 
 
 def _printer(grid, quiet: bool):
@@ -78,32 +84,25 @@ def _printer(grid, quiet: bool):
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
     if not args or args[0] in ("-h", "--help", "list"):
         print(__doc__)
         print("experiments: " + ", ".join(EXPERIMENTS))
         return 0
-    name, rest = args[0], args[1:]
-    if name not in EXPERIMENTS:
-        print(f"error: unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}",
+    if args[0] not in EXPERIMENTS:
+        print(f"error: unknown experiment {args[0]!r}; known: {', '.join(EXPERIMENTS)}",
               file=sys.stderr)
         return 2
-    if "-h" in rest or "--help" in rest:
-        _help(name)
-        return 0
     try:
-        params, opts = _parse(rest)
-        grid = build_grid(name, params, opts.get("seeds", "0"))
-        workers = opts.get("workers")
-        if workers is not None:
-            if not (workers.isdigit() and len(workers) <= 4):
-                raise ValueError(f"--workers must be a positive integer, got {workers!r}")
-            workers = int(workers)
-        out = opts.get("out")
-        if out is not None and (Path(out).is_dir() or not Path(out).resolve().parent.is_dir()):
-            raise ValueError(f"--out {out!r} must be a file in an existing folder")
-        backend = opts.get("backend", "local")
-        if backend not in BACKENDS:
-            raise ValueError(f"--backend must be one of {BACKENDS}, got {backend!r}")
+        ns = parser.parse_args(args)
+    except SystemExit as exc:          # --help (0) or a refused option (2): nothing written
+        return int(exc.code or 0)
+    name = ns.experiment
+    params = given(ns, EXPERIMENTS[name].config_cls)
+    opts = {"quiet": ns.quiet}
+    out, backend, workers = ns.out, ns.backend, ns.workers
+    try:
+        grid = build_grid(name, params, ns.seeds)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {grid.n_tasks} tasks ({shape}) on {backend}", file=sys.stderr,
               flush=True)
     try:
-        res = run_sweep(grid, backend, workers, opts.get("address"), out,
+        res = run_sweep(grid, backend, workers, ns.address, out,
                         progress=_printer(grid, opts["quiet"]))
     except SweepInterrupted as exc:
         n = len(set(exc.result.records["task"])) if len(exc.result.records) else 0

@@ -205,9 +205,63 @@ class RayBackend:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def make_backend(name: str, grid: Grid, workers: int | None = None,
-                 address: str | None = None):
-    """A backend by name; ``workers`` defaults to this machine's CPU count."""
+PROBE_TIMEOUT_S = 5.0
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+_EXPECTED = ("a Ray cluster's GCS server (the HOST:PORT `ray start --head` prints, port 6379 "
+             "by default) or a Ray Client server (ray://HOST:10001)")
+
+
+def parse_address(address: str) -> tuple[str, str, int] | None:
+    """'HOST:PORT' or 'ray://HOST:PORT' -> (scheme, host, port); None for Ray's own 'auto' /
+    'local' (found by Ray itself); ValueError naming the address otherwise."""
+    if not isinstance(address, str) or not address.strip():
+        raise ValueError(f"--address must be HOST:PORT, got {address!r}")
+    if address in ("auto", "local"):
+        return None
+    scheme, _, rest = address.rpartition("://")
+    if scheme not in ("", "ray"):
+        raise ValueError(f"--address {address!r}: expected HOST:PORT or ray://HOST:PORT")
+    host, sep, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"--address {address!r}: expected HOST:PORT (a port in 1..65535)")
+    return scheme or "gcs", host, int(port)
+
+
+def probe_address(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Refuse, within about 2 x ``timeout`` seconds, an address where no Ray cluster can be:
+    nothing accepts a connection there, or what answers does not speak gRPC (HTTP/2), as
+    Ray's GCS and client servers do. ValueError names the address and what was expected."""
+    import socket
+
+    parsed = parse_address(address)
+    if parsed is None:
+        return
+    _, host, port = parsed
+    try:
+        conn = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        raise ValueError(f"could not reach the Ray cluster at {address}: nothing accepts "
+                         f"connections there ({exc.strerror or exc}); expected {_EXPECTED}"
+                         ) from None
+    with conn:
+        try:
+            conn.settimeout(timeout)
+            conn.sendall(_H2_PREFACE)
+            reply = conn.recv(64)
+        except OSError as exc:
+            reply = f"no reply ({exc.strerror or exc})".encode()
+    if len(reply) >= 9 and reply[3] == 0x04:      # an HTTP/2 SETTINGS frame: gRPC speaks
+        return
+    seen = reply[:40].decode("latin-1", "replace").splitlines()[0] if reply else "nothing"
+    raise ValueError(f"could not reach the Ray cluster at {address}: something answers there "
+                     f"but not as a Ray cluster (it replied {seen!r} instead of gRPC); "
+                     f"expected {_EXPECTED}")
+
+
+def check_backend(name: str, workers: int | None = None, address: str | None = None) -> int:
+    """The worker count to use (default: this machine's CPUs) after checking the backend's
+    arguments; ValueError names the bad one. Nothing is started."""
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
     workers = cpu_count() if workers is None else workers
@@ -216,6 +270,15 @@ def make_backend(name: str, grid: Grid, workers: int | None = None,
         raise ValueError(f"workers must be an integer in [1, {MAX_WORKERS}], got {workers!r}")
     if address is not None and name != "ray":
         raise ValueError("--address is for the ray backend (a Ray cluster to join)")
+    if address is not None:
+        probe_address(address)
+    return workers
+
+
+def make_backend(name: str, grid: Grid, workers: int | None = None,
+                 address: str | None = None):
+    """A backend by name; ``workers`` defaults to this machine's CPU count."""
+    workers = check_backend(name, workers, address)
     if name == "local":
         return LocalBackend(grid, workers)
     return RayBackend(grid, workers, address)

@@ -12,11 +12,12 @@ import hashlib
 import itertools
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..experiments import Experiment, _coerce, check, field_kind, get_experiment
+from ..experiments import (Experiment, canonical_params, check, field_specs, get_experiment,
+                           parse_text)
 
 MAX_TASKS = 10_000        # the CLI's bound; the lab page passes a smaller one
 MAX_AXIS_VALUES = 1_000
@@ -46,6 +47,14 @@ class Task:
     def label(self, axes: tuple[str, ...]) -> str:
         bits = [f"{a}={_show(self.params[a])}" for a in axes]
         return " ".join(bits + [f"seed={self.seed}"])
+
+
+def task_key(experiment: str, func_ref: str, params: dict, seed: int, version: str) -> str:
+    """The key of one task: a hash of (experiment, function, parameters, seed, code version)."""
+    blob = json.dumps({"experiment": experiment, "func": func_ref,
+                       "params": {k: params[k] for k in sorted(params)}, "seed": seed,
+                       "code": version}, sort_keys=True, default=list)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def _show(value: Any) -> str:
@@ -86,10 +95,15 @@ class Grid:
         return out
 
     def _key(self, params: dict, seed: int) -> str:
-        blob = json.dumps({"experiment": self.experiment, "func": self.func_ref,
-                           "params": {k: params[k] for k in sorted(params)}, "seed": seed,
-                           "code": self.version}, sort_keys=True, default=list)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return task_key(self.experiment, self.func_ref, params, seed, self.version)
+
+    def config_cls(self) -> type | None:
+        """The config dataclass the grid's tasks are built with (None if it cannot load)."""
+        from .task import resolve
+        try:
+            return resolve(self.config_ref)
+        except (ImportError, AttributeError):
+            return None
 
     def signature(self) -> str:
         """A hash of (experiment, grid, seeds, code version): the lab's cache key."""
@@ -146,21 +160,24 @@ def build_grid(experiment: str | Experiment, params: dict[str, Any], seeds: Any 
                max_tasks: int = MAX_TASKS) -> Grid:
     """Parse CLI-style values into a validated Grid (ValueError names the bad value/range)."""
     exp = get_experiment(experiment) if isinstance(experiment, str) else experiment
-    kinds = {f.name: field_kind(f.type) for f in fields(exp.config_cls)}
-    unknown = sorted(set(params) - set(kinds))
-    check(not unknown, f"unknown parameters for {exp.name!r}: {unknown}; known: {sorted(kinds)}")
+    specs = field_specs(exp.config_cls)
+    try:
+        params = canonical_params(exp.config_cls, params)     # old names (k) read as today's
+    except ValueError as exc:
+        raise ValueError(str(exc).replace(f"for {exp.config_cls.__name__}",
+                                          f"for {exp.name!r}")) from None
     splittable = set(getattr(exp.config_cls, "sweep_split", ()))
     fixed, axes = {}, []
     for name, raw in params.items():
-        kind, is_tuple = kinds[name]
-        if is_tuple:
-            whole = _coerce(_split(name, raw), kind, True, name)
+        spec = specs[name]
+        if spec.is_tuple:
+            whole = parse_text(spec, _split(name, raw))
             if name in splittable and len(whole) > 1:
                 axes.append((name, _distinct(name, [(v,) for v in whole])))
             else:
                 fixed[name] = whole
         else:
-            values = _distinct(name, [_coerce(v, kind, False, name) for v in _split(name, raw)])
+            values = _distinct(name, [parse_text(spec, v) for v in _split(name, raw)])
             if len(values) > 1:
                 axes.append((name, values))
             else:

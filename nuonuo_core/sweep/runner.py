@@ -10,9 +10,9 @@ from typing import Callable
 
 import pandas as pd
 
-from .backends import make_backend
+from .backends import check_backend, make_backend
 from .grid import Grid, Task
-from .store import OutputFile, frame
+from .output import OutputFile, frame
 
 ATTEMPTS = 2          # a failed task is retried once
 POLL_S = 0.2
@@ -58,12 +58,13 @@ def run_sweep(grid: Grid, backend: str = "local", workers: int | None = None,
     workers are stopped and the output is written.
     """
     t0 = time.perf_counter()
+    workers = check_backend(backend, workers, address)   # refuse before writing anything
     tasks = grid.tasks()
-    store = OutputFile(out, tasks) if out is not None else None
+    store = OutputFile(out, tasks, grid) if out is not None else None
     results = store.load_done() if store else {}
     resumed = len(results)
     if store:
-        store.write_all(results)              # OUT now holds exactly the reusable tasks
+        store.start(results)                  # OUT now holds exactly the reusable tasks
     todo = [t for t in tasks if t.index not in results]
     failed: dict[int, str] = {}
     attempts: dict[int, int] = {}
@@ -117,7 +118,7 @@ def run_sweep(grid: Grid, backend: str = "local", workers: int | None = None,
                 run.cancel()
             run.close()
         if store:
-            store.write_all(results)
+            store.write_csv(results)
     result = SweepResult(grid, frame(results), failed, executed, resumed, cancelled,
                          time.perf_counter() - t0)
     if interrupted:

@@ -22,14 +22,19 @@ def resolve(ref: str) -> Any:
 
 def run_task(experiment: str, func_ref: str, config_ref: str, params: dict,
              seed: int) -> list[dict]:
-    """The experiment's records for one task, each with ``experiment`` first and ``seed``."""
+    """The experiment's records for one task (each with every parameter of its config, as
+    :func:`nuonuo_core.experiments.run_experiment` gives them), ``experiment`` first and
+    ``seed`` last."""
     import sys
+
+    from nuonuo_core.experiments.registry import record
 
     func, cfg_cls = resolve(func_ref), resolve(config_ref)
     if "torch" in sys.modules:   # the experiment's module imported it
         sys.modules["torch"].set_num_threads(1)
-    rows = func(cfg_cls(**params), int(seed), None)
-    return [{"experiment": experiment, **row, "seed": int(seed)} for row in rows]
+    cfg = cfg_cls(**params)
+    rows = func(cfg, int(seed), None)
+    return [{"experiment": experiment, **record(cfg, **row), "seed": int(seed)} for row in rows]
 
 
 def ignore_sigint() -> None:
