@@ -100,8 +100,7 @@ def _upload(rec) -> sources.Source:
                             max_upload_size=max(1, limits.CHAT_UPLOAD_BYTES // 2**20),
                             help=sources.CSV_HELP)
     with right:
-        example = sources.example()
-        ui.download("⬇ Example chat (CSV)", lambda: sources.template_csv(example),
+        ui.download("⬇ Example chat (CSV)", lambda: sources.template_csv(sources.example()),
                     "nuonuo_example_chat.csv", "text/csv", "cm_template", version=1)
     st.caption(ui.plain(f"Up to {limits.CHAT_UPLOAD_BYTES // 2**20} MB, "
                         f"{limits.CHAT_TURNS:,} turns and {limits.CHAT_WORDPIECES:,} MiniLM "
@@ -152,7 +151,8 @@ def memory(source: sources.Source) -> dict:
 def overview(rec: dict) -> None:
     """One line about the conversation, its sessions, and a reader for one session."""
     src = rec["source"]
-    st.markdown(ui.plain(f"{src.title}: {sources.summary(src)}."))
+    st.markdown(ui.plain(f"{src.title}: {sources.summary(src)}. Memory built in "
+                         f"{rec['seconds']:.1f} s."))
     table = sources.sessions(src.turns)
     st.dataframe(table, hide_index=True, key="cm_sessions", height=rows_height(len(table), 9),
                  column_config={"turns": st.column_config.NumberColumn(width="small"),
