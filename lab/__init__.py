@@ -6,7 +6,8 @@ and never pages, app.py, scripts or tests (tests/test_import_contract.py enforce
 docs/architecture.md draws it). "Pure" = no Streamlit import.
 
 Layer 0, used by everything:
-  ``limits``            bounds of every value a visitor can enter, one checker and message (pure)
+  ``limits``            the lab's ranges, derived from nuonuo_core.limits; one parser; the
+                        workspace-file budget (pure)
   ``ui``                the bottom widgets: parameter help, inert user text, errors, two-step
                         confirmations, download buttons, charts with a CSV download
   ``charts``            Plotly figures of the memory pages; the lab's colour of every method,
@@ -48,7 +49,16 @@ Layer 2, features (one or two pages each):
                           (pure)
     ``sweep/findings``    the four new findings: charts with CIs, headlines from records (pure)
     ``sweep/view``        restore, progress, results, own-memories and findings panels
-  ``benchmark``         LoCoMo retrieval benchmark: data folder or upload, run, tables (pure)
+  ``conversation/``     conversation memory (pages 8 and 11):
+    ``conversation/benchmark``  LoCoMo retrieval benchmark: data folder or upload, run, tables
+                                (pure)
+    ``conversation/sources``    the example, a LoCoMo conversation or a visitor's chat (bounded
+                                by the page's limits), their memories, sessions (pure)
+    ``conversation/explain``    hits, channel parts, the top hit's story, settling frames,
+                                recall@k with intervals against labelled questions (pure)
+    ``conversation/charts``     channel bars per hit, recall@k beside the baseline (pure)
+    ``conversation/view``       the page's panels: choose, build (progress), ask, answer,
+                                recall
 
 Layer 3:
   ``tour``              the guided tour's findings and the sentences computed from them (pure)
