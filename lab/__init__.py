@@ -40,7 +40,7 @@ Layer 2, features (one or two pages each):
     ``patterns/completion``  stored sets, completion runs, capacity, sentences (pure)
     ``patterns/charts``      pixel images, step strips, energy, overlap (pure)
     ``patterns/view``        own patterns (draw / upload), the networks, the tour stop
-  ``sweep/``            parameter sweeps and findings (pages 10 and 11):
+  ``sweep/``            parameter sweeps and findings (pages 10 and 12):
     ``sweep/jobs``        grids from form text, background sweep jobs, the on-disk cache (pure)
     ``sweep/charts``      mean and 95 % CI over seeds as lines (a second parameter as shades of
                           the lab's colours) or a heatmap (pure)

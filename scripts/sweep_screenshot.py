@@ -9,7 +9,7 @@ grid (noise: code_dim 4096, 16384 x 5 noise levels x 3 seeds = 30 tasks) and sav
 10_sweep_running.png, 10_sweep.png (1400 px wide, whole page), 10_sweep_1024.png (1024 px
 wide, whole page) and 10_sweep_1024x768.png (a 1024 x 768 window on the chart); then loads
 the teaching set and runs recall on it: 10_sweep_workspace.png (+ _1024x768). Findings:
-11_findings.png (1400), 11_findings_1024.png and 11_findings_1024x768.png.
+12_findings.png (1400), 12_findings_1024.png and 12_findings_1024x768.png.
 """
 from __future__ import annotations
 
@@ -94,9 +94,9 @@ def findings(page, out: Path) -> None:
     page.get_by_role("link", name=re.compile("Findings")).first.click()
     page.get_by_role("heading", name=re.compile("Findings")).first.wait_for(timeout=WAIT)
     page.locator(".js-plotly-plot").nth(3).wait_for(timeout=WAIT)
-    whole(page, out / "11_findings.png", 1400)
-    whole(page, out / "11_findings_1024.png", 1024)
-    window(page, out / "11_findings_1024x768.png", page.locator(".js-plotly-plot").first)
+    whole(page, out / "12_findings.png", 1400)
+    whole(page, out / "12_findings_1024.png", 1024)
+    window(page, out / "12_findings_1024x768.png", page.locator(".js-plotly-plot").first)
 
 
 def main() -> None:

@@ -370,7 +370,7 @@ def test_findings_missing_file(tmp_path):
 
 def test_findings_page_in_a_session(tmp_path, monkeypatch):
     monkeypatch.setenv("NUONUO_SWEEPS", str(tmp_path / "sweeps"))
-    at = AppTest.from_file(str(ROOT / "pages" / "11_Findings.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "pages" / "12_Findings.py"), default_timeout=120).run()
     assert not at.exception, [e.value for e in at.exception]
     assert [h.value for h in at.subheader] == [f"{i} · {f.title}" for i, f in
                                                enumerate(findings.FINDINGS, start=1)]
@@ -408,7 +408,7 @@ def test_findings_from_a_quick_run_here(tmp_path, monkeypatch):
     out.parent.mkdir(parents=True)
     quick.to_csv(out, index=False)
     sidecar_path(out).write_text("{}\n" * 3)
-    at = AppTest.from_file(str(ROOT / "pages" / "11_Findings.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "pages" / "12_Findings.py"), default_timeout=120).run()
     assert not at.exception and len(at.radio) == 1
     at.radio(key="fd_src_sleep_interference").set_value("quick").run()
     head = [m.value for m in at.markdown if m.value.startswith("**Finding.**")][3]
@@ -418,8 +418,8 @@ def test_findings_from_a_quick_run_here(tmp_path, monkeypatch):
 
 
 def test_app_lists_the_findings_page():
-    assert 'st.Page("pages/11_Findings.py"' in (ROOT / "app.py").read_text()
-    assert os.path.isfile(ROOT / "pages" / "11_Findings.py")
+    assert 'st.Page("pages/12_Findings.py"' in (ROOT / "app.py").read_text()
+    assert os.path.isfile(ROOT / "pages" / "12_Findings.py")
 
 
 def test_sweep_page_with_a_damaged_saved_sweep_says_so_and_starts_fresh(tmp_path,
