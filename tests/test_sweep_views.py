@@ -176,6 +176,35 @@ def test_saved_round_trip_keeps_both_kinds_private_and_atomic(tmp_path):
         saved.save(a, "other", ws, base=base)
 
 
+def test_saved_two_tabs_saving_both_kinds_at_once_lose_neither(tmp_path):
+    """Two tabs of one owner save the two kinds at once: once a save returns, its entry
+    stays in the file until that tab saves again (the other tab's read-modify-write never
+    puts back an older copy of it)."""
+    import threading
+    base, owner = tmp_path / "ws", files.new_owner()
+    ws = {"settings": {"noise_stds": "0", "seeds": "0", "n_queries": 1, "methods": []},
+          "records": ""}
+    start = threading.Barrier(2)
+    lost: list = []
+
+    def tab(kind: str, entry: dict) -> None:
+        start.wait()
+        for i in range(40):
+            saved.save(owner, kind, {**entry, "saved_at": float(i)}, base=base)
+            got, _ = saved.load(owner, base=base)
+            if got.get(kind, {}).get("saved_at") != float(i):
+                lost.append((kind, i))
+    threads = [threading.Thread(target=tab, args=("generated", {**ENTRY, "records": ""})),
+               threading.Thread(target=tab, args=("workspace", ws))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    got, problems = saved.load(owner, base=base)
+    assert problems == [] and lost == []
+    assert got["generated"]["saved_at"] == got["workspace"]["saved_at"] == 39.0
+
+
 @pytest.mark.parametrize("damage, problem", [
     (lambda d: d | {"generated": {**d["generated"], "settings": {"experiment": 5}}},
      "generated sweep was dropped"),

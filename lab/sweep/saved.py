@@ -2,8 +2,9 @@
 ``$NUONUO_WORKSPACES/<owner>/last_sweep.json`` (the folder of :mod:`lab.workspace.files`).
 
 One JSON file, replaced atomically (:func:`nuonuo_core.atomic.atomic_write`: a unique
-temporary file, fsync, rename), with one entry per kind of run, so a sweep of generated data
-and a run on the workspace do not push each other out::
+temporary file, fsync, rename) under the owner's lock (``files.owner_lock``: two tabs or two
+server processes of one owner read-modify-write it one at a time), with one entry per kind of
+run, so a sweep of generated data and a run on the workspace do not push each other out::
 
     {"version": 1, "source": "generated" | "workspace",
      "generated": {"settings": {...}, "chart": {...}, "grid": [...], "complete": bool,
@@ -181,11 +182,12 @@ def save(owner: str, kind: str, entry: dict, base=None) -> Path:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     entry = _entry(kind, {**entry, "saved_at": float(entry.get("saved_at", time.time()))})
-    old, _ = load(owner, base)
-    data = {"version": VERSION, "source": kind,
-            **{k: old[k] for k in KINDS if k in old and k != kind}, kind: entry}
-    blob = json.dumps(data, ensure_ascii=False).encode("utf-8")
-    if len(blob) > MAX_FILE_BYTES:        # two large entries: keep only this one
-        data = {"version": VERSION, "source": kind, kind: entry}
+    with files.owner_lock(owner, base):   # two tabs saving both kinds: neither is lost
+        old, _ = load(owner, base)
+        data = {"version": VERSION, "source": kind,
+                **{k: old[k] for k in KINDS if k in old and k != kind}, kind: entry}
         blob = json.dumps(data, ensure_ascii=False).encode("utf-8")
-    return atomic_write(path(owner, base), blob)
+        if len(blob) > MAX_FILE_BYTES:        # two large entries: keep only this one
+            data = {"version": VERSION, "source": kind, kind: entry}
+            blob = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return atomic_write(path(owner, base), blob)
