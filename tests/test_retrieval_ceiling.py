@@ -204,3 +204,27 @@ def test_hopfield_seq_row_ranks_through_the_engine():
     assert np.array_equal(order, sc.engine)        # the engine's order comes first
     hits = mem.search(qs[0], k=3, config=PRESETS["hopfield-seq"])
     assert [h.engine_rank for h in hits] == [1, 2, 3]
+
+
+# --- the ideas that did not become rows (bench ideas) ------------------------------------
+def test_ideas_bench_runs_every_idea_on_a_fixture():
+    from pathlib import Path
+
+    from nuonuo_core.bench import ideas
+    from nuonuo_core.datasets.locomo import load_locomo
+    conv = load_locomo(Path(__file__).parent / "fixtures" / "locomo_dir")[0]
+    cases = [ideas.Case(conv, ENC) for _ in range(3)]
+    case = cases[0]
+    for cfg in (ideas.B, ideas.S, PRESETS["hybrid+lists"]):   # no extra: the row itself
+        assert np.allclose(ideas.with_extra(case, cfg, 0.0), case.scores(cfg).total,
+                           atol=1e-5)
+    for name, idea in ideas.IDEAS.items():
+        if name == "wordllama":
+            continue                      # a second model; run by the command
+        tune, held = ideas.evaluate(idea, cases, cases[:1])
+        assert set(tune) == set(held) == {(5, "overall"), (10, "overall"), (5, "multi-hop"),
+                                          (10, "multi-hop")}, name
+        assert all(0.0 <= v <= 1.0 for v in list(tune.values()) + list(held.values())), name
+    assert ideas.main(["--ideas", "nope"]) == 2
+    assert ideas.main(["--data", str(Path(__file__).parent / "fixtures" / "locomo_dir"),
+                       "--ideas", "reweighted"]) == 2          # lacks the named conversations

@@ -378,18 +378,24 @@ class TokenIndex:
         n, df = self.n, self.df[tok]
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
+    def best(self, toks: list[str], vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One query's content tokens: their idf (t,) and, per document, each one's best
+        cosine with any of the document's tokens (t, n); (0,) and (0, n) without tokens."""
+        keep = self.content(toks)
+        if not keep:
+            return np.zeros(0, np.float32), np.zeros((0, self.n), np.float32)
+        idf = np.array([self.idf(toks[j]) for j in keep], dtype=np.float32)
+        return idf, np.maximum.reduceat(small_matmul(vecs[keep].astype(np.float32), self.flat),
+                                        self.starts, axis=1)
+
     def scores(self, query_tokens: list) -> np.ndarray:
         """(m, n): per document, the idf-weighted mean over the query's content tokens of the
         best cosine with any of the document's tokens."""
         out = np.zeros((len(query_tokens), self.n), dtype=np.float32)
         for i, (toks, vecs) in enumerate(query_tokens):
-            keep = self.content(toks)
-            if not keep:
-                continue
-            idf = np.array([self.idf(toks[j]) for j in keep], dtype=np.float32)
-            best = np.maximum.reduceat(small_matmul(vecs[keep].astype(np.float32), self.flat),
-                                       self.starts, axis=1)
-            out[i] = idf @ best / max(float(idf.sum()), 1e-9)
+            idf, best = self.best(toks, vecs)
+            if len(idf):
+                out[i] = idf @ best / max(float(idf.sum()), 1e-9)
         return out
 
 
