@@ -225,6 +225,9 @@ def test_ideas_bench_runs_every_idea_on_a_fixture():
         assert set(tune) == set(held) == {(5, "overall"), (10, "overall"), (5, "multi-hop"),
                                           (10, "multi-hop")}, name
         assert all(0.0 <= v <= 1.0 for v in list(tune.values()) + list(held.values())), name
+    for space in ("paper", "words"):
+        r = ideas.settling(cases[:1], space, 1e4, top=5)      # large β: the cosine top-1
+        assert r["same_top1"] == 1.0 and r["rank_by_q"] >= 1
     assert ideas.main(["--ideas", "nope"]) == 2
     assert ideas.main(["--data", str(Path(__file__).parent / "fixtures" / "locomo_dir"),
                        "--ideas", "reweighted"]) == 2          # lacks the named conversations

@@ -67,6 +67,12 @@ class Case:
         return self.memo("QS", lambda: self.mem.embedder.query(
             [strip_names(q, self.corpus.names) for q in self.questions], False)[0])
 
+    def paper_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(turn vectors, question vectors) of the paper's texts (the hopfield row's space)."""
+        return self.memo("paper", lambda: (
+            self.embed([Turn(**t).paper for t in self.mem.turns()]),
+            self.mem.embedder.query(self.questions, False)[0]))
+
     def unit_words(self) -> np.ndarray:
         return self.memo("words", lambda: self.embed(self.words))
 
@@ -365,6 +371,42 @@ IDEAS: dict[str, Idea] = {
 }
 
 
+def settling(cases: list[Case], space: str = "paper", beta: float = 64.0,
+             top: int = 50) -> dict:
+    """Why settling does not rank: per question, stage 1 takes the ``top`` turns most similar
+    to the question (``space``: "paper" = the hopfield row's texts, "words"), stage 2 settles
+    ξ ← Xᵀ softmax(β X ξ) from the question (the engine's ``hopfield_settle``, 10 steps). Counts
+    how often the turn it settles to (nearest to ξ*) is the cosine top-1, how often each is an
+    evidence turn, the mean cosine of ξ* with the question and with the attractor, and the
+    mean rank of the evidence among the candidates by cos(q, x) and by cos(ξ*, x)."""
+    import torch
+
+    from nuonuo_core.functional import hopfield_settle, normalize
+    acc: dict = {k: [] for k in ("same_top1", "top1_evidence", "attractor_evidence",
+                                 "cos_q_state", "cos_attractor_state", "rank_by_q",
+                                 "rank_by_state")}
+    for case in cases:
+        X, Q = (case.unit_words(), case.question_vectors()) if space == "words" else \
+            case.paper_vectors()
+        cand = np.argsort(-(Q @ X.T), axis=1, kind="stable")[:, :top]
+        st = hopfield_settle(torch.from_numpy(Q), torch.from_numpy(X[cand]), beta, 10, 1e-4)
+        xi = normalize(st.state).numpy()
+        near = np.einsum("mkd,md->mk", X[cand], xi)
+        for q, ev in enumerate(case.evidence):
+            a = int(cand[q, int(np.argmax(near[q]))])
+            acc["same_top1"].append(a == cand[q, 0])
+            acc["top1_evidence"].append(cand[q, 0] in ev)
+            acc["attractor_evidence"].append(a in ev)
+            acc["cos_q_state"].append(float(Q[q] @ xi[q]))
+            acc["cos_attractor_state"].append(float(X[a] @ xi[q]))
+            by_state = cand[q][np.argsort(-near[q], kind="stable")].tolist()
+            for e in ev:
+                if e in cand[q]:
+                    acc["rank_by_q"].append(cand[q].tolist().index(e) + 1)
+                    acc["rank_by_state"].append(by_state.index(e) + 1)
+    return {k: float(np.mean(v)) for k, v in acc.items()}
+
+
 def recall_values(cases: list[Case], scores: Callable[[Case], np.ndarray],
                   at_k=(5, 10)) -> dict:
     """{(at_k, "overall" | "multi-hop"): [recall of each question]} over the cases."""
@@ -413,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ideas", default=",".join(IDEAS), help="comma list from: " +
                    ", ".join(IDEAS))
     p.add_argument("--tune-only", action="store_true", help="score the tuning split only")
+    p.add_argument("--settling", action="store_true", help="also print what Hopfield "
+                   "settling does to the question (settling())")
     args = p.parse_args(argv)
     names = [n.strip() for n in args.ideas.split(",") if n.strip()]
     unknown = [n for n in names if n not in IDEAS]
@@ -447,6 +491,13 @@ def main(argv: list[str] | None = None) -> int:
             return f"{r[(k, 'overall')]:.3f}/{r[(k, 'multi-hop')]:.3f}" if r else "-"
         print(f"{name:<28}{idea.base:<16}{cell(t, 10):>14}{cell(h, 10):>14}{cell(t, 5):>14}"
               f"{cell(h, 5):>14}", flush=True)
+    if args.settling:
+        print("\nsettling over the top 50 (all conversations scored):")
+        for space in ("paper", "words"):
+            for beta in (16.0, 64.0, 256.0):
+                r = settling(tune + held, space, beta)
+                print(f"  {space:<6} β {beta:>5g}: " + ", ".join(f"{k} {v:.3f}"
+                                                              for k, v in r.items()))
     return 0
 
 
