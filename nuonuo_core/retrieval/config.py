@@ -3,8 +3,9 @@
 A search scores every turn as a weighted sum of channels (each z-scored per question when
 ``normalize``), optionally adds one hop through the engine's Hebbian W (``w_links``), and
 optionally lets the engine rank its top ``engine_top`` turns first (``engine``). Every row of
-the LoCoMo table is one :class:`RetrievalConfig` (:data:`PRESETS`); the default is the best row,
-``hybrid+time``. Weights were chosen on conv-26/30/41 only (docs/retrieval.md).
+the LoCoMo table is one :class:`RetrievalConfig` (:data:`PRESETS`); the default is the best row
+on the tuning conversations, ``hybrid+lists`` (issue 18; before it, ``hybrid+time``). Weights
+were chosen on conv-26/30/41 only (docs/retrieval.md).
 """
 from __future__ import annotations
 

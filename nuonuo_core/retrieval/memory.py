@@ -1,6 +1,6 @@
 """ConversationMemory: a conversation's turns in, the turns that answer a question out.
 
->>> mem = ConversationMemory()                      # default config (hybrid+time) and MiniLM
+>>> mem = ConversationMemory()                      # default config (hybrid+lists) and MiniLM
 >>> mem.add_turns([{"id": "S1:1", "text": "We adopted a dog!", "speaker": "Maya",
 ...                 "session": "1", "time": "2024-03-02"}])
 >>> hits = mem.search("Does Maya have pets?", k=5)  # best first: id, score, text, speaker...
@@ -113,7 +113,7 @@ class Scores:
 
 class ConversationMemory:
     """A conversation memory: :meth:`add_turns`, :meth:`search`, :meth:`save` /
-    :meth:`load`. ``config``: a :class:`RetrievalConfig` (default: the ``hybrid+time`` row);
+    :meth:`load`. ``config``: a :class:`RetrievalConfig` (default: the ``hybrid+lists`` row);
     ``encoder``: see :func:`~nuonuo_core.retrieval.embedder.as_embedder` (default: MiniLM
     behind the on-disk embedding cache). Not safe for concurrent use from several threads."""
 
