@@ -59,7 +59,9 @@ class Hit:
     its order is meaningful). With ``explain=True``: ``channels`` holds each channel's
     contribution (weight x z-scored value; they and ``links`` sum to ``score``, up to float
     rounding), ``raw`` the channel values before weighting (cosines, BM25, token MaxSim,
-    0/1 for speaker, question, time, content words for length, the link strength),
+    0/1 for speaker, question, time and day, content words for length, the session's
+    z-scored best score, the link strength, a list question's suppression: the largest
+    centred cosine with a turn taken before it),
     ``link`` the W link that lifted the turn (None if none did). ``engine_rank``: 1-based
     rank in the engine's own recall for engine configurations (the score is then
     ``engine_top - rank + 1`` for the engine's turns)."""
