@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/5_Multi-hop_chains.py", title="Multi-hop chains", icon="🔗"),
     st.Page("pages/6_Inside_the_network.py", title="Inside the network", icon="🔬"),
     st.Page("pages/7_Guided_tour.py", title="Guided tour", icon="🧭"),
+    st.Page("pages/11_Conversation_memory.py", title="Conversation memory", icon="💬"),
     st.Page("pages/8_Benchmark.py", title="Benchmark", icon="📊"),
     st.Page("pages/9_Pattern_completion.py", title="Pattern completion", icon="🧩"),
     st.Page("pages/10_Sweep.py", title="Sweep", icon="🧪"),

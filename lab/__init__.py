@@ -42,7 +42,16 @@ Layer 2, features (one or two pages each):
     ``sweep/jobs``        grids from form text, background sweep jobs, the on-disk cache (pure)
     ``sweep/charts``      mean and spread over seeds as lines or a heatmap (pure)
     ``sweep/view``        progress and results panels
-  ``benchmark``         LoCoMo retrieval benchmark: data folder or upload, run, tables (pure)
+  ``conversation/``     conversation memory (pages 8 and 11):
+    ``conversation/benchmark``  LoCoMo retrieval benchmark: data folder or upload, run, tables
+                                (pure)
+    ``conversation/sources``    the example, a LoCoMo conversation or a visitor's chat (bounded
+                                by the page's limits), their memories, sessions (pure)
+    ``conversation/explain``    hits, channel parts, the top hit's story, settling frames,
+                                recall@k with intervals against labelled questions (pure)
+    ``conversation/charts``     channel bars per hit, recall@k beside the baseline (pure)
+    ``conversation/view``       the page's panels: choose, build (progress), ask, answer,
+                                recall
 
 Layer 3:
   ``tour``              the guided tour's findings and the sentences computed from them (pure)

@@ -98,3 +98,16 @@ def load_json(text: str, max_depth: int = MAX_JSON_DEPTH):
         raise ValueError(f"JSON is nested {depth} levels deep; at most {max_depth} levels "
                          f"are allowed")
     return data
+
+
+# --- the Conversation memory page (page 11): a visitor's own chat -----------------------------
+# The engine takes chats up to 10 MB and 10,000 turns (nuonuo_core/retrieval/limits.py); the
+# page takes less, because a visitor's chat is embedded for that visitor alone on a shared
+# server and held in their session. Memory and time grow with MiniLM wordpieces (each keeps a
+# 384-d token vector, ~2.3 KB with its index; MiniLM reads at most 254 of a turn), so the page
+# bounds them: 60,000 wordpieces is ~140 MB and ~25 s of two free cores (LoCoMo's longest
+# conversation, 663 turns, has 22,880).
+CHAT_UPLOAD_BYTES = 1 * 2**20      # an uploaded chat file (JSON or CSV)
+CHAT_TURNS = 2_000                 # turns of an uploaded chat
+CHAT_WORDPIECES = 60_000           # MiniLM wordpieces over all its turns (at most 254 a turn)
+CHAT_HITS = (1, 20)                # turns shown for one question

@@ -1,5 +1,6 @@
 import streamlit as st
 
+from lab.conversation import view as conversation
 from lab.workspace import demos, frame, state
 
 frame.page("🧠 NuoNuo Lab",
@@ -11,6 +12,18 @@ frame.page("🧠 NuoNuo Lab",
         r"W \mathrel{+}= \eta\, c_{\mathrm{target}}\, c_{\mathrm{cue}}^\top,\ "
         r"c = \mathrm{kWTA}_k(Px)")
 mem = state.memory()
+tour, chat = st.columns(2, border=True)
+tour.markdown("**How the memory works**: noise, chains, nights and a corrupted letter, one "
+              "chart and one sentence each.")
+if tour.button("🧭 Start the guided tour", type="primary", key="start_tour",
+               help="Runs the three key findings in one click."):
+    st.session_state["tour_autorun"] = True
+    st.switch_page("pages/7_Guided_tour.py")
+chat.markdown("**It remembers a conversation**: two friends talked for six months; ask what "
+              "was said weeks ago in your own words and see why each turn was found.")
+if chat.button("💬 Ask the example conversation", type="primary", key="start_conversation",
+               help="Opens Conversation memory with a question about a turn from April."):
+    conversation.open_example()
 st.image(str(demos.ASSETS / "architecture.svg"), caption="Architecture: encode → separate → "
          "store (Hopfield patterns + Hebbian W) → recall / chain → consolidate at night")
 
@@ -35,15 +48,13 @@ for col, (key, (title, _, about)) in zip(cols, demos.DEMOS.items()):
             st.rerun()
 
 st.subheader("Where to go next")
-if st.button("🧭 Start the guided tour", type="primary", key="start_tour",
-             help="Runs the three key findings in one click."):
-    st.session_state["tour_autorun"] = True
-    st.switch_page("pages/7_Guided_tour.py")
 links = [("pages/2_Memories.py", "Memories: add, import, search, export"),
          ("pages/3_Recall_and_noise.py", "Recall & noise: three methods side by side"),
          ("pages/4_Consolidation_nights.py", "Consolidation nights: sleep and forgetting"),
          ("pages/5_Multi-hop_chains.py", "Multi-hop chains: follow W"),
-         ("pages/6_Inside_the_network.py", "Inside the network: W, codes, β")]
+         ("pages/6_Inside_the_network.py", "Inside the network: W, codes, β"),
+         ("pages/11_Conversation_memory.py", "Conversation memory: ask a chat, see why each "
+          "turn was found")]
 for path, text in links:
     try:
         st.page_link(path, label=text)

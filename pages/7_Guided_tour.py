@@ -1,6 +1,7 @@
 import streamlit as st
 
 from lab import charts, tour, ui
+from lab.conversation.view import tour_link
 from lab.patterns.view import tour_stop
 from lab.workspace import frame, state
 
@@ -35,3 +36,4 @@ for title, sentence, fig, df, name in steps:
     st.markdown(ui.plain(sentence))
     ui.chart(fig, df, name)
 tour_stop()   # Step 4: corrupt 30 % of a letter and watch it come back
+tour_link()   # next: the Conversation memory page

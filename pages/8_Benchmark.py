@@ -1,6 +1,7 @@
 import streamlit as st
 
-from lab import benchmark, ui
+from lab import ui
+from lab.conversation import benchmark
 from lab.workspace import frame
 from nuonuo_core.retrieval import METHODS
 from nuonuo_core.embed_cache import cached_minilm

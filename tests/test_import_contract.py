@@ -30,7 +30,7 @@ LAB_LAYERS = {
     "lab.limits": 0, "lab.ui": 0, "lab.charts": 0, "lab.server": 0,
     "lab.workspace": 1,
     "lab.analysis": 2, "lab.nights": 2, "lab.patterns": 2, "lab.sweep": 2,
-    "lab.benchmark": 2,
+    "lab.conversation": 2,
     "lab.tour": 3,
 }
 FEATURE_LAYER = 2

@@ -500,3 +500,16 @@ def test_default_encoder_is_shared_per_cache_folder(tmp_path, monkeypatch):
     assert a.embedder is b.embedder and a.embedder.name == "all-MiniLM-L6-v2"
     monkeypatch.setenv("NUONUO_CACHE_DIR", str(tmp_path / "b"))
     assert ConversationMemory().embedder is not a.embedder
+
+
+def test_a_question_of_only_names_is_asked_as_it_is():
+    """Names are removed from a question for the dense cue; a question that is nothing but
+    names ("Priya?") used to leave an empty text and fail with "texts[0] must be a non-empty
+    string"; it is asked as written."""
+    mem = example_memory()
+    for q in ("Priya", "Priya Tomás", "Priya's?", "  tomás  "):
+        hits = mem.search(q, k=3, explain=True)
+        assert len(hits) == 3 and mem.settle(q).answer_id is not None
+    from nuonuo_core.retrieval.channels import strip_names
+    assert strip_names("What did Priya's dog eat?", ["Priya"]) == "What did dog eat?"
+    assert strip_names("Priya Tomás", ["Priya", "Tomás"]) == "Priya Tomás"

@@ -86,10 +86,11 @@ def zscore(s: np.ndarray) -> np.ndarray:
 def strip_names(text: str, names: Sequence[str]) -> str:
     """Remove participant names (and 's) from a query:
     "What did Mel's son do" -> "What did son do"."""
+    out = text
     for n in names:
         if n:
-            text = re.sub(rf"\b{re.escape(n)}(?:'s|’s)?\b", " ", text, flags=re.I)
-    return re.sub(r"\s+", " ", text).strip() or text
+            out = re.sub(rf"\b{re.escape(n)}(?:'s|’s)?\b", " ", out, flags=re.I)
+    return re.sub(r"\s+", " ", out).strip() or text    # only names: the question as asked
 
 
 def _stem(w: str) -> str:

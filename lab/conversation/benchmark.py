@@ -10,9 +10,9 @@ import plotly.graph_objects as go
 from nuonuo_core.bench.conversation_eval import evaluate_locomo
 from nuonuo_core.datasets.locomo import load_locomo, parse_locomo
 
-from . import limits
+from .. import limits
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "locomo"
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "locomo"
 KS = (1, 5, 10, 25, 50)
 DEFAULT_METHODS = ("cosine", "hopfield", "bm25", "+speaker", "hybrid", "hybrid+time")
 MAX_UPLOAD_BYTES = 20 * 2**20          # locomo10.json is ~2.8 MB
@@ -93,7 +93,7 @@ def _cut(df: pd.DataFrame) -> str:
 
 
 def chart(df: pd.DataFrame, category: str) -> go.Figure:
-    from .charts import METHOD_COLORS, template_kw
+    from ..charts import METHOD_COLORS, template_kw
 
     d = df[(df.category == category) & (df.metric == "recall")]
     fig = go.Figure()
