@@ -6,7 +6,8 @@ and never pages, app.py, scripts or tests (tests/test_import_contract.py enforce
 docs/architecture.md draws it). "Pure" = no Streamlit import.
 
 Layer 0, used by everything:
-  ``limits``            bounds of every value a visitor can enter, one checker and message (pure)
+  ``limits``            the lab's ranges, derived from nuonuo_core.limits; one parser; the
+                        workspace-file budget (pure)
   ``ui``                the bottom widgets: parameter help, inert user text, errors, two-step
                         confirmations, download buttons, charts with a CSV download
   ``charts``            Plotly figures of the memory pages, one colour per method (pure)

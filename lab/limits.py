@@ -1,61 +1,90 @@
-"""Bounds for every value a visitor can enter (forms, import cells, uploads).
+"""The lab's limits: every value a visitor can enter (forms, import cells, uploads), derived
+from the engine's one table (:mod:`nuonuo_core.limits`).
 
-One checker, one message shape: the value's name, the allowed range and what was given, so a
-page can show it in place. Pure (no Streamlit); used by ``io``, ``workspaces`` and the pages.
+Each form range is the engine's range or a narrower one made with ``Limit.narrow``, which
+refuses a range outside the engine's and remembers the engine's, so help texts and messages
+say both ("Allowed: [1, 1000] (the engine allows [1, 10000]; …)"). One parser for every
+numeric field of every form (:func:`number` / ``Limit.parse``): the text is parsed first, then
+the parsed number is bounded and passed on. Uploaded workspaces must lie inside the same
+ranges (:func:`check_workspace_config`), checked before anything is allocated. Pure (no
+Streamlit); used by ``io``, ``workspaces``, ``sweep`` and the pages.
 """
 from __future__ import annotations
 
 import json
-import math
 
-IMPORTANCE = (0.0, 100.0)          # (lo, hi], the Memories form's cap; engine bounds it too
+from nuonuo_core import safejson
+from nuonuo_core.limits import LIMITS, Limit
+
+ENGINE = LIMITS
+EMBED_DIM = 384                      # the lab's encoder (all-MiniLM-L6-v2)
 CODE_DIMS = (256, 1024, 4096, 16384, 32768)
-K_RANGE = (1, 256)
-SEED_RANGE = (0, 2**31 - 1)
-PER_DAY = (1, 50)
-RECALL = {                          # live recall settings: (lo, hi, integer, lo_open)
-    "beta": (0.0, 1000.0, False, True),
-    "top_k": (1, 1000, True, False),
-    "max_steps": (1, 100, True, False),
-    "eps": (0.0, 1.0, False, True),
+DENSE_MAX_DIM = 2048                 # "auto" keeps W dense up to here (16 MiB); sparse above
+
+# Every form range of the lab, from the engine's table; narrower ones say why.
+FORMS: dict[str, Limit] = {
+    "beta": ENGINE["beta"].narrow(hi=1000.0, why="beyond 1000 the softmax over unit cues is "
+                                                 "already one-hot"),
+    "top_k": ENGINE["top_k"].narrow(hi=1000, why="one visitor's recall stays a few ms on a "
+                                                 "shared server"),
+    "max_steps": ENGINE["max_steps"].narrow(hi=100, why="settling converges in a few steps; "
+                                                        "100 bounds a shared server's work"),
+    "eps": ENGINE["eps"],
+    "lr": ENGINE["lr"],
+    "k": ENGINE["k"],
+    "seed": ENGINE["seed"],
+    "importance": ENGINE["importance"],
+    "min_overlap": ENGINE["min_overlap"],
+    "code_dim": ENGINE["code_dim"].narrow(lo=CODE_DIMS[0], hi=CODE_DIMS[-1],
+                                          why=f"the lab offers D in {list(CODE_DIMS)}"),
+    "embed_dim": ENGINE["embed_dim"].narrow(lo=EMBED_DIM, hi=EMBED_DIM,
+                                            why="the lab's encoder gives 384-d embeddings"),
+    # a night (Consolidation page): the page's sliders, enforced again on the server
+    "epochs": ENGINE["epochs"].narrow(hi=10, why="a night of the lab runs in seconds"),
+    "replay_noise": ENGINE["replay_noise"].narrow(hi=0.2, why="beyond 0.2 a replayed cue "
+                                                              "is mostly noise"),
+    "homeostasis": ENGINE["homeostasis"].narrow(lo=0.05, lo_open=False,
+                                                why="below 0.05 one epoch wipes W"),
+    "prune_threshold": ENGINE["prune_threshold"],
+    "keep_fraction": ENGINE["keep_fraction"],
+    "probe_noise": ENGINE["noise_std"].narrow(name="probe_noise"),
 }
-REBUILD = {                         # settings that change codes or W: need a rebuild
-    "lr": (0.0, 100.0, False, True),
-    "k": (*K_RANGE, True, False),
-    "seed": (*SEED_RANGE, True, False),
-}
+NIGHT = {name: FORMS[name] for name in ("epochs", "replay_noise", "homeostasis",
+                                        "prune_threshold", "keep_fraction", "probe_noise")}
+RECALL = {name: FORMS[name] for name in ("beta", "top_k", "max_steps", "eps")}  # live
+REBUILD = {name: FORMS[name] for name in ("lr", "k", "seed")}  # change codes or W: rebuild
+
+IMPORTANCE = (FORMS["importance"].lo, FORMS["importance"].hi)   # (lo, hi]
+K_RANGE = (FORMS["k"].lo, FORMS["k"].hi)
+SEED_RANGE = (FORMS["seed"].lo, FORMS["seed"].hi)
+PER_DAY = (1, 50)                    # lab-only: memories per day in the night player
+# Workspace files: the largest one the lab writes is the largest it accepts as an upload
+# (server.maxUploadSize in .streamlit/config.toml), so every download opens again
+UPLOAD_LIMIT = 20 * 2**20
+WORKSPACE_BYTES = UPLOAD_LIMIT
 MAX_JSON_DEPTH = 16
+MAX_JSON_ITEMS = 1_000_000           # values in one uploaded JSON (~100 MB of Python objects)
 
 
 def number(name: str, value, lo, hi, *, integer: bool = False, lo_open: bool = False):
-    """``value`` as a number in [lo, hi] ((lo, hi] if ``lo_open``); ValueError otherwise.
+    """``value`` (text or number) parsed, then bounded to [lo, hi] ((lo, hi] if ``lo_open``);
+    the parsed number is returned. Text, bool, NaN, inf and fractional values for an integer
+    setting are refused; the message names the setting, the allowed range and the value."""
+    return Limit(name, lo, hi, integer, lo_open).parse(value)
 
-    Text, bool, NaN, inf and fractional values for an integer setting are refused; the message
-    names the setting, the allowed range and the value given.
-    """
-    kind = "a whole number" if integer else "a number"
-    where = span(lo, hi, lo_open)
-    msg = f"{name} must be {kind} in {where}, got {_show(value)}"
-    if isinstance(value, bool) or value is None:
-        raise ValueError(msg)
+
+def parse(value, name: str, integer: bool):
+    """A number from a form with no range of its own (the caller bounds it next)."""
     try:
-        x = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(msg) from None
-    if not math.isfinite(x) or x < lo or x > hi or (lo_open and x == lo):
-        raise ValueError(msg)
-    if integer:
-        if x != int(x):
-            raise ValueError(msg)
-        return int(x)
-    return x
+        return Limit(name, -2**63, 2**63, integer).parse(value)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise ValueError(f"{name} must be {kind}, got {_show(value)}") from None
 
 
 def span(lo, hi, lo_open: bool = False) -> str:
     """The range as the messages write it: [1, 50], (0, 100]."""
-    def fmt(v):
-        return str(v) if isinstance(v, int) else f"{v:g}"
-    return f"{'(' if lo_open else '['}{fmt(lo)}, {fmt(hi)}]"
+    return Limit("", lo, hi, lo_open=lo_open).span()
 
 
 def _show(value) -> str:
@@ -63,41 +92,97 @@ def _show(value) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
-def check_params(table: dict, values: dict) -> dict:
-    """Check ``values`` against a table like :data:`RECALL`; returns the converted values."""
-    out = {}
-    for name, value in values.items():
-        lo, hi, integer, lo_open = table[name]
-        out[name] = number(name, value, lo, hi, integer=integer, lo_open=lo_open)
-    return out
+def check_params(table: dict[str, Limit], values: dict) -> dict:
+    """Parse and bound ``values`` with a table like :data:`RECALL`; returns the numbers."""
+    return {name: table[name].parse(value) for name, value in values.items()}
 
 
-def json_depth(obj) -> int:
-    """Deepest nesting of lists / dicts in a parsed JSON value (iterative, no recursion)."""
-    best, stack = 0, [(obj, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (list, dict)):
-            best = max(best, depth)
-            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
-                                                  else item))
-    return best
+def check_workspace_config(cfg) -> None:
+    """Refuse a workspace (upload, saved file, autosave) whose config lies outside what the
+    lab's own forms can make: called by ``HybridMemory.from_bytes`` before the projection or
+    W is built, so a small file cannot make the server allocate gigabytes."""
+    for name, lim in FORMS.items():
+        if name in ("importance",) or name in NIGHT:
+            continue
+        value = getattr(cfg, name)
+        if not lim.contains(value):
+            raise ValueError(f"its {name} = {value!r} is outside what the lab allows: "
+                             f"{lim.help()[len('Allowed: '):-1]}")
+    if cfg.code_dim not in CODE_DIMS:
+        raise ValueError(f"its code_dim = {cfg.code_dim} is not one the lab offers "
+                         f"({list(CODE_DIMS)})")
+    if cfg.w_format == "dense" and cfg.code_dim > DENSE_MAX_DIM:
+        raise ValueError(f"its W is dense at code_dim = {cfg.code_dim}; the lab keeps W dense "
+                         f"only up to code_dim {DENSE_MAX_DIM} (16 MiB)")
 
 
-def load_json(text: str, max_depth: int = MAX_JSON_DEPTH):
-    """``json.loads`` that refuses deep nesting with a message instead of a RecursionError."""
+def load_json(text: str, max_depth: int = MAX_JSON_DEPTH, max_items: int = MAX_JSON_ITEMS,
+              max_len: int | None = None, what: str = "JSON"):
+    """``json.loads`` whose values, nesting and container lengths are counted and bounded
+    while the text is read (:mod:`nuonuo_core.safejson`), not after."""
     try:
-        data = json.loads(text)
-    except RecursionError:
-        raise ValueError(f"JSON is nested too deeply; at most {max_depth} levels are "
-                         f"allowed") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON: {exc}") from None
-    depth = json_depth(data)
-    if depth > max_depth:
-        raise ValueError(f"JSON is nested {depth} levels deep; at most {max_depth} levels "
-                         f"are allowed")
-    return data
+        return safejson.loads(text, max_items, max_depth, max_len, what)
+    except safejson.TooLarge:
+        raise
+    except ValueError as exc:
+        raise ValueError(f"malformed JSON: {str(exc).split(': ', 1)[-1]}") from None
+
+
+# --- workspace size: the file must stay small enough to open again -------------------------
+def file_bytes(mem) -> int:
+    """The size of ``mem.to_bytes()`` within a few KB, without building it: the tensors'
+    bytes and the state's JSON (texts escaped twice, as the header stores it)."""
+    st = mem.store
+    c = mem.config
+    stats = st.w.stats()
+    tensors = st.n * (8 + 4 * c.k + 4 + 8 + 1) + st.n_rows * (8 + 4 * c.k + 4 * c.embed_dim) \
+        + 12 * stats["w_nnz"] + 12 * int(st.contrib.keys.numel())
+    texts = len(json.dumps(json.dumps(st.texts)))
+    return tensors + texts + 4096
+
+
+def growth(cfg, rows: int = 0, memories: int = 0, text_bytes: int = 0) -> int:
+    """An upper bound of the bytes ``memories`` new memories with ``rows`` cue rows in all
+    (and ``text_bytes`` characters of text) add to a workspace file of config ``cfg``: per
+    cue row its embedding, code, owner, contribution (k keys) and at most k² new W cells."""
+    k = cfg.k
+    per_row = 8 + 4 * k + 4 * cfg.embed_dim + 12 * k + 12 * k * k
+    return rows * per_row + memories * (21 + 4 * k + 64) + 12 * text_bytes
+
+
+def rows_growth(cfg, rows) -> int:
+    """:func:`growth` of memory rows (objects with ``cue``, ``target``, ``paraphrases``)."""
+    return growth(cfg, rows=sum(1 + len(r.paraphrases) for r in rows), memories=len(rows),
+                  text_bytes=sum(len(r.cue) + len(r.target or "") + sum(map(len, r.paraphrases))
+                                 for r in rows))
+
+
+def night_growth(mem, epochs: int, replay_noise: float, replays: int = 1) -> int:
+    """An upper bound of the bytes one night adds to the workspace file: a noisy replay may
+    touch k² new W cells and k new contribution keys per replayed row, replay and epoch; a
+    clean replay only brings back cells of the stored rows that pruning cut."""
+    st, k = mem.store, mem.config.k
+    buffered = int(st.in_replay.to(st.row_mem.device)[st.row_mem].sum()) if st.n_rows else 0
+    if replay_noise > 0:
+        return buffered * replays * epochs * 12 * (k * k + k)
+    return max(0, 12 * (st.n_rows * k * k - st.w.stats()["w_nnz"]))
+
+
+def check_room(mem, extra: int, what: str) -> None:
+    """Refuse an operation that could grow the workspace's file past WORKSPACE_BYTES (so the
+    lab could not open its own download), naming the sizes."""
+    now = file_bytes(mem)
+    if now + extra > WORKSPACE_BYTES:
+        raise ValueError(f"{what} could make this workspace's file about "
+                         f"{(now + extra) / 2**20:.1f} MB (it is {now / 2**20:.1f} MB now); a "
+                         f"workspace file holds at most {WORKSPACE_BYTES // 2**20} MB, the "
+                         f"largest the lab can open again. Remove memories, or save this "
+                         f"workspace and start a new one")
+
+
+def check_file(mem) -> None:
+    """Refuse to write a workspace file larger than the lab can open again."""
+    check_room(mem, 0, "saving")
 
 
 # --- the Conversation memory page (page 11): a visitor's own chat -----------------------------

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from .limits import LIMITS, MAX_DENSE_DIM, MAX_PROJECTION
+
 METHODS = ("hopfield", "hebbian", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 W_FORMATS = ("auto", "sparse", "dense")
@@ -20,22 +22,13 @@ def _check(ok: bool, message: str) -> None:
         raise ValueError(message)
 
 
-# Allowed range of every numeric field: (low, high, low_open). Chosen so that no value from a
-# form or a file can take the server down: code_dim <= 2^17 keeps a code's projection at
-# <= 200 MB (d = 384); k <= 256 keeps one memory's W update at <= 65,536 cells; top_k <= 10^4
-# and max_steps <= 1000 bound one query's work; eps >= 1e-9 stays above float32 rounding of a
-# unit vector's change (a smaller eps only means "run max_steps").
+# The allowed range of every numeric field lives in the one table of limits
+# (nuonuo_core/limits.py, with the reason for each bound); RANGES is its view for this config.
 RANGES: dict[str, tuple[float, float, bool]] = {
-    "embed_dim": (1, 8192, False), "code_dim": (2, 2**17, False), "k": (1, 256, False),
-    "top_k": (1, 10_000, False), "beta": (0.0, 1e4, True), "max_steps": (1, 1000, False),
-    "eps": (1e-9, 1.0, False), "lr": (0.0, 100.0, True), "seed": (0, 2**32 - 1, False),
-    "min_overlap": (0.0, 1.0, True), "ann_threshold": (1, 10**9, False),
-    "ann_nprobe": (1, 8192, False),
-    # match scores lie in [-1, 1] (hopfield, cosine: a cosine) or [0, 1] (hebbian); a
-    # threshold of -1 answers every query (NO_ABSTENTION)
-    "min_score_hopfield": (-1.0, 1.0, False), "min_score_hebbian": (-1.0, 1.0, False),
-    "min_score_cosine": (-1.0, 1.0, False), "chain_min_support": (0.0, 1.0, False),
-}
+    name: (LIMITS[name].lo, LIMITS[name].hi, LIMITS[name].lo_open)
+    for name in ("embed_dim", "code_dim", "k", "top_k", "beta", "max_steps", "eps", "lr",
+                 "seed", "min_overlap", "ann_threshold", "ann_nprobe", "min_score_hopfield",
+                 "min_score_hebbian", "min_score_cosine", "chain_min_support")}
 
 NO_ABSTENTION = -1.0  # min_score that answers every query (every match score is >= -1)
 
@@ -45,21 +38,14 @@ NO_ABSTENTION = -1.0  # min_score that answers every query (every match score is
 DEFAULT_MIN_SCORE = {"hopfield": 0.59, "hebbian": 0.18, "cosine": 0.59}
 
 
-MAX_PROJECTION = 2**26  # code_dim × embed_dim: the projection P holds at most 256 MiB
-MAX_DENSE_DIM = 16384   # a dense W of D × D float32 is at most 1 GiB
-
-
 def range_text(name: str) -> str:
-    lo, hi, lo_open = RANGES[name]
-    fmt = (lambda v: str(v)) if isinstance(hi, int) else (lambda v: f"{v:g}")
-    return f"{'(' if lo_open else '['}{fmt(lo)}, {fmt(hi)}]"
+    return LIMITS[name].span()
 
 
 def check_range(name: str, value) -> None:
-    """Refuse ``value`` outside RANGES[name] with a message naming the value and the range."""
-    lo, hi, lo_open = RANGES[name]
-    _check((value > lo if lo_open else value >= lo) and value <= hi,
-           f"{name} must be in {range_text(name)}, got {value!r}")
+    """Refuse ``value`` outside the limit ``name`` with a message naming the value and the
+    range (types are checked too: an int field takes only ints)."""
+    LIMITS[name].check(value)
 
 
 @dataclass(frozen=True)
@@ -124,6 +110,9 @@ class MemoryConfig:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name in RANGES:              # type and range, one message; numpy scalars
+                object.__setattr__(self, f.name, LIMITS[f.name].check(value))  # -> int/float
+                continue
             want = f.type if isinstance(f.type, str) else f.type.__name__
             if want == "int":
                 _check(isinstance(value, int) and not isinstance(value, bool),
@@ -133,8 +122,8 @@ class MemoryConfig:
                        f"{f.name} must be a number, got {value!r}")
                 _check(value == value and abs(value) != float("inf"),
                        f"{f.name} must be finite, got {value!r}")
-        for name in RANGES:
-            check_range(name, getattr(self, name))
+            elif want == "str":
+                _check(isinstance(value, str), f"{f.name} must be text, got {value!r}")
         _check(self.k <= self.code_dim,
                f"k must be in [1, code_dim={self.code_dim}], got {self.k}")
         _check(self.code_dim * self.embed_dim <= MAX_PROJECTION,

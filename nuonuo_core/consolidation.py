@@ -14,35 +14,18 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import torch
 
 from .functional import kwta_indices, perturb
+from .limits import LIMITS
 
 POLICIES = ("priority", "recent", "random")
 NOISE_ON = ("embedding", "code")
 # keeps replay-noise seeds apart from the small seeds recall uses (torch's CPU generator only
 # uses the low 32 bits of a seed, so the salt and the result stay below 2**32)
 REPLAY_SEED_SALT = 0x5EED_C0DE
-MAX_EPOCHS = 1000
-MAX_REPLAYS = 64
-
-
-def _number(value, name: str, lo: float, hi: float | None = None, lo_open=False) -> float:
-    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool) \
-        and math.isfinite(value) and (value > lo if lo_open else value >= lo) \
-        and (hi is None or value <= hi)
-    if not ok:
-        rng = f"({lo}, {hi}]" if lo_open else f"[{lo}, {hi if hi is not None else 'inf'})"
-        raise ValueError(f"{name} must be a finite number in {rng}, got {value!r}")
-    return float(value)
-
-
-def _int(value, name: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-            or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an int in [{lo}, {hi}], got {value!r}")
-    return int(value)
+MAX_EPOCHS = LIMITS["epochs"].hi
+MAX_REPLAYS = LIMITS["replays"].hi
 
 
 def _each(value) -> tuple:
@@ -82,18 +65,10 @@ class Night:
                    if isinstance(getattr(self, f.name), tuple)]
             if bad:
                 raise ValueError(f"a Night takes one value per setting, got tuples for {bad}")
-        for v in _each(self.epochs):
-            _int(v, "epochs", 0, MAX_EPOCHS)
-        for v in _each(self.replays):
-            _int(v, "replays", 1, MAX_REPLAYS)
-        for v in _each(self.homeostasis):
-            _number(v, "homeostasis", 0.0, 1.0, lo_open=True)
-        for v in _each(self.prune_threshold):
-            _number(v, "prune_threshold", 0.0, 1e6)
-        for v in _each(self.replay_noise):
-            _number(v, "replay_noise", 0.0, 10.0)
-        for v in _each(self.lr):
-            _number(v, "lr", 0.0, 100.0, lo_open=True)
+        for name in ("epochs", "replays", "homeostasis", "prune_threshold", "replay_noise",
+                     "lr"):                    # ranges from the one limits table
+            for v in _each(getattr(self, name)):
+                LIMITS[name].check(v)
         for v in _each(self.replay_noise_on):
             if v not in NOISE_ON:
                 raise ValueError(f"replay_noise_on must be one of {NOISE_ON}, got {v!r}")
@@ -126,6 +101,7 @@ def consolidate(store, sep, night: Night | None = None, *, replay: bool = True, 
     if not isinstance(night, Night):
         raise ValueError(f"night must be a Night, got {type(night).__name__}")
     night = night.night() if type(night) is not Night else night
+    store.check_night()  # before anything changes: the clock must have a next day
     dev = store.device
     rows = torch.nonzero(store.in_replay.to(dev)[store.row_mem]).squeeze(1) \
         if replay else torch.zeros(0, dtype=torch.long, device=dev)
@@ -185,7 +161,7 @@ def _replay(store, sep, rows, mem_pos, weight, night: Night, seed: int) -> None:
 def clear_replay(store, keep_fraction: float, policy: str = "priority", seed: int = 0) -> int:
     """Keep ``keep_fraction`` of the replay buffer, chosen by ``policy`` ("priority": most
     important, "recent": latest day, "random"); returns how many stay."""
-    keep_fraction = _number(keep_fraction, "keep_fraction", 0.0, 1.0)
+    keep_fraction = LIMITS["keep_fraction"].check(keep_fraction)
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
     buf = torch.nonzero(store.in_replay).squeeze(1)

@@ -15,6 +15,7 @@ import torch
 from .functional import expand_segments
 
 SPARSITY_EPS = 1e-3  # a cell counts as empty for the sparsity statistic when |w| < this
+FLOOR = torch.finfo(torch.float32).tiny  # a contribution never scales below this
 
 
 BLOCK = 1 << 18  # cells handled at a time when W grows: bounds the temporaries (~10 MB)
@@ -150,12 +151,25 @@ class SparseW:
         return dropped
 
     def scale(self, factor: float) -> None:
-        """Homeostasis: W *= factor."""
+        """Homeostasis: W *= factor (cells that underflow to 0 leave the store, which holds
+        only cells > 0)."""
         self.vals.mul_(factor)
+        if self.vals.numel() and not bool((self.vals > 0).all()):
+            self._drop(self.vals > 0)
 
     def prune(self, threshold: float) -> int:
         """Zero every cell with |w| < threshold; returns how many were removed."""
         return self._drop(self.vals.abs() >= threshold)
+
+    def cells_in_columns(self, c_lo: int, c_hi: int):
+        """The stored cells of columns [c_lo, c_hi) as one (int64 keys col·D + row, values)
+        pair, sorted by key (a view of the store: no copy of W)."""
+        k = self.keys
+        lo = int(torch.searchsorted(k, torch.tensor([c_lo * self.dim], dtype=k.dtype,
+                                                    device=k.device)))
+        hi = int(torch.searchsorted(k, torch.tensor([c_hi * self.dim], dtype=k.dtype,
+                                                    device=k.device)))
+        yield k[lo:hi].to(torch.int64), self.vals[lo:hi]
 
     # --- recall ---------------------------------------------------------------------
     def colptr(self) -> torch.Tensor:
@@ -268,6 +282,16 @@ class DenseW:
         self.W[small] = 0
         return count
 
+    def cells_in_columns(self, c_lo: int, c_hi: int):
+        """The non-zero cells of columns [c_lo, c_hi) as (int64 keys col·D + row, values)
+        pairs sorted by key, a few columns at a time (temporaries ~BLOCK cells)."""
+        width = max(1, BLOCK // self.dim)
+        for a in range(c_lo, c_hi, width):
+            b = min(a + width, c_hi)
+            block = self.W[:, a:b].T.contiguous()          # (columns, rows)
+            nz = block.nonzero()                            # sorted by (column, row)
+            yield (nz[:, 0] + a) * self.dim + nz[:, 1], block[nz[:, 0], nz[:, 1]]
+
     def column_sums(self, cue_idx: torch.Tensor) -> torch.Tensor:
         """W · code for index codes (m, k) -> (m, D); -1 is "no unit"."""
         m, k = cue_idx.shape
@@ -341,7 +365,9 @@ class Contributions:
                                             *coalesce(keys[live], w[live]))
 
     def scale(self, factor: float) -> None:
-        self.vals.mul_(factor)
+        """Homeostasis scales every share; a share never underflows to 0 (it is kept at the
+        smallest normal float32), so every memory keeps the keys of its cue rows."""
+        self.vals.mul_(factor).clamp_(min=FLOOR)
 
     def take(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Remove the given memories' vectors; returns their (ids, columns, values)."""

@@ -14,6 +14,11 @@ import torch
 
 from .ops import matmul_t, topk_stable
 
+MIN_NLIST = 16
+# FAISS's k-means needs a training point per list (it raises below that) and asks for 39 per
+# list; below this many rows the exact scan (well under 1 ms here) answers instead
+IVF_MIN_ROWS = 39 * MIN_NLIST
+
 
 class CueIndex:
     """Growing (n, d) float32 store of unit cue rows with exact or IVF top-k search."""
@@ -54,6 +59,10 @@ class CueIndex:
         self._buf, self.n, self._ivf = kept, kept.shape[0], None
 
     def uses_ann(self) -> bool:
+        """IVF when asked for ("ivf", or "auto" from ``ann_threshold`` rows on the CPU) and
+        there are enough rows to train it (``IVF_MIN_ROWS``); the exact scan otherwise."""
+        if self.n < IVF_MIN_ROWS:
+            return False
         if self.kind == "ivf":
             return True
         return self.kind == "auto" and self.device.type == "cpu" and self.n >= self.ann_threshold
@@ -79,7 +88,7 @@ class CueIndex:
         import faiss  # optional dependency, only needed for large memories
 
         x = np.ascontiguousarray(self.emb.cpu().numpy())
-        nlist = int(min(8192, max(16, 4 * math.sqrt(self.n))))
+        nlist = int(min(8192, max(MIN_NLIST, 4 * math.sqrt(self.n))))
         quantizer = faiss.IndexFlatIP(self.dim)
         index = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(0)

@@ -11,20 +11,18 @@ import torch
 
 from .encoders import check_texts
 from .functional import as_tensor
+from .limits import LIMITS
 
-MAX_HOPS = 1000  # chain / recall_codes / propagate: at most this many applications of W
-MAX_K = 100_000  # results per query
+MAX_HOPS = LIMITS["hops"].hi  # chain / recall_codes / propagate: applications of W
+MAX_K = LIMITS["results"].hi  # results per query
 
 
 def check_hops(hops) -> None:
-    if not isinstance(hops, (int, np.integer)) or isinstance(hops, bool) \
-            or not 1 <= hops <= MAX_HOPS:
-        raise ValueError(f"hops must be an int in [1, {MAX_HOPS}], got {hops!r}")
+    LIMITS["hops"].check(hops)
 
 
 def check_k(k) -> None:
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= MAX_K:
-        raise ValueError(f"k must be an int in [1, {MAX_K}], got {k!r}")
+    LIMITS["results"].check(k, "k")
 
 
 def unit_rows(x, what: str, dim: int, device: torch.device) -> torch.Tensor:
@@ -51,23 +49,40 @@ def unit_rows(x, what: str, dim: int, device: torch.device) -> torch.Tensor:
     return t.div_(t.norm(dim=1, keepdim=True))
 
 
+def memory_texts(texts, what: str) -> list[str]:
+    """Texts a memory will hold: non-empty strings, stored without surrounding whitespace
+    (so the lab's import, which strips cells, reads an export back exactly), each at most
+    ``text_chars`` characters long."""
+    out = [t.strip() for t in check_texts(texts, what)]
+    for i, t in enumerate(out):
+        if len(t) > LIMITS["text_chars"].hi:
+            raise ValueError(f"{what}[{i}] has {len(t):,} characters; a memory's texts have "
+                             f"at most {LIMITS['text_chars'].hi:,}")
+    return out
+
+
 def check_paraphrases(paraphrases, n: int) -> list[list[str]]:
     if paraphrases is None:
         return [[] for _ in range(n)]
     if len(paraphrases) != n:
         raise ValueError(f"got {n} cues but {len(paraphrases)} paraphrase lists")
-    return [check_texts(list(p or []), f"paraphrases[{i}]") for i, p in enumerate(paraphrases)]
+    out = []
+    for i, p in enumerate(paraphrases):
+        p = memory_texts(list(p or []), f"paraphrases[{i}]")
+        LIMITS["paraphrases"].check(len(p), f"the number of paraphrases[{i}]")
+        out.append(p)
+    return out
 
 
 def encode_memories(encoder, cues: Sequence[str], targets: Sequence[str] | None,
                     paraphrases) -> tuple:
     """Text memories -> (cue vectors (n, d), target vectors or None, per-memory paraphrase
     vectors (or None), text records), with one call to ``encoder``."""
-    cues = check_texts(cues, "cues")
+    cues = memory_texts(cues, "cues")
     if not cues:
         raise ValueError("cues is empty")
     if targets is not None:
-        targets = check_texts(targets, "targets")
+        targets = memory_texts(targets, "targets")
         if len(targets) != len(cues):
             raise ValueError(f"got {len(cues)} cues but {len(targets)} targets")
     paras = check_paraphrases(paraphrases, len(cues))

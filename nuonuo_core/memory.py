@@ -23,7 +23,8 @@ from .inputs import check_fraction, check_hops, check_k, encode_memories, unit_r
 from .recall import (ChainResult, Hop, HopfieldTrace, RecallResult, cosine_recall,
                      decode_codes, hebbian_recall, hebbian_step, hopfield_recall, link_counts)
 from .separation import PatternSeparator
-from .store import MemoryStore, check_importance
+from .limits import LIMITS
+from .store import MemoryStore, check_importance, check_room
 
 
 def apply_min_score(scores: np.ndarray, ids: np.ndarray, min_score: float):
@@ -51,13 +52,17 @@ class HybridMemory:
         config = config or MemoryConfig()
         if not isinstance(config, MemoryConfig):
             raise ValueError(f"config must be a MemoryConfig, got {type(config).__name__}")
+        self._setup(config, encoder)
+        self.store = _store if _store is not None else MemoryStore.empty(config, self.device)
+
+    def _setup(self, config: MemoryConfig, encoder: Encoder | None) -> None:
+        """Device, encoder and the projection(s); no store yet."""
         self.device = resolve_device(config.device)
         self._encoder = encoder
         c = config
         self._sep = PatternSeparator(c.embed_dim, c.code_dim, c.k, c.seed, self.device)
         self._tsep = self._sep if c.target_projection == "shared" else PatternSeparator(
             c.embed_dim, c.code_dim, c.k, c.seed + TARGET_SEED_SALT, self.device)
-        self.store = _store if _store is not None else MemoryStore.empty(config, self.device)
 
     @property
     def config(self) -> MemoryConfig:
@@ -104,10 +109,8 @@ class HybridMemory:
         extra = [self._vectors(p, f"paraphrases[{i}]") if p is not None and len(p) else None
                  for i, p in enumerate(paraphrases or [None] * n)]
         imp = check_importance(importance, n)
-        day = self.day if day is None else day
-        if not isinstance(day, (int, np.integer)) or isinstance(day, bool) \
-                or not 0 <= day <= 10**9:
-            raise ValueError(f"day must be an int in [0, 1000000000], got {day!r}")
+        day = LIMITS["day"].check(self.day if day is None else day)
+        check_room(self.store.next_id, n)
         # every check passed: now change state
         more = [e for e in extra if e is not None]
         rows = torch.cat([c] + more) if more else c
@@ -208,8 +211,8 @@ class HybridMemory:
         memory settling reached, its match score and the answer after ``min_score`` (None:
         ``MemoryConfig.min_score_hopfield``). ``beta`` overrides the configured β for this
         trace only (teaching views)."""
-        if beta is not None and not (isinstance(beta, (int, float)) and 0 < beta <= 1e4):
-            raise ValueError(f"beta must be a finite number in (0, 10000], got {beta!r}")
+        if beta is not None:
+            beta = LIMITS["beta"].check(beta)
         min_score = check_fraction(min_score, "min_score", -1.0)
         if min_score is None:
             min_score = self.config.min_score_hopfield
@@ -433,9 +436,11 @@ class HybridMemory:
         tensors, state = self.store.state_dict()
         return persistence.dump(self.config.to_dict(), tensors, state, self._sep.fingerprint())
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write atomically to ``path`` (a '.nuonuo' file); returns the path."""
-        return persistence.write_file(path, self.to_bytes())
+    def save(self, path: str | os.PathLike, overwrite: bool = True) -> Path:
+        """Write atomically to ``path`` (a '.nuonuo' file); returns the path.
+        ``overwrite=False`` creates the file only if none exists (FileExistsError otherwise;
+        of two racing savers exactly one wins)."""
+        return persistence.write_file(path, self.to_bytes(), overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | os.PathLike, encoder=None, device: str | None = None):
@@ -444,24 +449,36 @@ class HybridMemory:
 
     @classmethod
     def from_bytes(cls, data: bytes, encoder=None, device: str | None = None,
-                   source: str = "data"):
+                   source: str = "data", check_config=None):
         """Rebuild a memory from :meth:`to_bytes` output. ``device`` overrides the saved one;
-        a file saved on a GPU opens on the CPU where no GPU is present."""
+        a file saved on a GPU opens on the CPU where no GPU is present. ``check_config``
+        (MemoryConfig -> None, raising ValueError) lets a caller refuse configs outside its
+        own ranges (the lab's forms) before anything is allocated.
+
+        Order (cheap first, see :mod:`nuonuo_core.persistence`): header, checksum and state
+        (bounded JSON); config ranges and ``check_config``; tensor shapes against the config;
+        only then the projection (fingerprint), the tensors and the store."""
         try:
-            state, tensors = persistence.parse(data)
+            state, table = persistence.parse(data)
             cfg = dict(state["config"])
             if device is not None:
                 cfg["device"] = device
             elif cfg.get("device") == "cuda" and not torch.cuda.is_available():
                 cfg["device"] = "cpu"
             config = MemoryConfig.from_dict(cfg)
-            mem = cls(config, encoder=encoder, _store=MemoryStore.empty(
-                config, resolve_device(config.device)))
+            if check_config is not None:
+                check_config(config)
+            persistence.check_shapes(table, config)
+            LIMITS["next_id"].check(state["next_id"], "next_id")
+            LIMITS["day"].check(state["day"], "day")
+            mem = cls.__new__(cls)
+            mem._setup(config, encoder)
             fp = state["projection_fingerprint"]
             if abs(mem._sep.fingerprint() - fp) > 1e-6 * max(1.0, abs(fp)):
                 raise ValueError("the random projection rebuilt from the seed differs from "
                                  "the saved one (different torch build?)")
-            mem.store = MemoryStore.from_state_dict(config, mem.device, tensors, state)
+            mem.store = MemoryStore.from_state_dict(config, mem.device,
+                                                    persistence.tensors(data), state)
             return mem
         except (KeyError, TypeError, RuntimeError, ValueError, OverflowError) as exc:
             raise ValueError(f"{source} is not a valid NuoNuo memory file: {exc}") from None

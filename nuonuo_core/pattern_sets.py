@@ -114,6 +114,9 @@ def image_pattern(data: bytes, side: int = 32) -> np.ndarray:
     try:
         img = Image.open(io.BytesIO(data))
         w, h = img.size                        # read from the header, before decoding
+    except Image.DecompressionBombError:       # PIL refuses > 2 × MAX_IMAGE_PIXELS at open
+        raise ValueError(f"image declares more pixels than PIL will decode (a decompression "
+                         f"bomb); each side must be in [1, {MAX_IMAGE_SIDE}]") from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ValueError(f"not a readable image: {exc}") from None
     if not (1 <= w <= MAX_IMAGE_SIDE and 1 <= h <= MAX_IMAGE_SIDE):

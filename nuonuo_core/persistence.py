@@ -1,12 +1,17 @@
 """Memory files: one safetensors file (tensors) whose metadata holds the JSON state and a
 sha256 checksum. Never pickle.
 
-Reading trusts nothing. In order, before any tensor is allocated: the header length against
-the file size; the header JSON; every tensor entry (known name, dtype, shape, offsets that
-tile the data region exactly, so shapes are bounded by the file size); the checksum over the
-tensor table, the state and the tensor bytes; the state JSON and the config's ranges. Only
-then are the tensors read (at most the file's size) and the store rebuilt and validated
-(:meth:`MemoryStore.validate`). Any failure is a ValueError naming the problem; nothing
+Reading trusts nothing, and refusing costs little. In order, before any tensor, projection or
+W is allocated: the header length against the file size; the header JSON (its values counted
+and bounded while it is read, :mod:`nuonuo_core.safejson`); every tensor entry (known name,
+dtype, shape, offsets that tile the data region exactly, so shapes are bounded by the file
+size); the checksum over the tensor table, the state and the tensor bytes; the state JSON
+(bounded by the memories and cue rows the table declares); the config's ranges and, for a
+caller such as the lab, its own narrower ranges; the tensor shapes against the config. Only
+then is the projection rebuilt (its fingerprint checked), the tensors read (at most the
+file's size) and the store rebuilt and validated (:meth:`MemoryStore.validate`). So opening
+costs the config's fixed part (projection, a dense W: bounded by the limits table) plus a
+small multiple of the file's size. Any failure is a ValueError naming the problem; nothing
 half-loaded is returned. Writes are atomic (:mod:`nuonuo_core.atomic`).
 """
 from __future__ import annotations
@@ -17,9 +22,14 @@ import math
 import os
 import struct
 from pathlib import Path
-from typing import Iterable, NoReturn
+from typing import TYPE_CHECKING, Iterable, NoReturn
 
 import torch
+
+from . import safejson
+
+if TYPE_CHECKING:
+    from .config import MemoryConfig
 
 FORMAT = "nuonuo-memory"
 FORMAT_VERSION = 2
@@ -30,6 +40,11 @@ _TENSORS = {"ids": "I64", "target_codes": "I32", "importance": "F32", "days": "I
             "in_replay": "BOOL", "row_mem": "I64", "row_codes": "I32", "cue_emb": "F32",
             "w_keys": "I64", "w_vals": "F32", "c_keys": "I64", "c_vals": "F32"}
 _STATE_KEYS = {"config", "texts", "next_id", "day", "projection_fingerprint"}
+# JSON bounds: the header is 12 tensor entries and the metadata (~120 values, 3 levels); the
+# state is a few keys, the config and one text record per memory (a dict of 3 texts and a
+# list of its paraphrases: 4 levels, at most ~6 values each, plus one value per extra row)
+HEADER_ITEMS, HEADER_DEPTH = 512, 3
+STATE_ITEMS, STATE_DEPTH = 256, 4
 
 
 def _fail(message: str) -> NoReturn:
@@ -61,10 +76,8 @@ def read_header(data: bytes, fmt: str = FORMAT, version: int = FORMAT_VERSION,
     if n > MAX_HEADER or 8 + n > len(data):
         _fail(f"header length {n} does not fit the file ({len(data)} bytes, "
               f"header at most {MAX_HEADER})")
-    try:
-        header = json.loads(data[8:8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        _fail(f"header is not valid JSON: {str(exc)[:200]}")
+    header = safejson.loads(bytes(memoryview(data)[8:8 + n]), HEADER_ITEMS, HEADER_DEPTH,
+                            what="the header")
     meta = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(meta, dict) or meta.get("format") != fmt:
         _fail(f"not a NuoNuo {fmt.split('-')[-1]} file (no {fmt!r} header)")
@@ -108,18 +121,45 @@ def read_header(data: bytes, fmt: str = FORMAT, version: int = FORMAT_VERSION,
     return meta, table, start
 
 
-def parse(data: bytes) -> tuple[dict, dict[str, torch.Tensor]]:
-    """Checked bytes -> (state dict with a validated ``config`` dict, CPU tensors)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load
+def counts(table: dict) -> tuple[int, int]:
+    """(memories n, cue rows R) as the tensor table declares them."""
+    return table["ids"]["shape"][0], table["row_mem"]["shape"][0]
 
+
+def check_shapes(table: dict, config: "MemoryConfig") -> None:
+    """Every tensor's shape as ``config`` (a MemoryConfig) and the declared n, R require,
+    checked on the table alone (nothing is read or allocated)."""
+    n, R = counts(table)
+    k, d = config.k, config.embed_dim
+    want = {"ids": [n], "target_codes": [n, k], "importance": [n], "days": [n],
+            "in_replay": [n], "row_mem": [R], "row_codes": [R, k], "cue_emb": [R, d]}
+    for name, shape in want.items():
+        if table[name]["shape"] != shape:
+            _fail(f"{name} must have shape {tuple(shape)} for {n} memories, {R} cue rows and "
+                  f"this config, got {tuple(table[name]['shape'])}")
+    for name in ("w_keys", "w_vals", "c_keys", "c_vals"):
+        if len(table[name]["shape"]) != 1:
+            _fail(f"{name} must be 1-d, got shape {tuple(table[name]['shape'])}")
+    if table["w_keys"]["shape"] != table["w_vals"]["shape"] or \
+            table["c_keys"]["shape"] != table["c_vals"]["shape"]:
+        _fail("W and contribution keys and values must have equal lengths")
+    if table["w_keys"]["shape"][0] > config.code_dim ** 2:
+        _fail(f"W has {table['w_keys']['shape'][0]} cells, more than code_dim² allows")
+
+
+def parse(data: bytes) -> tuple[dict, dict]:
+    """Checked bytes -> (state dict with a ``config`` dict, the tensor table). Reads the
+    header, the checksum and the state; allocates nothing beyond the state's JSON, whose
+    values are bounded by the memories and cue rows the table declares. The tensors are read
+    later by :func:`tensors` once the config has been checked."""
     meta, table, start = read_header(data)
     if checksum(table, meta["state"], memoryview(data)[start:]) != meta["sha256"]:
         _fail("checksum mismatch: the file is corrupt or was changed after saving")
-    try:
-        state = json.loads(meta["state"])
-    except (json.JSONDecodeError, RecursionError) as exc:
-        _fail(f"state is not valid JSON: {str(exc)[:200]}")
+    if len(table["ids"]["shape"]) != 1 or len(table["row_mem"]["shape"]) != 1:
+        _fail("ids and row_mem must be 1-d")
+    n, R = counts(table)
+    state = safejson.loads(meta["state"], STATE_ITEMS + 6 * n + R, STATE_DEPTH,
+                           what="the state")
     if not isinstance(state, dict) or set(state) != _STATE_KEYS:
         _fail(f"state must hold exactly {sorted(_STATE_KEYS)}")
     if not isinstance(state["config"], dict):
@@ -128,11 +168,20 @@ def parse(data: bytes) -> tuple[dict, dict[str, torch.Tensor]]:
         _fail("next_id and day must be integers")
     if not isinstance(state["projection_fingerprint"], float):
         _fail("projection_fingerprint must be a number")
+    if not isinstance(state["texts"], list) or len(state["texts"]) != n:
+        _fail(f"the state must hold {n} text records, one per memory")
+    return state, table
+
+
+def tensors(data: bytes) -> dict[str, torch.Tensor]:
+    """The file's tensors (CPU), after :func:`parse` accepted it (at most the file's size)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
     try:
-        tensors = load(bytes(data))
+        return load(bytes(data))
     except SafetensorError as exc:
         _fail(f"tensors cannot be read: {exc}")
-    return state, tensors
 
 
 def dump(config_dict: dict, tensors: dict[str, torch.Tensor], state: dict,
@@ -192,10 +241,10 @@ def resign(data: bytes) -> bytes:
     return save(load(data), metadata=meta)
 
 
-def write_file(path: str | os.PathLike, data: bytes) -> Path:
+def write_file(path: str | os.PathLike, data: bytes, overwrite: bool = True) -> Path:
     from .atomic import atomic_write
 
-    return atomic_write(path, data)
+    return atomic_write(path, data, overwrite=overwrite)
 
 
 def read_file(path: str | os.PathLike) -> bytes:

@@ -37,8 +37,8 @@ def shared_projection(embed_dim: int, code_dim: int, seed: int,
         proj = _SHARED.get(key)
         if proj is None:
             gen = torch.Generator().manual_seed(seed)
-            proj = (torch.randn(code_dim, embed_dim, generator=gen)
-                    / math.sqrt(embed_dim)).to(device)
+            proj = torch.randn(code_dim, embed_dim, generator=gen)
+            proj = proj.div_(math.sqrt(embed_dim)).to(device)   # in place: one D×d buffer
             _SHARED[key] = proj
         return proj
 
@@ -65,7 +65,10 @@ class PatternSeparator:
         """A checksum of P, saved with a memory so a reload can prove it rebuilt the same P."""
         fp = _FINGERPRINTS.get(self._key)
         if fp is None:
-            fp = float(np.float64(self.projection.double().abs().sum().item()))
+            p = self.projection     # summed in float64 a block of rows at a time
+            step = max(1, 2**20 // max(p.shape[1], 1))
+            fp = float(np.float64(sum(p[i:i + step].double().abs().sum().item()
+                                      for i in range(0, p.shape[0], step))))
             _FINGERPRINTS[self._key] = fp
         return fp
 

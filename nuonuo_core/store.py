@@ -16,10 +16,17 @@ import torch
 from .config import MemoryConfig
 from .hebbian import Contributions, DenseW, SparseW, make_w
 from .index import CueIndex
+from .limits import LIMITS
 
-MAX_IMPORTANCE = 100.0  # importance lies in (0, MAX_IMPORTANCE]
-MAX_ID = 2**53  # ids and next_id stay exact in JSON and float64
-MAX_DAY = 10**9
+MAX_IMPORTANCE = LIMITS["importance"].hi  # importance lies in (0, MAX_IMPORTANCE]
+MAX_ID = LIMITS["next_id"].hi  # next_id <= MAX_ID: ids exact in JSON, id · D + col in int64
+MAX_DAY = LIMITS["day"].hi
+MAX_TEXT = LIMITS["text_chars"].hi
+MAX_PARAPHRASES = LIMITS["paraphrases"].hi
+# W may exceed what the contributions say it holds by float rounding only: relative to the
+# cell and to the largest cell (dust that removals leave is pruned at 1e-5 of the largest)
+SUM_RTOL, SUM_ATOL = 1e-3, 1e-4
+DENSE_SUMS = 1 << 21   # a column range's S is summed densely up to this many cells (16 MB)
 TENSORS = ("ids", "target_codes", "importance", "days", "in_replay", "row_mem", "row_codes")
 
 
@@ -34,13 +41,20 @@ def _want(t, name: str, shape: tuple, dtype: torch.dtype) -> None:
             f"{t.dtype} {tuple(t.shape)}" if isinstance(t, torch.Tensor) else type(t).__name__))
 
 
-def _text_ok(t) -> bool:
+def _text_ok(t, rows: int) -> bool:
+    """A text record: null (a vector memory) or {cue, target, paraphrases} whose texts are
+    non-empty strings of at most MAX_TEXT characters and whose paraphrases are exactly the
+    memory's cue rows after the first (``rows`` cue rows in all)."""
     if t is None:
         return True
+
+    def ok(x) -> bool:
+        return isinstance(x, str) and 0 < len(x) <= MAX_TEXT and bool(x.strip())
+
     return isinstance(t, dict) and set(t) == {"cue", "target", "paraphrases"} \
-        and isinstance(t["cue"], str) and (t["target"] is None or isinstance(t["target"], str)) \
-        and isinstance(t["paraphrases"], list) and all(isinstance(p, str)
-                                                       for p in t["paraphrases"])
+        and ok(t["cue"]) and (t["target"] is None or ok(t["target"])) \
+        and isinstance(t["paraphrases"], list) and len(t["paraphrases"]) == rows - 1 \
+        and len(t["paraphrases"]) <= MAX_PARAPHRASES and all(ok(p) for p in t["paraphrases"])
 
 
 def check_importance(importance, n: int) -> torch.Tensor:
@@ -58,6 +72,15 @@ def check_importance(importance, n: int) -> torch.Tensor:
     return torch.as_tensor(imp, dtype=torch.float32)
 
 
+def check_room(next_id: int, n: int) -> None:
+    """Refuse adding ``n`` memories when their ids would pass MAX_ID (files keep next_id in
+    [0, MAX_ID]; a memory the engine made must load)."""
+    if next_id + n > MAX_ID:
+        raise ValueError(f"adding {n} memories would move next_id to {next_id + n}, past "
+                         f"its limit {LIMITS['next_id'].span()}: this memory has used up its "
+                         f"ids")
+
+
 def check_ids(ids) -> torch.Tensor:
     """Memory ids (int or sequence of ints) -> (m,) int64; refuses floats, bools, text."""
     arr = np.asarray(ids if not isinstance(ids, torch.Tensor) else ids.cpu().numpy())
@@ -70,6 +93,35 @@ def check_ids(ids) -> torch.Tensor:
     if not ok:
         raise ValueError(f"memory ids must be integers, got {ids!r}")
     return torch.as_tensor(flat.astype(np.int64))
+
+
+def _check_sums(w, ck: np.ndarray, cv: np.ndarray, ids: np.ndarray, targets: np.ndarray,
+                D: int) -> None:
+    """Every cell of W is a cell of S = Σ_i outer(target_i, v_i) and W <= S up to rounding.
+    Column ranges of at most DENSE_SUMS cells, one at a time: the range's S is summed
+    densely (``np.bincount``, no sort) and read at the range's W cells; cells of S that W
+    lacks were pruned. Temporaries: one range (16 MB) and its contributions."""
+    k = targets.shape[1]
+    cols = ck % D
+    order = np.argsort(cols, kind="stable")
+    cols, pos, vals = cols[order], np.searchsorted(ids, ck[order] // D), cv[order]
+    top = w.max_value()
+    width = max(1, DENSE_SUMS // D)
+    for c_lo in range(0, D, width):
+        c_hi = min(c_lo + width, D)
+        parts = [(wk.cpu().numpy() - c_lo * D, wv.cpu().numpy())
+                 for wk, wv in w.cells_in_columns(c_lo, c_hi)]
+        if not parts or not sum(p[0].size for p in parts):
+            continue
+        wk = np.concatenate([p[0] for p in parts])
+        wv = np.concatenate([p[1] for p in parts])
+        s, e = np.searchsorted(cols, [c_lo, c_hi])
+        keys = ((cols[s:e, None] - c_lo) * D + targets[pos[s:e]]).reshape(-1)
+        sw = np.bincount(keys, np.repeat(vals[s:e], k), minlength=(c_hi - c_lo) * D)[wk]
+        _ok(bool((sw > 0).all()), f"W has {int((sw <= 0).sum())} cells that no memory's "
+                                  f"contribution explains")
+        _ok(float((wv - sw * (1 + SUM_RTOL) - SUM_ATOL * top).max()) <= 0,
+            "W holds more than the memories' contributions sum to")
 
 
 # settings that only change how the store is read, never its state
@@ -162,6 +214,8 @@ class MemoryStore:
         """Store n memories: cue rows (R, d) owned by local memory row_local (R,) in [0, n),
         their codes (R, k), target codes (n, k), importance (n,). Returns the new ids."""
         n, lr = target_codes.shape[0], self.config.lr
+        check_room(self.next_id, n)
+        LIMITS["day"].check(day)
         ids = torch.arange(self.next_id, self.next_id + n)
         local = row_local.to(self.device)
         self.w.add(target_codes[local], row_codes, lr)
@@ -190,7 +244,14 @@ class MemoryStore:
         self.w.scale(factor)
         self.contrib.scale(factor)
 
+    def check_night(self) -> None:
+        """Refuse a night when the clock is at its last day (the day after would not load)."""
+        if self.day >= MAX_DAY:
+            raise ValueError(f"the clock is at day {self.day}, the last one (day must stay in "
+                             f"{LIMITS['day'].span()}): no night can follow")
+
     def advance_day(self) -> None:
+        self.check_night()
         self.day += 1
 
     def set_recall_params(self, **changes) -> MemoryConfig:
@@ -287,19 +348,42 @@ class MemoryStore:
         _ok(isinstance(self.texts, list) and len(self.texts) == n,
             f"{len(self.texts) if isinstance(self.texts, list) else '?'} text records for "
             f"{n} memories")
+        per_mem = self.rows_per_memory().tolist()
         for i, t in enumerate(self.texts):
-            _ok(_text_ok(t), f"text record {i} must be null or {{cue: str, target: str or null,"
-                             f" paraphrases: [str]}}, got {str(t)[:80]!r}")
+            _ok(_text_ok(t, per_mem[i]),
+                f"text record {i} must be null or {{cue: str, target: str or null, "
+                f"paraphrases: [str]}} with one paraphrase per extra cue row ({per_mem[i]} cue "
+                f"rows) and texts of 1-{MAX_TEXT} characters, got {str(t)[:80]!r}")
         self.w.validate()
-        ck = self.contrib.keys
-        _want(ck, "contribution keys", (ck.shape[0],), torch.int64)
-        _want(self.contrib.vals, "contribution values", (ck.shape[0],), torch.float32)
-        _ok(ck.numel() == 0 or (bool((ck[1:] > ck[:-1]).all()) and bool(
-            torch.isin(ck // D, ids.to(ck.device)).all()) and int(ck.min()) >= 0),
+        self._validate_contributions()
+
+    def _validate_contributions(self) -> None:
+        """Contributions: sorted unique keys id · D + column of stored memories, values finite
+        and > 0; every cue row's units are in its owner's vector (a row filed under another
+        memory is caught); and they sum to W: every cell of W is a cell of
+        S = Σ_i outer(target_i, v_i) and W <= S up to float rounding (W < S where pruning cut;
+        a contribution filed under the wrong memory or zeroed leaves W above S)."""
+        D = self.config.code_dim
+        keys_t, vals_t = self.contrib.keys, self.contrib.vals
+        _want(keys_t, "contribution keys", (keys_t.shape[0],), torch.int64)
+        _want(vals_t, "contribution values", (keys_t.shape[0],), torch.float32)
+        ck, cv = keys_t.cpu().numpy(), vals_t.cpu().numpy()
+        ids = self.ids.cpu().numpy()
+        mem = ck // D
+        at = np.minimum(np.searchsorted(ids, mem), max(ids.size - 1, 0))
+        _ok(ck.size == 0 or (bool((ck[1:] > ck[:-1]).all()) and int(ck[0]) >= 0
+                             and ids.size > 0 and bool((ids[at] == mem).all())),
             "contributions must be sorted, unique and belong to stored memories")
-        cv = self.contrib.vals
-        _ok(bool(torch.isfinite(cv).all()) and bool((cv >= 0).all()),
-            "contributions must be finite and >= 0")
+        _ok(bool(np.isfinite(cv).all()) and bool((cv > 0).all()),
+            "contributions must be finite and > 0")
+        if self.n_rows:
+            owner = ids[self.row_mem.cpu().numpy()]
+            want = (owner[:, None] * D + self.row_codes.cpu().numpy()).reshape(-1)
+            at = np.minimum(np.searchsorted(ck, want), max(ck.size - 1, 0))
+            _ok(ck.size > 0 and bool((ck[at] == want).all()),
+                "a cue row's units are missing from its memory's contributions (a cue row "
+                "owned by the wrong memory?)")
+        _check_sums(self.w, ck, cv, ids, self.target_codes.cpu().numpy(), D)
 
     def state_dict(self) -> tuple[dict[str, torch.Tensor], dict]:
         """(tensors, JSON-able state): everything needed to rebuild the store."""

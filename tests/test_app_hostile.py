@@ -99,13 +99,13 @@ def test_memories_form_and_import_hostile_values():
     assert any("nested too deeply" in e for e in errors(at))
     at.text_area(key="import_text").set_value(
         "cue,importance\ngood,2\nhuge,1e308\nneg,-5\n" + MARK.replace(",", " ") + ",1\n"
-        + "y" * 2001 + ",1\n")
+        + "y" * (memory_rows.MAX_TEXT + 1) + ",1\n")
     at.radio(key="import_fmt").set_value("csv").run()
     check(at)
     table = at.dataframe[1].value.set_index("row").error
     assert table[3] == "importance must be a number in (0, 100], got '1e308'"
     assert table[4] == "importance must be a number in (0, 100], got '-5'"
-    assert table[6] == "cue is longer than 2000 characters"
+    assert table[6] == f"cue is longer than {memory_rows.MAX_TEXT:,} characters"
     assert at.dataframe[0].value.cue.tolist() == ["good", MARK.replace(",", " ")]
 
 
@@ -139,7 +139,7 @@ def test_recall_controls_live_and_rebuild(chains_memory):
              ("rc_beta", 1e308, "beta must be a number in (0, 1000], got 1e+308"),
              ("rc_top_k", 0, "top_k must be a whole number in [1, 1000], got 0"),
              ("rc_max_steps", 100_000, "max_steps must be a whole number in [1, 100], got 100000"),
-             ("rc_eps", 2.0, "eps must be a number in (0, 1], got 2.0")]
+             ("rc_eps", 2.0, "eps must be a number in [1e-09, 1], got 2.0")]
     for key, bad, message in cases:
         good = at.number_input(key=key).value
         at.number_input(key=key).set_value(bad)
@@ -160,7 +160,7 @@ def test_recall_controls_live_and_rebuild(chains_memory):
     rebuild = "FormSubmitter:recall_rebuild-Rebuild with these settings"
     for key, bad, message in (("rc_k", 0, "k must be a whole number in [1, 256], got 0"),
                               ("rc_seed", -1,
-                               "seed must be a whole number in [0, 2147483647], got -1"),
+                               "seed must be a whole number in [0, 4294967295], got -1"),
                               ("rc_lr", 1e308, "lr must be a number in (0, 100], got 1e+308")):
         good = at.number_input(key=key).value
         at.number_input(key=key).set_value(bad)

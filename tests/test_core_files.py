@@ -53,7 +53,7 @@ def test_huge_code_dim_in_header_is_refused_before_allocating(saved):
     for dim in (2**20, 2**22):
         bad = rewrite(data, state=lambda s, dim=dim: s["config"].update(code_dim=dim))
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        with pytest.raises(ValueError, match=r"code_dim must be in \[2, 131072\]"):
+        with pytest.raises(ValueError, match=r"code_dim must be an int in \[2, 131072\]"):
             HybridMemory.from_bytes(bad)
         assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB
 

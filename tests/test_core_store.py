@@ -89,7 +89,8 @@ def test_queries_never_change_torch_threads(monkeypatch):
 def test_config_fields_have_documented_ranges(field, value, rng):
     with pytest.raises(ValueError) as err:
         MemoryConfig(**{field: value})
-    assert f"{field} must be in {rng}, got {value!r}" in str(err.value)
+    kind = "an int" if isinstance(value, int) else "a finite number"
+    assert f"{field} must be {kind} in {rng}, got {value!r}" in str(err.value)
 
 
 def test_config_refuses_huge_projection_and_dense_w():

@@ -87,7 +87,7 @@ def test_rebuild_reencodes_without_touching_the_original(mem):
     q = mem.get(mem.ids()[-1])["cue"]
     _, ids = new.recall([q], k=1, method="cosine")
     assert new.get(int(ids[0][0]))["target"] == "answer"
-    with pytest.raises(ValueError, match="k must be in"):
+    with pytest.raises(ValueError, match=r"k must be an int in \[1, 256\]"):
         files.rebuild(mem, HashingEncoder(), code_dim=256, k=300)
 
 
@@ -120,7 +120,7 @@ def test_deep_json_is_a_message_not_a_traceback():
     deep = "[" * 100_000 + "]" * 100_000                 # 200 KB
     with pytest.raises(ValueError, match="nested too deeply"):
         memory_rows.parse(deep, "json")
-    with pytest.raises(ValueError, match="nested 17 levels deep; at most 16"):
+    with pytest.raises(ValueError, match="17 levels reached; at most 16"):
         memory_rows.parse("[" * 17 + "]" * 17, "json")
     res = memory_rows.parse(json.dumps({"memories": [{"cue": "a", "paraphrases": [["x"]]}]}),
                             "json")
@@ -188,8 +188,9 @@ def test_hand_written_paraphrases_still_split_on_bar():
 
 
 def test_work_per_request_is_bounded(mem, tmp_path, monkeypatch):
-    with pytest.raises(ValueError, match="paraphrases: at most 50 per memory, got 51"):
-        memory_rows.make_row("q", "a", [f"p{i}" for i in range(51)])
+    top = memory_rows.MAX_PARAPHRASES
+    with pytest.raises(ValueError, match=f"paraphrases: at most {top} per memory, got {top + 1}"):
+        memory_rows.make_row("q", "a", [f"p{i}" for i in range(top + 1)])
     res = memory_rows.parse(json.dumps([{"cue": f"c{i}", "target": "t",
                                 "paraphrases": [f"p{j}" for j in range(40)]}
                                for i in range(500)]), "json")
@@ -197,10 +198,16 @@ def test_work_per_request_is_bounded(mem, tmp_path, monkeypatch):
     n = len(mem)
     with pytest.raises(ValueError, match="21,000 texts to encode .* at most 20,000 at once"):
         memory_rows.add_rows(mem, res.rows)
-    monkeypatch.setattr(memory_rows, "MAX_MEMORIES", n + 1)
-    with pytest.raises(ValueError, match=f"at most {n + 1} memories; it has {n} and 2 more"):
+    full = limits.WORKSPACE_BYTES
+    room = full - limits.file_bytes(mem)
+    one = limits.growth(mem.config, rows=1, memories=1, text_bytes=1)
+    monkeypatch.setattr(limits, "WORKSPACE_BYTES", full - room + one)
+    with pytest.raises(ValueError, match="adding 2 memories could make this workspace's file"):
         memory_rows.add_rows(mem, [memory_rows.make_row("a"), memory_rows.make_row("b")])
     assert len(mem) == n
+    memory_rows.add_rows(mem, [memory_rows.make_row("a")])     # exactly one more fits
+    assert len(mem) == n + 1
+    monkeypatch.setattr(limits, "WORKSPACE_BYTES", full)
     monkeypatch.setattr(files, "MAX_SAVED", 2)
     for name in ("one", "two"):
         files.save(mem, name, owner=A, base=tmp_path)

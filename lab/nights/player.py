@@ -44,11 +44,13 @@ class NightParams(Night):
         self.check()
 
     def check(self) -> "NightParams":
+        """Every number inside the lab's night ranges (``limits.NIGHT``, inside the
+        engine's), whatever a client sent; ValueError naming the value and the range."""
+        from lab import limits
+
         for name, value in asdict(self).items():
-            if isinstance(value, float) and not np.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-        if not 0 <= self.keep_fraction <= 1:
-            raise ValueError(f"keep_fraction must be in [0, 1], got {self.keep_fraction}")
+            if name in limits.NIGHT:
+                limits.NIGHT[name].parse(value)
         return self
 
 
@@ -193,6 +195,9 @@ def sleep_workspace(mem: HybridMemory, p: NightParams, progress=None) -> str:
     p.check()
     if len(mem) == 0:
         raise ValueError("the workspace is empty: there is nothing to consolidate")
+    from lab import limits
+
+    limits.check_room(mem, limits.night_growth(mem, p.epochs, p.replay_noise), "this night")
     before = mem.stats()
     recs = mem.consolidate(p.night(), progress=progress)
     kept = mem.clear_replay(p.keep_fraction, p.policy)

@@ -25,6 +25,8 @@ import pandas as pd
 from nuonuo_core.experiments import field_specs, get_experiment
 from nuonuo_core.sweep import Grid, build_grid, cpu_count, sidecar_path
 
+from lab import limits
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_MAX_TASKS = 256
 MAX_AXES = 2
@@ -61,16 +63,30 @@ def params(experiment: str) -> list[Param]:
     return out
 
 
-def _size_bound(p: Param, values: list[str]) -> None:
-    if p.kind != "int":
-        return
-    defaults = [int(v) for v in p.default.split(",") if v.strip().lstrip("-").isdigit()]
-    cap = max(100, SIZE_FACTOR * max(defaults, default=0))
-    for v in values:
-        v = v.strip()
-        if v.lstrip("-").isdigit() and int(v) > cap:
-            raise ValueError(f"{p.name} = {v} is too large for the lab: at most {cap} "
-                             f"({SIZE_FACTOR}x its default); use the command line for more")
+MAX_VALUES = 1000       # values in one field (the grid allows far fewer per axis)
+
+
+def _values(p: Param, text: str) -> list:
+    """The field's comma-separated values, each parsed by the lab's one number parser
+    (``limits.parse``: "1_000_000", "+4e7", " 40 " are the numbers they denote), then
+    bounded: an integer size at most SIZE_FACTOR x its default. Text fields pass as text.
+    Returns the parsed values, which go on to the grid as they are (never the text)."""
+    items = [v.strip() for v in text.split(",", MAX_VALUES)]
+    if len(items) > MAX_VALUES:
+        raise ValueError(f"{p.name}: at most {MAX_VALUES} values")
+    if p.kind not in ("int", "float"):
+        return items
+    integer = p.kind == "int"
+    values = [limits.parse(v, p.name, integer) if v else v for v in items]
+    if integer:
+        defaults = [limits.parse(v, p.name, True) for v in p.default.split(",") if v.strip()]
+        cap = max(100, SIZE_FACTOR * max(defaults, default=0))
+        for v in values:
+            if v != "" and v > cap:
+                raise ValueError(f"{p.name} = {v} is too large for the lab: at most {cap} "
+                                 f"({SIZE_FACTOR}x its default); use the command line for "
+                                 f"more")
+    return values
 
 
 def page_grid(experiment: str, vary: dict[str, str], fixed: dict[str, str],
@@ -96,9 +112,13 @@ def page_grid(experiment: str, vary: dict[str, str], fixed: dict[str, str],
         elif spec[name].axis and "," in text:
             raise ValueError(f"{name} = {text!r}: one value only (add {name} to the varied "
                              "parameters to sweep it)")
-        _size_bound(spec[name], text.split(",")[:1000])
-        chosen[name] = text
-    return build_grid(experiment, chosen, seeds, max_tasks=PAGE_MAX_TASKS)
+        values = _values(spec[name], text)
+        if "" in values:
+            raise ValueError(f"{name}: empty value in {text!r} (write values as v1,v2,...)")
+        chosen[name] = values
+    seed_list = [limits.parse(v, "seeds", True) for v in str(seeds).split(",", MAX_VALUES)
+                 if v.strip()][:MAX_VALUES]
+    return build_grid(experiment, chosen, seed_list or seeds, max_tasks=PAGE_MAX_TASKS)
 
 
 def folder(grid: Grid) -> Path:

@@ -23,17 +23,12 @@ _HELP = {
 _FORMAT = {"beta": "%.4g", "eps": "%.1e", "lr": "%.4g"}
 
 
-def _rng(table: dict, key: str) -> str:
-    lo, hi, _, lo_open = table[key]
-    return f" Allowed: {limits.span(lo, hi, lo_open)}."
-
-
 def _field(col, table: dict, key: str, value):
-    integer = table[key][2]
+    integer = table[key].integer
     return col.number_input(key if key != "beta" else "β", value=int(value) if integer else
                             float(value), step=1 if integer else None,
                             format=None if integer else _FORMAT.get(key, "%.4g"),
-                            key=f"rc_{key}", help=_HELP[key] + _rng(table, key))
+                            key=f"rc_{key}", help=_HELP[key] + " " + table[key].help())
 
 
 def recall_settings() -> None:

@@ -14,14 +14,22 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lab import limits
+from nuonuo_core import safejson
+from nuonuo_core.limits import LIMITS
 
-MAX_UPLOAD_BYTES = 5 * 2**20   # 5 MB, matches server.maxUploadSize in .streamlit/config.toml
+MAX_UPLOAD_BYTES = 5 * 2**20   # 5 MB per import (the server's maxUploadSize is 20 MB)
 MAX_ROWS = 5000
-MAX_TEXT = 2000                # characters per cue / target / paraphrase
-MAX_PARAPHRASES = 50           # per memory
+# what one memory may hold: the engine's limits, so that every memory the engine holds
+# exports and imports back whole (export -> import is the identity)
+MAX_TEXT = LIMITS["text_chars"].hi         # characters per cue / target / paraphrase
+MAX_PARAPHRASES = LIMITS["paraphrases"].hi  # per memory
 MAX_TEXTS = 20_000             # texts (cues, targets, paraphrases) encoded by one import
-MAX_MEMORIES = 20_000          # memories in one workspace
+# values one JSON import may hold: each row is an object of at most 4 fields (5 values with
+# its separator) plus one value per paraphrase; counted while the JSON is read
+MAX_JSON_VALUES = 5 * MAX_ROWS + MAX_TEXTS + 64
 FORMATS = ("csv", "json", "text")
+# OWASP CSV injection: a cell starting with one of these is a formula in a spreadsheet
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -60,7 +68,7 @@ def check_importance(value) -> float:
     > 100 are refused with the range in the message."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return 1.0
-    return limits.number("importance", value, *limits.IMPORTANCE, lo_open=True)
+    return limits.FORMS["importance"].parse(value)
 
 
 def _text(value, what: str, required: bool) -> str | None:
@@ -68,13 +76,13 @@ def _text(value, what: str, required: bool) -> str | None:
         value = ""
     if not isinstance(value, str):
         raise ValueError(f"{what} must be text, got {type(value).__name__}")
-    value = value.strip()
+    value = value.strip()   # the engine stores texts stripped too
     if not value:
         if required:
             raise ValueError(f"{what} is empty")
         return None
     if len(value) > MAX_TEXT:
-        raise ValueError(f"{what} is longer than {MAX_TEXT} characters")
+        raise ValueError(f"{what} is longer than {MAX_TEXT:,} characters")
     return value
 
 
@@ -149,6 +157,7 @@ def _csv_items(text: str):
     if not table:
         raise ValueError("nothing to import: the CSV is empty")
     header = [h.strip().lower() for h in table[0]]
+    text_cols = [j for j, h in enumerate(header) if h in ("cue", "target", "paraphrases")]
     if "cue" not in header:
         raise ValueError(f"malformed CSV: the first row must be a header with a 'cue' column "
                          f"(optional: target, paraphrases, importance); got {str(table[0])[:80]}")
@@ -160,12 +169,15 @@ def _csv_items(text: str):
         if len(r) != len(header):
             items.append((i, ValueError(f"has {len(r)} fields, the header has {len(header)}")))
         else:
+            for j in text_cols:
+                r[j] = unescape_cell(r[j])
             items.append((i, dict(zip(header, r))))
     return items
 
 
 def _json_items(text: str):
-    data = limits.load_json(text)
+    data = limits.load_json(text, max_items=MAX_JSON_VALUES, max_len=MAX_ROWS,
+                            what="the JSON")
     if isinstance(data, dict) and isinstance(data.get("memories"), list):
         data = data["memories"]
     if not isinstance(data, list):
@@ -181,6 +193,9 @@ def _json_items(text: str):
         unknown = sorted(set(obj) - {"cue", "target", "paraphrases", "importance"})
         if unknown:
             items.append((i, ValueError(f"unknown fields {str(unknown)[:80]}")))
+            continue
+        if "cue" not in obj:
+            items.append((i, ValueError("has no cue (every memory needs one)")))
             continue
         items.append((i, obj))
     return items
@@ -204,15 +219,13 @@ def _text_items(text: str):
 
 
 def check_work(mem, rows: list[MemoryRow]) -> None:
-    """Refuse an addition that would encode too many texts at once or grow the workspace
-    past MAX_MEMORIES (bounded work and memory per request)."""
+    """Refuse an addition that would encode too many texts at once or grow the workspace's
+    file past what the lab can open again (bounded work and memory per request)."""
     texts = sum(1 + (r.target is not None) + len(r.paraphrases) for r in rows)
     if texts > MAX_TEXTS:
         raise ValueError(f"this import has {texts:,} texts to encode (cues, targets, "
                          f"paraphrases); at most {MAX_TEXTS:,} at once")
-    if len(mem) + len(rows) > MAX_MEMORIES:
-        raise ValueError(f"a workspace holds at most {MAX_MEMORIES:,} memories; it has "
-                         f"{len(mem):,} and {len(rows):,} more were given")
+    limits.check_room(mem, limits.rows_growth(mem.config, rows), f"adding {len(rows):,} memories")
 
 
 def add_rows(mem, rows: list[MemoryRow], bounded: bool = True) -> list[int]:
@@ -258,8 +271,10 @@ def _paraphrase_cell(cell: str) -> list:
     text = cell.strip()
     if text.startswith("["):
         try:
-            items = json.loads(text)
-        except (ValueError, RecursionError):
+            items = safejson.loads(text, MAX_PARAPHRASES + 2, 1)
+        except safejson.TooLarge:
+            raise ValueError(f"paraphrases: at most {MAX_PARAPHRASES} per memory") from None
+        except ValueError:
             items = None
         if isinstance(items, list) and all(isinstance(p, str) for p in items):
             return items
@@ -273,16 +288,36 @@ def _paraphrase_text(paras: list[str]) -> str:
     return "|".join(paras)
 
 
+def escape_cell(text: str) -> str:
+    """A text cell safe to open in a spreadsheet (OWASP CSV injection): a cell starting with
+    = + - @ tab or CR, after any run of apostrophes, gets one more leading apostrophe, which
+    spreadsheets show as text and :func:`unescape_cell` removes again."""
+    body = text.lstrip("'")
+    return "'" + text if body[:1] in FORMULA_START else text
+
+
+def unescape_cell(cell: str) -> str:
+    """The inverse of :func:`escape_cell` (applied to a stripped cell): one leading
+    apostrophe goes when what follows it is an escaped formula start; any other cell, such
+    as "'tis", is kept as it is."""
+    text = cell.strip()
+    if text.startswith("'") and text.lstrip("'")[:1] in FORMULA_START:
+        return text[1:]
+    return cell
+
+
 def export_csv(mem) -> str:
     """The workspace's text memories as CSV (cue, target, paraphrases, importance) that
-    ``parse(text, "csv")`` reads back to the same memories. Vector-only memories have no text
-    and are left out."""
+    ``parse(text, "csv")`` reads back to the same memories (every field that holds a line
+    break, lone CR included, is quoted; formula-like cells are neutralised, see
+    :func:`escape_cell`). Vector-only memories have no text and are left out."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = csv.writer(out, lineterminator="\r\n")   # RFC 4180: CR and LF both force quoting
     w.writerow(COLUMNS)
     for g in mem.records():
         if g["cue"]:
-            w.writerow([g["cue"], g["target"] or "", _paraphrase_text(g["paraphrases"]),
+            w.writerow([escape_cell(g["cue"]), escape_cell(g["target"] or ""),
+                        escape_cell(_paraphrase_text(g["paraphrases"])),
                         repr(float(g["importance"]))])
     return out.getvalue()
 

@@ -63,6 +63,11 @@ def _download(mem) -> None:
         st.session_state.pop("dl_cache_ws_download", None)
         ready = None
     if ready is None:
+        try:
+            limits.check_file(mem)
+        except ValueError as exc:
+            error(exc)
+            return
         if st.button("📦 Prepare workspace file", key="ws_prepare",
                      help="Packs this workspace into one .nuonuo file to download."):
             st.session_state["ws_file"] = (state.signature(mem),)
@@ -113,8 +118,7 @@ def _new_empty(mem) -> None:
     code_dim = st.selectbox("code_dim D", [16384, 4096, 1024, 256], key="ws_new_dim",
                             help=HELP["code_dim"])
     k = st.number_input("k (winners)", value=state.DEFAULT_K, step=1, key="ws_new_k",
-                        help=HELP["k"] + f" Allowed: {limits.K_RANGE[0]}-{limits.K_RANGE[1]}"
-                                         f", at most D.")
+                        help=HELP["k"] + " " + limits.FORMS["k"].help() + " At most D.")
     if st.button("🆕 Start empty workspace", key="ws_new"):
         try:
             k = limits.number("k", k, limits.K_RANGE[0], min(limits.K_RANGE[1], code_dim),
