@@ -32,6 +32,7 @@ Candidates (q: the query; m: the answered memory, its cue rows = cue + paraphras
 * ``cue × tok rev min``: the product.
 
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python scripts/abstain_research.py [--markdown]
+    ... scripts/abstain_research.py --cost   # ms per query, word_match off vs on, 1K memories
 """
 from __future__ import annotations
 
@@ -365,5 +366,58 @@ def main(argv=None) -> int:
     return 0
 
 
+
+def cost(n: int = 1000, queries: int = 60, k: int = 5) -> dict:
+    """Milliseconds per single text query, word_match off vs on (interleaved, same memory of
+    n generated text memories), and the re-score alone: cold (the answers' texts not yet
+    encoded) and warm (cached)."""
+    from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder
+    from nuonuo_core import wordmatch as wm
+
+    enc = get_minilm_encoder()
+    things = ["car", "key", "book", "coffee", "doctor", "meeting", "school", "password",
+              "train", "garden", "passport", "phone", "bike", "dentist", "flight", "gym",
+              "lease", "map", "coin", "island"]
+    owners = ["my", "my wife's", "my son's", "my boss's", "our", "the team's", "Anna's",
+              "the office", "my sister's", "the neighbour's"]
+    asks = ["Where is", "What is", "When is", "Which is", "Who has"]
+    cues = [f"{asks[i % 5]} {owners[(i // 5) % 10]} {things[(i // 50) % 20]} number {i}?"
+            for i in range(n)]
+    on = HybridMemory(MemoryConfig(device="cpu", word_match=True), encoder=enc)
+    on.add(cues, targets=[f"answer {i}" for i in range(n)])
+    off = HybridMemory(MemoryConfig(device="cpu"), encoder=enc, _store=on.store)
+    qs = [f"{asks[(i + 1) % 5]} {owners[i % 10]} {things[(i * 7) % 20]}?" for i in range(queries)]
+    t_on, t_off = [], []
+    for q in qs:                       # interleaved; the first pass also fills the cache
+        for mem, acc in ((off, t_off), (on, t_on)):
+            t0 = time.perf_counter()
+            mem.recall_details([q], k=k, method="hopfield")
+            acc.append(time.perf_counter() - t0)
+    warm = []
+    for q in qs:
+        t0 = time.perf_counter()
+        on.recall_details([q], k=k, method="hopfield")
+        warm.append(time.perf_counter() - t0)
+    # the re-score alone (query words given, memory texts cached): what the option adds
+    _, qw = wm.encode(enc, qs[:1])
+    r = off.recall_details(enc(qs[:1]), k=k, method="hopfield", min_score=NO_ABSTENTION)
+    store = on.store
+
+    def rows_of(i):
+        t = store.texts[int(store.positions([i])[0])]
+        return [t["cue"], *t["paraphrases"]]
+    reps = 200
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        wm.rescore(r.best_scores, r.best_ids, qw, rows_of, on._word_cache, enc)
+    return {"n": n, "k": k, "off_ms": 1e3 * float(np.median(t_off)),
+            "on_first_ms": 1e3 * float(np.median(t_on)),
+            "on_warm_ms": 1e3 * float(np.median(warm)),
+            "rescore_ms": 1e3 * (time.perf_counter() - t0) / reps}
+
+
 if __name__ == "__main__":
+    if "--cost" in sys.argv:
+        print(cost())
+        raise SystemExit(0)
     raise SystemExit(main())
