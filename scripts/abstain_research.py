@@ -37,7 +37,6 @@ Candidates (q: the query; m: the answered memory, its cue rows = cue + paraphras
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
