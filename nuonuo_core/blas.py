@@ -6,7 +6,7 @@ slower (measured: four sleep_phase runs 33 s vs 2.2 s wall; the capacity chart 4
 0.8 s). The limit is process-wide (threadpoolctl has no per-thread limit), so it is counted:
 nested and concurrent users share one limit and the last one out restores the original.
 torch's thread count is never changed here (``torch.set_num_threads`` is inherited by threads
-started later; see the engine's README section on devices).
+started later; see docs/engine.md, "Device").
 """
 from __future__ import annotations
 

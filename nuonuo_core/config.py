@@ -34,7 +34,7 @@ RANGES: dict[str, tuple[float, float, bool]] = {
 NO_ABSTENTION = -1.0  # min_score that answers every query (every match score is >= -1)
 
 # Default thresholds, chosen on the 'tune' half of tests/fixtures/calibration.json by
-# scripts/calibrate.py (README, "When to answer"): the grid threshold that maximises the
+# scripts/calibrate.py (docs/engine.md, "When to answer"): the grid threshold that maximises the
 # smaller of (paraphrases answered right, unheld questions abstained).
 DEFAULT_MIN_SCORE = {"hopfield": 0.59, "hebbian": 0.18, "cosine": 0.59}
 # With word_match on, text recall scores cue cosine × word coverage: its threshold, chosen by
@@ -75,7 +75,7 @@ class MemoryConfig:
             the query's cosine with the memory's best cue row; hebbian: the W-link support of
             the query code times the decoded overlap); below the method's threshold the answer
             is id -1, score 0 ("no memory matches"). In [-1, 1]; -1 answers everything.
-            Defaults calibrated on MiniLM questions (README, "When to answer"); vectors of
+            Defaults calibrated on MiniLM questions (docs/engine.md, "When to answer"); vectors of
             another kind need their own. A call's ``min_score=`` overrides them.
         word_match: off by default. On, text recall (``recall`` / ``recall_details`` with
             texts) by hopfield and cosine scores each answer whose memory has texts as the

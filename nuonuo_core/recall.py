@@ -5,7 +5,7 @@ scores (m, k), memory positions (m, k)) with -1 / 0 for "none", plus what each m
 besides; :class:`~nuonuo_core.memory.HybridMemory` applies the answer threshold (``min_score``)
 and maps positions to ids.
 
-A score says how well the *query* matches the answered memory (README, "When to answer"):
+A score says how well the *query* matches the answered memory (docs/engine.md, "When to answer"):
 
 * cosine and hopfield: the query's cosine with the memory's best cue row. Hopfield still
   chooses (and ranks) its answers by settling; the settled state's similarity to a pattern is

@@ -1,6 +1,6 @@
-"""Regenerate the README's "When to answer" tables: match scores of the hand-written held and
-unheld questions (tests/fixtures/calibration.json) on the shipped demo sets, the threshold each
-method's rule picks on the tune half, and the trade-off per threshold.
+"""Regenerate the "When to answer" tables of docs/engine.md: match scores of the hand-written
+held and unheld questions (tests/fixtures/calibration.json) on the shipped demo sets, the
+threshold each method's rule picks on the tune half, and the trade-off per threshold.
 
     PYTHONPATH=. HF_HUB_OFFLINE=1 .venv/bin/python scripts/calibrate.py
 """

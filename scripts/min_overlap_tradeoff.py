@@ -38,7 +38,7 @@ def main() -> None:
         far = np.random.default_rng(5).standard_normal((a.queries, 384)).astype(np.float32)
         for mo in LEVELS:
             mem.set_recall_params(min_overlap=mo)
-            # min_overlap alone (no answer threshold: README, "When to answer")
+            # min_overlap alone (no answer threshold: docs/engine.md, "When to answer")
             top = mem.recall_vectors(q, k=1, method="hebbian", min_score=NO_ABSTENTION)[1][:, 0]
             unrelated = mem.recall_vectors(far, k=1, method="hebbian",
                                            min_score=NO_ABSTENTION)[1][:, 0]

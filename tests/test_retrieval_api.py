@@ -468,14 +468,16 @@ def test_example_recall_with_minilm():
     assert ov[("default", 10)] > ov[("cosine", 10)] + 0.1
 
 
-def test_readme_llm_memory_example_runs(tmp_path, monkeypatch):
-    """The README's "Use it as an LLM's memory" example, run as written."""
+def test_docs_llm_memory_example_runs(tmp_path, monkeypatch):
+    """docs/retrieval.md's "Use it as an LLM's memory" example, run as written (the README's
+    shorter quick start runs in tests/test_docs.py)."""
     _minilm_or_skip()
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    code = readme.split("## Use it as an LLM's memory")[1].split("```python")[1].split("```")[0]
+    doc = Path(__file__).resolve().parents[1] / "docs" / "retrieval.md"
+    text = doc.read_text(encoding="utf-8")
+    code = text.split("## Use it as an LLM's memory")[1].split("```python")[1].split("```")[0]
     monkeypatch.chdir(tmp_path)
     ns: dict = {}
-    exec(compile(code, "README.md", "exec"), ns)
+    exec(compile(code, "docs/retrieval.md", "exec"), ns)
     assert ns["hits"][0].id == "s2:1" and "Her name is Biscuit" in ns["prompt"]
     assert ConversationMemory.load(tmp_path / "chat.nuonuo").ids() == ["s1:1", "s1:2", "s2:1"]
 

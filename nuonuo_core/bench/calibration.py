@@ -1,6 +1,6 @@
 """When to answer: match scores of held and unheld questions, and the answer thresholds.
 
-Data: ``tests/fixtures/calibration.json`` (hand-written; README, "When to answer"). For each
+Data: ``tests/fixtures/calibration.json`` (hand-written; docs/engine.md, "When to answer"). For each
 shipped demo set it holds questions the set holds in new words (``held``: the question and
 the stored cue of the memory that answers it) and questions of the same style the set does
 not hold (``unheld``); each item is in the ``tune`` or the ``test`` half.
