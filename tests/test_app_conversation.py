@@ -292,9 +292,15 @@ def test_home_opens_the_example_conversation():
 
 # --- pure helpers -----------------------------------------------------------------------------
 def test_page_limits_lie_inside_the_engines():
-    assert 0 < limits.CHAT_UPLOAD_BYTES <= LIMITS["chat_bytes"][1]
-    assert 0 < limits.CHAT_TURNS <= LIMITS["turns"][1]
-    assert LIMITS["k"][0] <= limits.CHAT_HITS[0] <= limits.CHAT_HITS[1] <= LIMITS["k"][1]
+    """The page's bounds are the engine's rows narrowed (tests/test_limits_table.py checks
+    every lab range); the constants the page reads are those rows' ends."""
+    page = limits.CONVERSATION
+    for name in ("chat_bytes", "chat_turns", "hits"):
+        assert page[name].parent is LIMITS[name] and page[name].inside(LIMITS[name]), name
+    assert 0 < limits.CHAT_UPLOAD_BYTES == page["chat_bytes"].hi < LIMITS["chat_bytes"].hi
+    assert 0 < limits.CHAT_TURNS == page["chat_turns"].hi < LIMITS["chat_turns"].hi
+    assert limits.CHAT_HITS == (page["hits"].lo, page["hits"].hi) == (1, 20)
+    assert limits.CHAT_WORDPIECES == page["wordpieces"].hi and page["wordpieces"].parent is None
 
 
 def test_upload_bounds_at_the_edges():

@@ -91,8 +91,8 @@ def lme_turns(question) -> tuple[list[dict], int]:
     cut, out = 0, []
     for c in question.corpus():
         text = c.text if c.text.strip() else "(empty)"
-        if len(text) > limit("text_chars"):
-            text, cut = text[:limit("text_chars")], cut + 1
+        if len(text) > limit("turn_chars"):
+            text, cut = text[:limit("turn_chars")], cut + 1
         out.append({"id": c.corpus_id, "text": text, "session": str(c.session_index),
                     "time": c.date or None})
     return out, cut

@@ -1,7 +1,7 @@
 """Conversations from files: the example shipped with the engine, and users' own chats.
 
-A chat is JSON or CSV, bounded (:mod:`~nuonuo_core.retrieval.limits`: bytes, nesting, turns,
-every field) and validated like ``add_turns`` before anything is built:
+A chat is JSON or CSV, bounded (the table of limits, :mod:`nuonuo_core.limits`: bytes,
+nesting, turns, every field) and validated like ``add_turns`` before anything is built:
 
 - JSON: a list of turns, or ``{"title": ..., "turns": [...], "questions": [...]}``. A turn:
   ``text`` required; ``speaker``, ``time``, ``session``, ``id``, ``caption`` optional (ids
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .evaluate import LabelledQuestion
-from .limits import check_count, limit
+from .limits import check_count, check_text, limit
 from .turns import FIELDS, check_turns
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "conversation_example.json"
@@ -89,11 +89,12 @@ def parse_json(text: str) -> Chat:
     try:
         data = json.loads(text)
     except RecursionError:
-        raise ValueError(f"the JSON is nested deeper than {limit('json_depth')} levels") from None
+        raise ValueError(f"the JSON is nested deeper than {limit('chat_json_depth')} "
+                         f"levels") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"the file is not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if _depth(data) > limit("json_depth"):
-        raise ValueError(f"the JSON is nested deeper than {limit('json_depth')} levels")
+    if _depth(data) > limit("chat_json_depth"):
+        raise ValueError(f"the JSON is nested deeper than {limit('chat_json_depth')} levels")
     if isinstance(data, list):
         data = {"turns": data}
     if not isinstance(data, dict) or "turns" not in data:
@@ -102,11 +103,8 @@ def parse_json(text: str) -> Chat:
     if unknown:
         raise ValueError(f"unknown top-level fields {unknown[:5]}; allowed: {', '.join(_TOP)}")
     turns = _with_ids(data["turns"])
-    title, desc = data.get("title", ""), data.get("description", "")
-    if not isinstance(title, str) or len(title) > 200 or not isinstance(desc, str) \
-            or len(desc) > 2000:
-        raise ValueError("title and description must be strings (at most 200 and 2,000 "
-                         "characters)")
+    title = check_text("chat_title_chars", data.get("title", ""), "the title")
+    desc = check_text("chat_description_chars", data.get("description", ""), "the description")
     return Chat(turns, _questions(data.get("questions", []), turns), title, desc)
 
 
@@ -125,7 +123,7 @@ def parse_csv(text: str) -> Chat:
         for i, row in enumerate(rows):
             if not any(c.strip() for c in row):
                 continue
-            check_count("turns", len(turns) + 1, "the number of rows")
+            check_count("chat_turns", len(turns) + 1, "the number of rows")
             if len(row) != len(header):
                 raise ValueError(f"CSV row {i + 2} has {len(row)} cells; the header has "
                                  f"{len(header)}")
@@ -139,7 +137,7 @@ def _with_ids(turns) -> list[dict]:
     """Validated turn dicts; ids ``T{i+1}`` where absent."""
     if not isinstance(turns, list):
         raise ValueError(f"turns must be a list, got {type(turns).__name__}")
-    check_count("turns", len(turns), "the number of turns")
+    check_count("chat_turns", len(turns), "the number of turns")
     out = [dict(t, id=t.get("id", f"T{i + 1}")) if isinstance(t, dict) else t
            for i, t in enumerate(turns)]
     return [t.to_dict() for t in check_turns(out)]

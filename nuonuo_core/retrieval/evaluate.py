@@ -31,8 +31,8 @@ class LabelledQuestion:
         if not isinstance(self.evidence, tuple) or not all(isinstance(e, str)
                                                            for e in self.evidence):
             raise ValueError(f"evidence must be a tuple of turn ids, got {self.evidence!r:.80}")
-        check_count("evidence", len(self.evidence), "the number of evidence ids")
-        check_text("text_chars", self.answer, "answer")
+        check_count("evidence_ids", len(self.evidence), "the number of evidence ids")
+        check_text("turn_chars", self.answer, "answer")
         if not isinstance(self.category, str) or len(self.category) > 40:
             raise ValueError(f"category must be a string of at most 40 characters, got "
                              f"{self.category!r:.60}")

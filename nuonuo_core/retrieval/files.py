@@ -67,9 +67,9 @@ def read(path: str | os.PathLike) -> bytes:
     if not path.is_file():
         raise FileNotFoundError(f"no conversation memory file at {str(path)!r}")
     size = path.stat().st_size
-    if size > limit("file_bytes"):
+    if size > limit("conversation_file_bytes"):
         raise ValueError(f"{str(path)!r} is {size:,} bytes; a conversation memory file is at "
-                         f"most {limit('file_bytes'):,}")
+                         f"most {limit('conversation_file_bytes'):,}")
     return path.read_bytes()
 
 
@@ -87,7 +87,7 @@ def load(cls, data: bytes, encoder, source: str):
     try:
         if not isinstance(data, (bytes, bytearray)):
             _fail(f"expected bytes, got {type(data).__name__}")
-        check_count("file_bytes", len(data), "the file size in bytes")
+        check_count("conversation_file_bytes", len(data), "the file size in bytes")
         state_text, tensors = unpack(bytes(data), FORMAT, VERSION, TENSORS)
         try:
             state = json.loads(state_text)
