@@ -229,7 +229,7 @@ def test_upload_a_small_csv_then_hostile_files():
         assert not at.table and not at.get("plotly_chart"), message   # nothing else drawn
     for name, data, message in (
             ("chat.json", b'{"turns": [{"text": "hi", "mood": "x"}]}', "unknown fields"),
-            ("chat.json", b"[" * 100 + b"]" * 100, "nested deeper than 16"),
+            ("chat.json", b"[" * 100 + b"]" * 100, "at most 16 levels"),
             ("chat.json", b'{"turns": [{"text": "a"}, {"text": "b", "id": "T1"}]}', "twice")):
         at.file_uploader(key="cm_upload").set_value((name, data, "application/json")).run()
         assert not at.exception and message in texts(at.error)[0], (message, texts(at.error))

@@ -384,7 +384,7 @@ def test_user_chats_json_and_csv():
 
 def test_hostile_uploads_are_refused(monkeypatch):
     cases = [(b"\xff\xfe", "x.csv", "not UTF-8"),
-             (b"[" * 50 + b"]" * 50, "x.json", "nested deeper than 16"),
+             (b"[" * 50 + b"]" * 50, "x.json", "at most 16 levels"),
              (b'{"turns": [], "secret": 1}', "x.json", r"unknown top-level fields \['secret'\]"),
              (b"{", "x.json", "not valid JSON"),
              (b"who,text\nA,b\n", "x.csv", "header must name some of"),
@@ -515,3 +515,41 @@ def test_a_question_of_only_names_is_asked_as_it_is():
     from nuonuo_core.retrieval.channels import strip_names
     assert strip_names("What did Priya's dog eat?", ["Priya"]) == "What did dog eat?"
     assert strip_names("Priya Tomás", ["Priya", "Tomás"]) == "Priya Tomás"
+
+
+def _peak_refusal(call) -> tuple[str, int]:
+    """(the ValueError's message, peak traced bytes) of ``call``, which must refuse."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError) as err:
+            call()
+        return str(err.value), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_amplified_json_is_refused_while_it_is_read():
+    """Issue 20 point 2 for conversation memory: a chat upload or a saved file whose JSON is
+    millions of tiny values is refused by counting them while reading (nuonuo_core.safejson),
+    before json.loads builds them: the refusal's peak stays a few times the file's size (the
+    old parse built a million lists, ~60 MB, before any check)."""
+    from nuonuo_core.retrieval.chats import json_bounds
+    from nuonuo_core.retrieval.files import state_bounds
+
+    chat = b'{"turns": [' + b"[]," * 1_000_000 + b"[]]}"              # 3 MB, under 10 MB
+    msg, peak = _peak_refusal(lambda: parse_chat(chat, "chat.json"))
+    assert f"holds more than {json_bounds()[0]} values" in msg and peak < 20 * 2**20, (msg, peak)
+    forged = _resign(example_memory().to_bytes(), lambda s: s.update(turns=[[]] * 1_000_000))
+    msg, peak = _peak_refusal(lambda: ConversationMemory.from_bytes(forged, encoder=ENC))
+    assert "not a valid conversation memory file: the state holds more than" in msg, msg
+    assert peak < len(forged) * 4, (peak, len(forged))
+    # the bounds follow the file's own tensors: 148 turns, their token vectors
+    from nuonuo_core.persistence import _table_of
+    _, table, _ = _table_of(example_memory().to_bytes())
+    items, depth = state_bounds(table)
+    tokens = table["tok_vecs"]["shape"][0]
+    assert depth == 3 and items == 256 + 9 * 148 + tokens
+    # a file at its bounds loads: the real state fits them
+    again = ConversationMemory.from_bytes(example_memory().to_bytes(), encoder=ENC)
+    assert len(again) == 148

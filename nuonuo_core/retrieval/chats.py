@@ -1,7 +1,8 @@
 """Conversations from files: the example shipped with the engine, and users' own chats.
 
-A chat is JSON or CSV, bounded (the table of limits, :mod:`nuonuo_core.limits`: bytes,
-nesting, turns, every field) and validated like ``add_turns`` before anything is built:
+A chat is JSON or CSV, bounded (the table of limits, :mod:`nuonuo_core.limits`: bytes, JSON
+values and nesting counted while it is read, turns, every field) and validated like
+``add_turns`` before anything is built:
 
 - JSON: a list of turns, or ``{"title": ..., "turns": [...], "questions": [...]}``. A turn:
   ``text`` required; ``speaker``, ``time``, ``session``, ``id``, ``caption`` optional (ids
@@ -18,10 +19,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import safejson
 from .evaluate import LabelledQuestion
 from .limits import check_count, check_text, limit
 from .turns import FIELDS, check_turns
@@ -75,26 +76,24 @@ def parse_chat(data: bytes, name: str = "chat.json") -> Chat:
     return parse_json(text) if is_json else parse_csv(text)
 
 
-def _depth(obj) -> int:
-    best, stack = 0, [(obj, 1)]
-    while stack:
-        item, d = stack.pop()
-        if isinstance(item, (list, dict)):
-            best = max(best, d)
-            stack.extend((v, d + 1) for v in (item.values() if isinstance(item, dict) else item))
-    return best
+def json_bounds() -> tuple[int, int]:
+    """(values, nesting) a chat's JSON may hold, from the table: a turn is an object of at
+    most 6 fields (7 values), a question an object of 4 with a few evidence ids (16 values on
+    average), so a chat of the most turns and questions allowed holds at most
+    8 · chat_turns + 16 · questions values (240,064 today: ~25 MB of Python objects)."""
+    return 8 * limit("chat_turns") + 16 * limit("questions") + 64, limit("chat_json_depth")
 
 
 def parse_json(text: str) -> Chat:
+    """A chat from JSON text, counted and bounded while it is read (:mod:`nuonuo_core.safejson`:
+    values and nesting, from :func:`json_bounds`), so that a small
+    hostile file cannot cost much before it is refused."""
     try:
-        data = json.loads(text)
-    except RecursionError:
-        raise ValueError(f"the JSON is nested deeper than {limit('chat_json_depth')} "
-                         f"levels") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"the file is not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if _depth(data) > limit("chat_json_depth"):
-        raise ValueError(f"the JSON is nested deeper than {limit('chat_json_depth')} levels")
+        data = safejson.loads(text, *json_bounds(), what="the chat's JSON")
+    except safejson.TooLarge as exc:
+        raise ValueError(str(exc)) from None
+    except ValueError as exc:
+        raise ValueError(f"the file is not valid JSON ({str(exc).split(': ', 1)[-1]})") from None
     if isinstance(data, list):
         data = {"turns": data}
     if not isinstance(data, dict) or "turns" not in data:
