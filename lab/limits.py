@@ -132,12 +132,13 @@ def load_json(text: str, max_depth: int = MAX_JSON_DEPTH, max_items: int = MAX_J
 def file_bytes(mem) -> int:
     """The size of ``mem.to_bytes()`` within a few KB, without building it: the tensors'
     bytes and the state's JSON (texts escaped twice, as the header stores it)."""
-    st = mem.store
+    store = mem.store
     c = mem.config
-    stats = st.w.stats()
-    tensors = st.n * (8 + 4 * c.k + 4 + 8 + 1) + st.n_rows * (8 + 4 * c.k + 4 * c.embed_dim) \
-        + 12 * stats["w_nnz"] + 12 * int(st.contrib.keys.numel())
-    texts = len(json.dumps(json.dumps(st.texts)))
+    stats = store.w.stats()
+    tensors = store.n * (8 + 4 * c.k + 4 + 8 + 1) \
+        + store.n_rows * (8 + 4 * c.k + 4 * c.embed_dim) \
+        + 12 * stats["w_nnz"] + 12 * int(store.contrib.keys.numel())
+    texts = len(json.dumps(json.dumps(store.texts)))
     return tensors + texts + 4096
 
 
@@ -161,11 +162,12 @@ def night_growth(mem, epochs: int, replay_noise: float, replays: int = 1) -> int
     """An upper bound of the bytes one night adds to the workspace file: a noisy replay may
     touch k² new W cells and k new contribution keys per replayed row, replay and epoch; a
     clean replay only brings back cells of the stored rows that pruning cut."""
-    st, k = mem.store, mem.config.k
-    buffered = int(st.in_replay.to(st.row_mem.device)[st.row_mem].sum()) if st.n_rows else 0
+    store, wta_k = mem.store, mem.config.k
+    buffered = int(store.in_replay.to(store.row_mem.device)[store.row_mem].sum()) \
+        if store.n_rows else 0
     if replay_noise > 0:
-        return buffered * replays * epochs * 12 * (k * k + k)
-    return max(0, 12 * (st.n_rows * k * k - st.w.stats()["w_nnz"]))
+        return buffered * replays * epochs * 12 * (wta_k * wta_k + wta_k)
+    return max(0, 12 * (store.n_rows * wta_k * wta_k - store.w.stats()["w_nnz"]))
 
 
 def check_room(mem, extra: int, what: str) -> None:

@@ -368,7 +368,7 @@ class HybridMemory:
                 "w_norm": w["w_norm"], "w_nnz": w["w_nnz"], "w_sparsity": w["w_sparsity"],
                 "w_format": store.w.format, "bytes": sum(parts.values()), "bytes_by_part": parts,
                 "device": str(self.device), "code_dim": self.config.code_dim,
-                "k": self.config.k, "day": self.day,
+                "wta_k": self.config.k, "day": self.day,
                 "replay_size": int(store.in_replay.sum()),
                 "index": "ivf" if store.index.uses_ann() else "flat"}
 

@@ -367,7 +367,7 @@ def test_recall_records_match_the_engine_and_intervals(example_memory):
     chat, mem = example_memory
     per_q = explain.ranks(mem, chat.questions, {"hybrid+time": PRESETS["hybrid+time"],
                                                 "cosine": PRESETS["cosine"]})
-    mine = explain.recall_records(per_q, ks=(1, 5, 10, 50))
+    mine = explain.recall_records(per_q, at_k=(1, 5, 10, 50))
     ref = recall_records(mem, chat.questions, at_k=(1, 5, 10, 50),
                          configs={"hybrid+time": PRESETS["hybrid+time"],
                                   "cosine": PRESETS["cosine"]})

@@ -105,8 +105,8 @@ def chart(df: pd.DataFrame, category: str) -> go.Figure:
                         line=dict(color=METHOD_COLORS.get(method), width=3))
     fig.update_layout(**template_kw(), height=380, title=f"Turn recall@k — {category}",
                       legend=dict(orientation="h", y=-0.25), margin=dict(l=55, r=20, t=50, b=50))
-    ks = sorted(set(d[_cut(d)]))
-    fig.update_xaxes(title_text="at_k: turns read (recall cutoff)", type="log", tickvals=ks,
-                     ticktext=[str(k) for k in ks])
+    cutoffs = sorted(set(d[_cut(d)]))
+    fig.update_xaxes(title_text="at_k: turns read (recall cutoff)", type="log",
+                     tickvals=cutoffs, ticktext=[str(k) for k in cutoffs])
     fig.update_yaxes(title_text="recall@k (fraction of evidence turns found)", range=[0, 1])
     return fig
