@@ -171,7 +171,7 @@ class HybridMemory:
         × word coverage and compared with ``min_score_words``; answers of vector memories
         keep their cosine and ``min_score_<method>``. A call's ``min_score`` applies to
         both."""
-        min_score = check_fraction(min_score, "min_score", -1.0)
+        min_score = check_optional(min_score, "min_score", "min_score")
         vecs, qwords = wordmatch.encode(self.encoder, texts)
         r = self._recall(self._vectors(vecs, "queries"), k, method, noise_std, seed,
                          NO_ABSTENTION)
