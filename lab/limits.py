@@ -135,8 +135,9 @@ def file_bytes(mem) -> int:
     st = mem.store
     c = mem.config
     stats = st.w.stats()
-    tensors = st.n * (8 + 4 * c.k + 4 + 8 + 1) + st.n_rows * (8 + 4 * c.k + 4 * c.embed_dim) \
-        + 12 * stats["w_nnz"] + 12 * int(st.contrib.keys.numel())
+    cells = 0 if st.factored else stats["w_nnz"]          # a factored W saves no cells
+    tensors = st.n * (8 + 4 * c.k + 4 + 8 + 1) + st.n_rows * (8 + 4 * c.k + 2 * c.embed_dim) \
+        + 12 * cells + 12 * st.contrib.size
     texts = len(json.dumps(json.dumps(st.texts)))
     return tensors + texts + 4096
 

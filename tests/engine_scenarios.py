@@ -68,12 +68,28 @@ def chains(mem, starts, hops: int = 6) -> list:
     return out
 
 
+def boundary_ties(mem, probe) -> list | None:
+    """For each probe's primary cue code: the units whose activity W · code equals the k-th
+    winner's (the tie at the k-WTA boundary), or None with an engine that cannot say (main's:
+    its activity was summed in float32 in cell order, so exact ties came out in an order of
+    rounding). Only used to explain a code that differs from main's by such a tie."""
+    w = mem.store.w
+    if not hasattr(w, "column_sums_np"):
+        return None
+    out = []
+    for code in mem.codes(probe)[0]:
+        r = w.column_sums_np(np.asarray(code, np.int64))
+        kth = np.sort(r)[::-1][mem.config.k - 1]
+        out.append(np.flatnonzero(r == kth).tolist() if kth > 0 else [])
+    return out
+
+
 def snapshot(mem, queries, starts, k: int = 5) -> dict:
     st = mem.stats()
     ids = mem.ids()
     probe = ids[: min(len(ids), 40)]
     stored = mem.recall_stored(probe, k=2) if probe else None
-    return {"ids": ids, "w_nnz": st["w_nnz"], "w_norm": st["w_norm"],
+    return {"stored_ties": boundary_ties(mem, probe) if probe else None,"ids": ids, "w_nnz": st["w_nnz"], "w_norm": st["w_norm"],
             "w_sparsity": st["w_sparsity"], "recalls": recalls(mem, queries, k),
             "chains": chains(mem, starts),
             "recall_codes": _arr(mem.recall_codes(queries[:8], hops=2)),
