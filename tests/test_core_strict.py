@@ -1,9 +1,13 @@
 """Correctness at the edges (issue 9, points 1-5): strict Hebbian recall, empty memories,
-masked padding, one tie rule, candidate windows counted in memories."""
+masked padding, one tie rule, candidate windows counted in memories. Every test runs on both
+recall paths (the ``recall_path`` fixture: numpy, torch), chosen in nuonuo_core.recall."""
 import numpy as np
+import pytest
 
 from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig
 from conftest import unit_rows
+
+pytestmark = pytest.mark.usefixtures("recall_path")
 
 CPU = dict(device="cpu")
 METHODS = ("hopfield", "hebbian", "cosine")
