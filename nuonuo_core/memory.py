@@ -307,6 +307,7 @@ class HybridMemory:
                 np.take_along_axis(out, live_first, axis=1))
 
     # --- inspection -----------------------------------------------------------------
+    @one_thread
     def codes(self, ids) -> tuple[np.ndarray, np.ndarray]:
         """(primary cue codes (n, k), target codes (n, k)) of memories, as unit indices."""
         store = self.store
@@ -366,6 +367,7 @@ class HybridMemory:
     def ids(self) -> list[int]:
         return self.store.ids.tolist()
 
+    @one_thread
     def records(self) -> list[dict]:
         """Every memory as :meth:`get` returns it, in id order, in one O(n + rows) pass."""
         store = self.store
@@ -403,9 +405,11 @@ class HybridMemory:
     def clear_replay(self, keep_fraction: float, policy: str = "priority", seed: int = 0) -> int:
         return consolidation.clear_replay(self.store, keep_fraction, policy, seed)
 
+    @one_thread
     def replay_buffer(self) -> list[dict]:
         return consolidation.replay_buffer(self.store)
 
+    @one_thread
     def set_importance(self, ids, importance) -> None:
         """Change the replay priority of stored memories (each in (0, 100])."""
         pos = self.store.positions(ids)
