@@ -89,7 +89,8 @@ def snapshot(mem, queries, starts, k: int = 5) -> dict:
     ids = mem.ids()
     probe = ids[: min(len(ids), 40)]
     stored = mem.recall_stored(probe, k=2) if probe else None
-    return {"stored_ties": boundary_ties(mem, probe) if probe else None,"ids": ids, "w_nnz": st["w_nnz"], "w_norm": st["w_norm"],
+    return {"stored_ties": boundary_ties(mem, probe) if probe else None,
+            "ids": ids, "w_nnz": st["w_nnz"], "w_norm": st["w_norm"],
             "w_sparsity": st["w_sparsity"], "recalls": recalls(mem, queries, k),
             "chains": chains(mem, starts),
             "recall_codes": _arr(mem.recall_codes(queries[:8], hops=2)),

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -162,11 +163,21 @@ def run_worker(engine: str, name: str, kwargs: dict, one_thread: bool = False) -
     if one_thread:
         env.update({k: "1" for k in ONE_THREAD_ENV})
     spec = json.dumps({"name": name, "kwargs": kwargs, "one_thread": one_thread})
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", spec],
-                         env=env, capture_output=True, text=True, timeout=3600)
-    if out.returncode != 0:
-        raise RuntimeError(f"worker {name} ({engine}) failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--worker", spec],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=3600)
+    finally:                 # interrupted (Ctrl-C, SIGTERM): the worker goes too
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker {name} ({engine}) failed:\n{err[-3000:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _terminate(signum, frame) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def _median(values: list[float]) -> float:
@@ -180,6 +191,7 @@ def measure(engines: dict[str, str], rounds: int = 3, add_n: int = 100_000,
             spinner: bool = True, say=print) -> dict:
     """Run every measurement for every engine, interleaved, beside a spinner -> records."""
     proc = spin() if spinner else None
+    signal.signal(signal.SIGTERM, _terminate)    # a killed run takes its spinner with it
     load: list[float] = []
     raw: dict[str, dict[str, list]] = {e: {"night_default": [], "night_one": [], "add": [],
                                            "scan": []} for e in engines}
