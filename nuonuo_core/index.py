@@ -214,8 +214,8 @@ class CueIndex:
         if self._buf is not None:
             s, r = self._search_torch(q, kk, want)
         else:
-            s, r = self._search_cpu(q.cpu().numpy(), kk, want)
-            s, r = torch.from_numpy(s).to(self.device), torch.from_numpy(r).to(self.device)
+            s_np, r_np = self._search_cpu(q.cpu().numpy(), kk, want)
+            s, r = torch.from_numpy(s_np).to(self.device), torch.from_numpy(r_np).to(self.device)
         scores[:, :kk], rows[:, :kk] = s, r
         return scores, rows
 
@@ -256,7 +256,8 @@ class CueIndex:
         order = np.lexsort((np.arange(self.n), -ex))[:kk]
         return ex[order], order
 
-    def _search_torch(self, q: torch.Tensor, kk: int, want: int):
+    def _search_torch(self, q: torch.Tensor, kk: int, want: int
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
         """CUDA: scan scores from float32 products of float16 chunks, then as on the CPU."""
         assert self._buf is not None
         X = self._buf[:self.n]

@@ -106,7 +106,8 @@ def read_header(data: bytes, fmt: str = FORMAT, version: int = FORMAT_VERSION,
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             _fail(f"tensor {name!r} entry is malformed")
         dtype, shape, offs = entry["dtype"], entry["shape"], entry["data_offsets"]
-        allowed = spec[name] if isinstance(spec[name], tuple) else (spec[name],)
+        want = spec[name]
+        allowed: tuple[str, ...] = tuple(want) if isinstance(want, tuple) else (str(want),)
         if dtype not in allowed:
             _fail(f"tensor {name!r} has dtype {str(dtype)[:10]!r}, expected "
                   f"{' or '.join(allowed)}")

@@ -247,7 +247,7 @@ class MemoryStore:
         ids = torch.arange(self.next_id, self.next_id + n)
         local = row_local.to(self.device)
         base = self.n
-        if not self.factored:
+        if not isinstance(self.w, FactoredW):
             self.w.add(target_codes[local], row_codes, lr)
         self.contrib.add(local + base, row_codes, lr, base + n)
         self.next_id += n
@@ -266,7 +266,7 @@ class MemoryStore:
 
     def reinforce(self, mem_pos: torch.Tensor, cue_codes: torch.Tensor, weight) -> None:
         """W += weight_i · outer(target of memory mem_pos_i, cue_codes_i) (replay)."""
-        if not self.factored:
+        if not isinstance(self.w, FactoredW):
             self.w.add(self.target_codes[mem_pos], cue_codes, weight)
         self.contrib.add(mem_pos, cue_codes, weight, self.n)
         self.version += 1
@@ -279,7 +279,7 @@ class MemoryStore:
                 float(self.contrib.vals.min()) * factor < UNDERFLOW_GUARD:
             assert isinstance(self.w, FactoredW)
             self.w = self.w.materialize()
-        if not self.factored:
+        if not isinstance(self.w, FactoredW):
             self.w.scale(factor)
         self.contrib.scale(factor)
         self.version += 1
@@ -343,7 +343,7 @@ class MemoryStore:
         else:
             new_pos = torch.cumsum((~drop).long(), 0) - 1
             gone_pos, cols, vals = self.contrib.take(drop, new_pos)
-            if not self.factored and vals.numel():
+            if not isinstance(self.w, FactoredW) and vals.numel():
                 top = self.w.max_value()
                 self.w.add(self.target_codes[gone_pos], cols[:, None], -vals)
                 self.w.prune(1e-5 * top)  # float rounding of the subtraction leaves dust

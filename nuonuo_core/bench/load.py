@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Callable
 
 TARGETS = {"night_default_over_one": 1.3, "add_over_projection": 1.5,
            "bytes_per_memory": 1600.0}
@@ -147,7 +148,8 @@ def work_scan(n: int = 20_000, queries: int = 200) -> dict:
     return out
 
 
-WORKERS = {"night": work_night, "add": work_add, "scan": work_scan}
+WORKERS: dict[str, Callable[..., dict]] = {"night": work_night, "add": work_add,
+                                           "scan": work_scan}
 
 
 # --- the parent: spinner, rounds, table ---------------------------------------------------
