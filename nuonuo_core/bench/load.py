@@ -111,10 +111,11 @@ def work_add(n: int = 100_000) -> dict:
 def work_scan(n: int = 20_000, queries: int = 200) -> dict:
     """Single-query hopfield / hebbian recall vs a numpy top-20 scan, interleaved."""
     import numpy as np
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import ThreadpoolController
 
     from nuonuo_core import HybridMemory, MemoryConfig
 
+    blas = ThreadpoolController().select(user_api="blas")   # found once: limit() is cheap
     x = _clustered(n, seed=0)
     rng = np.random.default_rng(1)
     pick = rng.choice(n, queries, replace=False)
@@ -135,7 +136,7 @@ def work_scan(n: int = 20_000, queries: int = 200) -> dict:
         for name in times:
             t = time.perf_counter()
             if name == "scan_1thread":
-                with threadpool_limits(1, "blas"):
+                with blas.limit(limits=1):
                     scan(i)
             elif name == "scan_default":
                 scan(i)
