@@ -84,7 +84,7 @@ def hebbian_one(store, sep, q: np.ndarray, k: int):
     if live.any():
         links = np.zeros((winners, w.dim), dtype=bool)  # W[row, query unit j] is stored
         links[j, rows] = True
-        targets = store.target_codes.numpy()[pos[live]].astype(np.int64)   # (a, kt)
+        targets = store.target_codes.numpy()[pos[live]].astype(np.int64)   # (a, target winners)
         counts = links[:, targets].sum((0, 2))
         support[live] = counts / float(winners * winners)
     score = (support * overlap.astype(np.float64)).astype(np.float32)

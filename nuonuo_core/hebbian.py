@@ -41,24 +41,24 @@ def _cells_by_column(target_idx, cue_idx, weight, dim: int, dtype):
     """Σ_i weight_i · outer(target_i, cue_i) as sorted unique (keys, values) blocks, one
     range of columns at a time (~BLOCK cells each), in key order: never all n·k² cells at
     once. Cue units of -1 add nothing."""
-    n, kc = cue_idx.shape
-    kt = target_idx.shape[1]
+    n, cue_winners = cue_idx.shape
+    target_winners = target_idx.shape[1]
     w = torch.as_tensor(weight, dtype=torch.float32, device=cue_idx.device)
     w = w.expand(n) if w.dim() == 0 else w
     cols = cue_idx.reshape(-1).to(torch.int64)
-    owner = torch.arange(n, device=cue_idx.device).repeat_interleave(kc)
+    owner = torch.arange(n, device=cue_idx.device).repeat_interleave(cue_winners)
     live = cols >= 0
     cols, owner = cols[live], owner[live]
     order = torch.argsort(cols, stable=True)
     cols, owner = cols[order], owner[order]
-    step = max(1, BLOCK // kt)
+    step = max(1, BLOCK // target_winners)
     s = 0
     while s < cols.shape[0]:
         e = min(s + step, cols.shape[0])
         e = int(torch.searchsorted(cols, cols[e - 1:e], right=True))  # whole columns
         c, o = cols[s:e], owner[s:e]
         keys = (c[:, None] * dim + target_idx[o].to(torch.int64)).reshape(-1)
-        vals = w[o][:, None].expand(-1, kt).reshape(-1)
+        vals = w[o][:, None].expand(-1, target_winners).reshape(-1)
         k2, v2 = coalesce(keys, vals)
         yield k2.to(dtype), v2
         s = e
@@ -583,18 +583,19 @@ class FactoredW(_Apply):
         cols = cols.clamp(min=0)
         lo = c.ptr[cols]
         ent, seg = expand_segments(lo, (c.ptr[cols + 1] - lo) * live)
-        kt = tc.shape[1]
+        target_winners = tc.shape[1]
         rows = tc[c.mem[ent].long()].long().reshape(-1)
-        return seg.repeat_interleave(kt), rows, c.vals[ent].repeat_interleave(kt)
+        return (seg.repeat_interleave(target_winners), rows,
+                c.vals[ent].repeat_interleave(target_winners))
 
     def columns_np(self, code: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         c = self._store.contrib
         live = np.flatnonzero(code >= 0)
         ent, j = segments_np(c.ptr.numpy(), np.asarray(code)[live].astype(np.int64))
         tc = self._store.target_codes.numpy()
-        kt = tc.shape[1]
-        return np.repeat(live[j], kt), tc[c.mem.numpy()[ent]].reshape(-1), \
-            np.repeat(c.vals.numpy()[ent], kt)
+        target_winners = tc.shape[1]
+        return np.repeat(live[j], target_winners), tc[c.mem.numpy()[ent]].reshape(-1), \
+            np.repeat(c.vals.numpy()[ent], target_winners)
 
     def cells_in_columns(self, c_lo: int, c_hi: int) -> Iterator[tuple[torch.Tensor,
                                                                       torch.Tensor]]:
@@ -603,20 +604,21 @@ class FactoredW(_Apply):
         c = self._store.contrib
         ptr, mem, vals = (t.cpu().numpy() for t in (c.ptr, c.mem, c.vals))
         tc = self._store.target_codes.cpu().numpy()
-        D, kt = self.dim, tc.shape[1]
+        D, target_winners = self.dim, tc.shape[1]
         width = max(1, DENSE_CELLS // D)
         a = c_lo
         while a < c_hi:
             b = min(a + width, c_hi)
             e0, e1 = int(ptr[a]), int(ptr[b])
-            while b > a + 1 and (e1 - e0) * kt > DENSE_CELLS:  # a crowded range: narrower
+            # a crowded range: narrower
+            while b > a + 1 and (e1 - e0) * target_winners > DENSE_CELLS:
                 b = a + max(1, (b - a) // 2)
                 e1 = int(ptr[b])
             if e1 > e0:
                 col = np.repeat(np.arange(a, b), np.diff(ptr[a:b + 1]))
                 keys = ((col - a) * D)[:, None] + tc[mem[e0:e1]]
                 keys = keys.reshape(-1)
-                w = np.repeat(vals[e0:e1].astype(np.float64), kt)
+                w = np.repeat(vals[e0:e1].astype(np.float64), target_winners)
                 if keys.shape[0] * 16 >= (b - a) * D:     # dense enough: sum in place
                     s = np.bincount(keys, weights=w, minlength=(b - a) * D)
                     uniq = np.flatnonzero(s)

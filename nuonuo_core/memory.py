@@ -22,7 +22,7 @@ from .batchpath import decode_codes, hebbian_step, hopfield_recall
 from .config import METHODS, NO_ABSTENTION, TARGET_SEED_SALT, MemoryConfig
 from .encoders import Encoder, check_texts, get_minilm_encoder
 from .functional import perturb
-from .inputs import check_fraction, check_hops, check_k, encode_memories, unit_rows
+from .inputs import check_hops, check_k, check_optional, encode_memories, unit_rows
 from .recall import ChainResult, Hop, HopfieldTrace, RecallResult
 from .separation import PatternSeparator
 from .limits import LIMITS
@@ -181,7 +181,7 @@ class HybridMemory:
         × word coverage and compared with ``min_score_words``; answers of vector memories
         keep their cosine and ``min_score_<method>``. A call's ``min_score`` applies to
         both."""
-        min_score = check_fraction(min_score, "min_score", -1.0)
+        min_score = check_optional(min_score, "min_score", "min_score")
         vecs, qwords = wordmatch.encode(self.encoder, texts)
         r = self._recall(self._vectors(vecs, "queries"), k, method, noise_std, seed,
                          NO_ABSTENTION)
@@ -205,7 +205,7 @@ class HybridMemory:
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         check_k(k)
-        min_score = check_fraction(min_score, "min_score", -1.0)
+        min_score = check_optional(min_score, "min_score", "min_score")
         if min_score is None:
             min_score = self.config.min_score(method)
         q = perturb(queries, noise_std, seed)
@@ -235,7 +235,7 @@ class HybridMemory:
         trace only (teaching views)."""
         if beta is not None:
             beta = LIMITS["beta"].check(beta)
-        min_score = check_fraction(min_score, "min_score", -1.0)
+        min_score = check_optional(min_score, "min_score", "min_score")
         if min_score is None:
             min_score = self.config.min_score_hopfield
         vec = self.encoder([query]) if isinstance(query, str) else np.asarray(query)[None]
@@ -278,7 +278,7 @@ class HybridMemory:
         """:meth:`chain` with the reason it ended and the hop it refused
         (:class:`ChainResult`)."""
         check_hops(hops)
-        min_support = check_fraction(min_support, "min_support", 0.0)
+        min_support = check_optional(min_support, "min_support", "min_support")
         if min_support is None:
             min_support = self.config.chain_min_support
         pos = int(self.store.positions([start_id])[0])
@@ -385,7 +385,7 @@ class HybridMemory:
                 "w_form": "factored" if store.factored else "cells",
                 "bytes": sum(parts.values()), "bytes_by_part": parts,
                 "device": str(self.device), "code_dim": self.config.code_dim,
-                "k": self.config.k, "day": self.day,
+                "wta_k": self.config.k, "day": self.day,
                 "replay_size": int(store.in_replay.sum()),
                 "index": "ivf" if store.index.uses_ann() else "flat"}
 

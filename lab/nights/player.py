@@ -113,11 +113,11 @@ class NightLab:
             recs = mem.consolidate(p.night(), replay=run == "with replay", seed=self.nights)
             if run == "with replay":
                 mem.clear_replay(p.keep_fraction, p.policy)
-            st = mem.stats()
-            self.metrics.append({"night": self.nights + 1, "run": run, "w_norm": st["w_norm"],
-                                 "w_sparsity": st["w_sparsity"], "w_nnz": st["w_nnz"],
+            stats = mem.stats()
+            self.metrics.append({"night": self.nights + 1, "run": run, "w_norm": stats["w_norm"],
+                                 "w_sparsity": stats["w_sparsity"], "w_nnz": stats["w_nnz"],
                                  "pruned": sum(r["pruned"] for r in recs),
-                                 "replay_buffer": st["replay_size"]})
+                                 "replay_buffer": stats["replay_size"]})
         self.nights += 1
         self._measure(p.probe_noise)
 

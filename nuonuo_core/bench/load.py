@@ -104,9 +104,10 @@ def work_add(n: int = 100_000) -> dict:
     for s in range(0, n, 50_000):
         mem.add_vectors(x[s:s + 50_000])
     add_s = time.perf_counter() - t0
-    st = mem.stats()
-    return {"n": n, "add_s": add_s, "projection_s": proj_s, "bytes": int(st["bytes"]),
-            "bytes_by_part": {k: int(v) for k, v in st.get("bytes_by_part", {}).items()}}
+    stats = mem.stats()
+    return {"n": n, "add_s": add_s, "projection_s": proj_s, "bytes": int(stats["bytes"]),
+            "bytes_by_part": {part: int(v) for part, v in stats.get("bytes_by_part",
+                                                                    {}).items()}}
 
 
 def work_scan(n: int = 20_000, queries: int = 200) -> dict:
