@@ -99,3 +99,55 @@ def _rebuild(mem, values: dict) -> None:
                            f"{count(len(new))} re-encoded.{note}")
     state.changed()
     st.rerun()
+
+
+THRESHOLD_HELP = {
+    "hopfield": "Answer only when the query's cosine with the answered memory's best cue row "
+                "reaches this; below it the method says “no memory matches”. −1 answers "
+                "everything.",
+    "cosine": "Answer only when the query's cosine with the nearest memory's best cue row "
+              "reaches this. −1 answers everything.",
+    "hebbian": "Answer only when support × overlap reaches this: support = share of the "
+               "k × k W links between the query's code and the memory's target code that are "
+               "stored; overlap = decoded overlap / k. −1 answers everything.",
+    "chain_min_support": "A hop counts only when at least this share of the k × k W links "
+                         "from the previous memory's target code to this memory's target code "
+                         "is stored (1.0 for a stored link A → B). 0 follows any decoded "
+                         "memory (cross-talk included).",
+}
+
+
+def live_slider(name: str, label: str, where=st, step: float = 0.01) -> float:
+    """A slider bound to one live setting of the workspace's config (a threshold), bounded
+    by the limits table: moving it changes the workspace (saved with it, autosaved); opening
+    another workspace shows that one's value. Returns the value in force."""
+    mem = state.memory()
+    lim = limits.FORMS[name]
+    now = float(getattr(mem.config, name))
+    key, shadow = f"live_{name}", f"live_{name}_config"
+    if st.session_state.get(shadow) != (id(mem), now):   # another workspace, or a reset
+        st.session_state[key] = now
+        st.session_state[shadow] = (id(mem), now)
+    value = where.slider(label, float(lim.lo), float(lim.hi), step=step, key=key,
+                         help=THRESHOLD_HELP.get(name.removeprefix("min_score_"), "")
+                         + " " + lim.help())
+    if value != now:
+        try:
+            mem.set_recall_params(**{name: lim.parse(value)})
+        except ValueError as exc:
+            error(exc, where)
+            return now
+        st.session_state[shadow] = (id(mem), float(getattr(mem.config, name)))
+        state.changed()
+    return float(getattr(mem.config, name))
+
+
+def reset_thresholds(names: dict[str, float]) -> None:
+    """Put the named live settings back to the given values (the calibrated defaults)."""
+    mem = state.memory()
+    mem.set_recall_params(**names)
+    state.flash("success", "Thresholds back to their calibrated defaults: " +
+                ", ".join(f"{k.removeprefix('min_score_')} {v:g}" for k, v in names.items())
+                + ".")
+    state.changed()
+    st.rerun()
