@@ -83,7 +83,7 @@ PAGE: dict[str, Limit] = {
 }
 OWN_PATTERNS = 12                    # drawings and images of the pattern page, per visitor
 UI_STATE_BYTES = 8 * 1024            # the saved page settings of one owner (a reload's state)
-UI_QUERY_CHARS = 500                 # a typed query longer than this is not saved
+UI_QUERY_CHARS = 300                 # a typed query longer than this is not saved
 IMPORTANCE = (FORMS["importance"].lo, FORMS["importance"].hi)   # (lo, hi]
 K_RANGE = (FORMS["k"].lo, FORMS["k"].hi)
 SEED_RANGE = (FORMS["seed"].lo, FORMS["seed"].hi)

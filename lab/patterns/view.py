@@ -85,8 +85,10 @@ def own_editor() -> None:
                    "(✏️ Ink or 🧽 Erase, a brush of 1-3 pixels), or upload a picture (dark = "
                    "ink). Your drawings and the canvas are kept for this browser's link.")
         left, right = st.columns([3, 2])
+        bits = _canvas_bits()
+        state.ui_put("pc_canvas", bits)          # kept for a reload (nothing written if saved)
         with left:
-            canvas.canvas(_canvas_bits(), st.session_state.get(CANVAS_VERSION, 1), on_stroke)
+            canvas.canvas(bits, st.session_state.get(CANVAS_VERSION, 1), on_stroke)
         if st.session_state.get(CANVAS_ERROR):
             st.error(ui.plain(st.session_state[CANVAS_ERROR]))
         label = right.text_input("Label", key="pc_label", max_chars=12,

@@ -35,7 +35,7 @@ MAX_BYTES = limits.UI_STATE_BYTES
 HEX_BITS = re.compile(r"^[0-9a-f]{256}$")          # 1024 pixels, 4 a hex digit
 LABEL = re.compile(r"^[A-Za-z0-9 _\-]{1,12}$")     # a drawing's label (lab.patterns.view)
 MAX_OWN = limits.OWN_PATTERNS                      # drawings kept (the pattern page)
-MAX_SEGMENTS = 64                                  # runs of nights with one setting
+MAX_SEGMENTS = 32                                  # runs of nights with one setting
 MAX_NIGHTS = 5_000                                 # nights replayed at most (PER_DAY 1, ...)
 MAX_ID = 2**46                                     # memory ids (the engine's next_id)
 
@@ -140,6 +140,7 @@ def _plan(v):
             raise ValueError("not a run of nights")
         count = _number(limits.Limit("nights", 1, MAX_NIGHTS, True))(seg[0])
         values = [_number(limits.NIGHT[k])(x) for k, x in zip(_NIGHT_KEYS, seg[1:])]
+        values = [v if isinstance(v, int) else round(v, 6) for v in values]  # slider steps
         total += count
         out.append([count, *values])
     if total > MAX_NIGHTS:
@@ -221,7 +222,8 @@ def dumps(values: dict) -> bytes:
     if bad:
         raise ValueError(f"page settings not valid: {', '.join(sorted(bad))}")
     data = json.dumps({"version": VERSION, "settings": good}, sort_keys=True,
-                      separators=(",", ":"), allow_nan=False).encode("utf-8")
+                      separators=(",", ":"), allow_nan=False,
+                      ensure_ascii=False).encode("utf-8")
     if len(data) > MAX_BYTES:
         raise ValueError(f"the page settings take {len(data):,} bytes; at most {MAX_BYTES:,} "
                          f"are saved")
