@@ -57,8 +57,8 @@ for col, method in zip(cols, analysis.METHODS):
     col.caption(ui.plain(evidence))
     if len(rows):
         shown = rows.assign(memory=rows.answer.map(ui.plain), match=rows.score.round(3),
-                            verdict=np.where(rows.answered, "answer", "below threshold"))
-        col.table(shown[["rank", "memory", "match", "verdict"]], hide_index=True)
+                            verdict=np.where(rows.answered, "answer", "below"))
+        col.table(shown[["memory", "match", "verdict"]], hide_index=True)   # best first
 with st.expander("⚖️ When to answer: what each threshold trades"):
     st.markdown("A higher threshold answers fewer paraphrased questions but stays silent on "
                 "more questions the memory does not hold. Measured on the hand-written "

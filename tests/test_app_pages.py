@@ -52,7 +52,7 @@ def answers(at: AppTest, method: str):
     """The answers a method gives (rows marked "answer"), as its table shows them."""
     tables = panel(at, method).table
     if not len(tables):
-        return pd.DataFrame(columns=["rank", "memory", "match", "verdict"])
+        return pd.DataFrame(columns=["memory", "match", "verdict"])
     df = tables[0].value
     df = df[df.verdict == "answer"]
     return df.assign(answer=df.memory.map(lambda t: re.sub(r"\\(.)", r"\1", t)))

@@ -124,11 +124,17 @@ def live_slider(name: str, label: str, where=st, step: float = 0.01) -> float:
     mem = state.memory()
     lim = limits.FORMS[name]
     now = float(getattr(mem.config, name))
-    key, shadow = f"live_{name}", f"live_{name}_config"
-    if st.session_state.get(shadow) != (id(mem), now):   # another workspace, or a reset
-        st.session_state[key] = now
-        st.session_state[shadow] = (id(mem), now)
-    value = where.slider(label, float(lim.lo), float(lim.hi), step=step, key=key,
+    # A slider starts at the value in force (value=now), and a new key draws a new slider:
+    # after a reset, in another workspace, or when a run did not draw it (Streamlit drops a
+    # hidden widget's state, the browser remounts it at its default). Keys never repeat, so
+    # no widget state a run left behind can come back.
+    drawn = f"live_{name}_drawn"
+    key, shown, owner = st.session_state.get(drawn, (None, None, None))
+    if key is None or shown != now or owner != id(mem) or key not in st.session_state:
+        serial = st.session_state.get("live_serial", 0) + 1
+        st.session_state["live_serial"] = serial
+        key = f"live_{name}#{serial}"
+    value = where.slider(label, float(lim.lo), float(lim.hi), value=now, step=step, key=key,
                          help=THRESHOLD_HELP.get(name.removeprefix("min_score_"), "")
                          + " " + lim.help())
     if value != now:
@@ -137,8 +143,8 @@ def live_slider(name: str, label: str, where=st, step: float = 0.01) -> float:
         except ValueError as exc:
             error(exc, where)
             return now
-        st.session_state[shadow] = (id(mem), float(getattr(mem.config, name)))
         state.changed()
+    st.session_state[drawn] = (key, float(getattr(mem.config, name)), id(mem))
     return float(getattr(mem.config, name))
 
 
