@@ -22,6 +22,7 @@ PAGES = [
     st.Page("pages/8_Benchmark.py", title="Benchmark", icon="📊"),
     st.Page("pages/9_Pattern_completion.py", title="Pattern completion", icon="🧩"),
     st.Page("pages/10_Sweep.py", title="Sweep", icon="🧪"),
+    st.Page("pages/12_Findings.py", title="Findings", icon="📈"),
 ]
 
 st.set_page_config(page_title="NuoNuo Lab", page_icon="🧠", layout="wide")

@@ -10,7 +10,8 @@ Layer 0, used by everything:
                         workspace-file budget (pure)
   ``ui``                the bottom widgets: parameter help, inert user text, errors, two-step
                         confirmations, download buttons, charts with a CSV download
-  ``charts``            Plotly figures of the memory pages, one colour per method (pure)
+  ``charts``            Plotly figures of the memory pages; the lab's colour of every method,
+                        model and arm (``SERIES_COLORS``) (pure)
   ``server/``           once per server process:
     ``server/startup``    thread limits for every kernel and the janitor's start
     ``server/janitor``    reaps closed sessions, keeps start-up objects out of the per-rerun
@@ -42,10 +43,15 @@ Layer 2, features (one or two pages each):
     ``patterns/charts``      pixel images, step strips, energy, overlap (pure)
     ``patterns/canvas``      the drawing canvas (a Streamlit component, inline JS)
     ``patterns/view``        own patterns (draw / upload), the networks, the tour stop
-  ``sweep/``            parameter sweeps (page 10):
+  ``sweep/``            parameter sweeps and findings (pages 10 and 12):
     ``sweep/jobs``        grids from form text, background sweep jobs, the on-disk cache (pure)
-    ``sweep/charts``      mean and spread over seeds as lines or a heatmap (pure)
-    ``sweep/view``        progress and results panels
+    ``sweep/charts``      mean and 95 % CI over seeds as lines (a second parameter as shades of
+                          the lab's colours) or a heatmap (pure)
+    ``sweep/own``         recall with noise on the visitor's own memories, bounded (pure)
+    ``sweep/saved``       the owner's last sweep in their folder, read back as hostile input
+                          (pure)
+    ``sweep/findings``    the four new findings: charts with CIs, headlines from records (pure)
+    ``sweep/view``        restore, progress, results, own-memories and findings panels
   ``conversation/``     conversation memory (pages 8 and 11):
     ``conversation/benchmark``  LoCoMo retrieval benchmark: data folder or upload, run, tables
                                 (pure)

@@ -13,6 +13,19 @@ METHOD_NAMED_COLORS = {"hopfield": "blue", "hebbian": "orange", "cosine": "green
 REPLAY_COLORS = {"with replay": "#4C78A8", "without replay": "#E45756"}
 ACCENT = "#B279A2"
 EXTRA_COLORS = {"kwta_hebbian": METHOD_COLORS["hebbian"], "classical_hopfield": ACCENT}
+#: the models of the pattern views and the findings (nearest neighbour is cosine's lookup)
+MODEL_COLORS = {"classical": ACCENT, "modern": METHOD_COLORS["hopfield"],
+                "hybrid": METHOD_COLORS["hebbian"], "nearest": METHOD_COLORS["cosine"]}
+#: the arms of the sleep experiments (no sleep: the red of "without replay")
+ARM_COLORS = {"no_sleep": REPLAY_COLORS["without replay"], "homeostasis_only": "#72B7B2",
+              "replay": REPLAY_COLORS["with replay"], "priority_replay": ACCENT}
+#: a model's prediction drawn beside a measurement
+THEORY_COLOR = "#7F7F7F"
+#: every series label the lab colours the same way on every page
+SERIES_COLORS = {**METHOD_COLORS, **EXTRA_COLORS, **MODEL_COLORS, **REPLAY_COLORS,
+                 **ARM_COLORS, "theory": THEORY_COLOR}
+#: labels the lab has no colour for, in turn (none of them is a method colour)
+OTHER_COLORS = ("#9D755D", "#FF9DA6", "#BAB0AC", "#EECA3B", "#72B7B2", "#E45756")
 TEMPLATE = "plotly_white"
 # The lab's template is the process default: Plotly deep-copies a template named in
 # update_layout into every figure (20-30 ms a chart, per rerun, per session); the default one
@@ -20,6 +33,22 @@ TEMPLATE = "plotly_white"
 # this module; every builder still goes through template_kw(), which names the template
 # whenever something has changed the default since.
 pio.templates.default = TEMPLATE
+
+
+def series_color(label, i: int = 0) -> str:
+    """The lab's colour of a series label (a method, model, arm …); else the ``i``-th of
+    :data:`OTHER_COLORS`."""
+    return SERIES_COLORS.get(str(label), OTHER_COLORS[i % len(OTHER_COLORS)])
+
+
+def shade(color: str, t: float) -> str:
+    """``color`` ('#rrggbb') mixed towards white (t < 0) or black (t > 0) by |t| in [0, 1]."""
+    if t == 0:
+        return color
+    rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    end = 0 if t > 0 else 255
+    mixed = [round(c + (end - c) * min(abs(t), 1.0)) for c in rgb]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
 
 
 def template_kw() -> dict:

@@ -28,7 +28,8 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     name: (LIMITS[name].lo, LIMITS[name].hi, LIMITS[name].lo_open)
     for name in ("embed_dim", "code_dim", "k", "top_k", "beta", "max_steps", "eps", "lr",
                  "seed", "min_overlap", "ann_threshold", "ann_nprobe", "min_score_hopfield",
-                 "min_score_hebbian", "min_score_cosine", "chain_min_support")}
+                 "min_score_hebbian", "min_score_cosine", "min_score_words",
+                 "chain_min_support")}
 
 NO_ABSTENTION = -1.0  # min_score that answers every query (every match score is >= -1)
 
@@ -36,6 +37,9 @@ NO_ABSTENTION = -1.0  # min_score that answers every query (every match score is
 # scripts/calibrate.py (README, "When to answer"): the grid threshold that maximises the
 # smaller of (paraphrases answered right, unheld questions abstained).
 DEFAULT_MIN_SCORE = {"hopfield": 0.59, "hebbian": 0.18, "cosine": 0.59}
+# With word_match on, text recall scores cue cosine × word coverage: its threshold, chosen by
+# the same rule on the same tune half (docs/abstention.md)
+DEFAULT_MIN_SCORE_WORDS = 0.22
 
 
 def range_text(name: str) -> str:
@@ -73,6 +77,14 @@ class MemoryConfig:
             is id -1, score 0 ("no memory matches"). In [-1, 1]; -1 answers everything.
             Defaults calibrated on MiniLM questions (README, "When to answer"); vectors of
             another kind need their own. A call's ``min_score=`` overrides them.
+        word_match: off by default. On, text recall (``recall`` / ``recall_details`` with
+            texts) by hopfield and cosine scores each answer whose memory has texts as the
+            query's cosine with the memory's best cue row × its *word coverage*: every content
+            word of a cue row must find a counterpart among the query's words (MiniLM token
+            vectors; :mod:`nuonuo_core.wordmatch`), so a stored "symbol of gold" matches
+            "symbol of silver" less than its cosine says. Vector queries, vector memories and
+            hebbian are unchanged. Needs an encoder with token vectors.
+        min_score_words: the threshold of word-match scores (word_match on), in [-1, 1].
         chain_min_support: when a chain hop counts: at least this fraction of the k × k block
             of W between the previous memory's target code and the recalled memory's target
             code holds stored links (a stored link A → B gives 1.0; cross-talk ~0.1). In [0, 1].
@@ -99,6 +111,8 @@ class MemoryConfig:
     min_score_hopfield: float = DEFAULT_MIN_SCORE["hopfield"]
     min_score_hebbian: float = DEFAULT_MIN_SCORE["hebbian"]
     min_score_cosine: float = DEFAULT_MIN_SCORE["cosine"]
+    word_match: bool = False
+    min_score_words: float = DEFAULT_MIN_SCORE_WORDS
     chain_min_support: float = 0.5
     target_projection: str = "shared"
     device: str = "auto"
@@ -122,6 +136,8 @@ class MemoryConfig:
                        f"{f.name} must be a number, got {value!r}")
                 _check(value == value and abs(value) != float("inf"),
                        f"{f.name} must be finite, got {value!r}")
+            elif want == "bool":
+                _check(isinstance(value, bool), f"{f.name} must be True or False, got {value!r}")
             elif want == "str":
                 _check(isinstance(value, str), f"{f.name} must be text, got {value!r}")
         _check(self.k <= self.code_dim,

@@ -200,6 +200,7 @@ LIMITS: dict[str, Limit] = _limits(
     Limit("min_score_hopfield", -1.0, 1.0, why="Hopfield answers below it abstain"),
     Limit("min_score_hebbian", -1.0, 1.0, why="Hebbian answers below it abstain"),
     Limit("min_score_cosine", -1.0, 1.0, why="cosine answers below it abstain"),
+    Limit("min_score_words", -1.0, 1.0, why="word-match answers below it abstain"),
     Limit("chain_min_support", 0.0, 1.0, why="a chain stops at a weaker link"),
     # stored state (MemoryStore)
     Limit("importance", 0.0, 100.0, lo_open=True, why="replay priority of a memory"),

@@ -7,6 +7,7 @@ pointing to a target; W holds Σ lr · outer(target_code, cue_code) over all cue
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Sequence
@@ -14,8 +15,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from . import consolidation, persistence
-from .config import METHODS, TARGET_SEED_SALT, MemoryConfig
+from . import consolidation, persistence, wordmatch
+from .config import METHODS, NO_ABSTENTION, TARGET_SEED_SALT, MemoryConfig
 from .encoders import Encoder, check_texts, get_minilm_encoder
 from .fastpath import decode_np, hebbian_one, hebbian_step_np, hopfield_one, link_counts_np
 from .functional import perturb
@@ -59,6 +60,7 @@ class HybridMemory:
         """Device, encoder and the projection(s); no store yet."""
         self.device = resolve_device(config.device)
         self._encoder = encoder
+        self._word_cache = wordmatch.WordCache()  # word vectors of stored texts (word_match)
         c = config
         self._sep = PatternSeparator(c.embed_dim, c.code_dim, c.k, c.seed, self.device)
         self._tsep = self._sep if c.target_projection == "shared" else PatternSeparator(
@@ -155,9 +157,38 @@ class HybridMemory:
         hebbian)."""
         if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and any(
                 isinstance(t, str) for t in queries)):
-            queries = self.encoder(check_texts(queries, "queries"))
+            texts = check_texts(queries, "queries")
+            if self.config.word_match and method in ("hopfield", "cosine"):
+                return self._recall_words(texts, k, method, noise_std, seed, min_score)
+            queries = self.encoder(texts)
         return self._recall(self._vectors(queries, "queries"), k, method, noise_std, seed,
                             min_score)
+
+    def _recall_words(self, texts: list[str], k, method, noise_std, seed,
+                      min_score) -> RecallResult:
+        """Text recall with ``MemoryConfig.word_match`` (:mod:`nuonuo_core.wordmatch`): the
+        method answers as usual, then each answer whose memory has texts is scored cue cosine
+        × word coverage and compared with ``min_score_words``; answers of vector memories
+        keep their cosine and ``min_score_<method>``. A call's ``min_score`` applies to
+        both."""
+        min_score = check_fraction(min_score, "min_score", -1.0)
+        vecs, qwords = wordmatch.encode(self.encoder, texts)
+        r = self._recall(self._vectors(vecs, "queries"), k, method, noise_std, seed,
+                         NO_ABSTENTION)
+        store = self.store
+
+        def rows_of(memory_id: int):
+            t = store.texts[int(store.positions([memory_id])[0])]
+            return [t["cue"], *t["paraphrases"]] if t else None
+
+        best, has = wordmatch.rescore(r.best_scores, r.best_ids, qwords, rows_of,
+                                      self._word_cache, self.encoder)
+        words_t = self.config.min_score_words if min_score is None else min_score
+        plain_t = self.config.min_score(method) if min_score is None else min_score
+        scores, ids = apply_min_score(best, r.best_ids,
+                                      np.where(has, np.float32(words_t), np.float32(plain_t)))
+        return dataclasses.replace(r, min_score=words_t, ids=ids, scores=scores,
+                                   best_scores=best)
 
     def _recall(self, queries: torch.Tensor, k, method, noise_std, seed,
                 min_score) -> RecallResult:
@@ -351,6 +382,13 @@ class HybridMemory:
         pos = store.positions(ids).to(self.device)
         return (store.row_codes[store.first_rows()[pos]].cpu().numpy(),
                 store.target_codes[pos].cpu().numpy())
+
+    def cue_vectors(self, ids) -> np.ndarray:
+        """(n, d) float32 copies of memories' primary (first) stored cue embeddings, unit rows:
+        the vectors a recall of that memory's own cue starts from (read only)."""
+        store = self.store
+        pos = store.positions(ids).to(self.device)
+        return store.index.emb[store.first_rows()[pos]].cpu().numpy().astype(np.float32)
 
     def w_dense(self) -> np.ndarray:
         """W as a dense (D, D) array, for small code_dim teaching views only."""

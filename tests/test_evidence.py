@@ -29,7 +29,7 @@ def test_t_interval_by_hand_and_deterministic_and_one_seed():
     s = summarize(df, "m").iloc[0]
     half = 2.7764451 * math.sqrt(2.5) / math.sqrt(5)      # t(0.975, 4) · sd / √n
     assert s.n == 5 and s["mean"] == 3.0 and abs(s.half_width - half) < 1e-6
-    assert abs(s.ci_low - (3 - half)) < 1e-6 and s.method == "t"
+    assert abs(s.ci_low - (3 - half)) < 1e-6 and s.interval == "t"
     same = summarize(pd.DataFrame({"seed": range(5), "m": [0.7] * 5}), "m").iloc[0]
     assert (same.ci_low, same.ci_high, same.half_width) == (0.7, 0.7, 0.0)
     one = summarize(pd.DataFrame({"seed": [3], "m": [0.5]}), "m").iloc[0]

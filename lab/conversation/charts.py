@@ -13,7 +13,8 @@ from ..charts import ACCENT, METHOD_COLORS, template_kw
 CHANNEL_COLORS = {"paper": "#9ecae9", "cue": "#4C78A8", "bm25": "#F58518", "tokens": "#FFBF79",
                   "context": "#72B7B2", "reply": "#54A24B", "speaker": "#B279A2",
                   "question": "#BAB0AC", "length": "#79706E", "time": "#EECA3B",
-                  "links": "#E45756"}
+                  "day": "#C9A227", "session": "#17BECF", "links": "#E45756",
+                  "diversity": "#8C6D31"}
 CONFIG_COLORS = {"cosine": METHOD_COLORS["cosine"]}
 
 

@@ -29,7 +29,8 @@ BASELINE = "cosine"           # the plain baseline beside every configuration
 SHORT = {"paper": "dense (speaker said…)", "cue": "dense cue", "bm25": "BM25",
          "tokens": "tokens", "context": "context before", "reply": "context after",
          "speaker": "speaker", "question": "prior: asks", "length": "prior: length",
-         "time": "date", "links": "W hop (question → reply)"}
+         "time": "date", "day": "day named", "session": "session stage",
+         "links": "W hop (question → reply)", "diversity": "list: like one above"}
 _STOP = set("""a about after again all also am an and any are as at be been before being but
 by can could did do does doing for from had has have having he her here hers him his how i if
 in into is it its just me more most my no not now of on or our out over she so some such than

@@ -8,7 +8,8 @@ COMMANDS = {"speed": "recall latency, add time and state size for N memories",
             "locomo": "turn retrieval on LoCoMo conversations",
             "longmemeval": "session/turn retrieval on a LongMemEval JSON file",
             "conversation": "conversation memory speed: add turns (cold cache), one search",
-            "calibration": "answer thresholds: held vs unheld questions on the demo sets"}
+            "calibration": "answer thresholds: held vs unheld questions on the demo sets",
+            "ideas": "LoCoMo: ideas tried for a higher ceiling (tuning vs held-out split)"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,11 @@ A threshold t then answers a question when its score >= t:
   two targets weigh alike); among equal ones, the middle one.
 
     python -m nuonuo_core.bench calibration [--data tests/fixtures/calibration.json]
+        [--word-match]
+
+With ``MemoryConfig.word_match`` the questions are recalled as texts (the option re-scores
+text recall only) and hopfield / cosine scores are cue cosine × word coverage
+(:mod:`nuonuo_core.wordmatch`).
 """
 from __future__ import annotations
 
@@ -72,9 +77,11 @@ def score(data: dict, encoder, methods: Sequence[str] = METHODS, config=None,
             items = s[group]
             if not items:
                 continue
-            vecs = encoder([it["q"] for it in items])
+            # word_match scores text queries (their words matter), the rest take vectors
+            texts = mem.config.word_match
+            queries = [it["q"] for it in items] if texts else encoder([it["q"] for it in items])
             for method in methods:
-                r = mem.recall_details(vecs, k=1, method=method, min_score=NO_ABSTENTION)
+                r = mem.recall_details(queries, k=1, method=method, min_score=NO_ABSTENTION)
                 for it, best, sc in zip(items, r.best_ids[:, 0], r.best_scores[:, 0]):
                     if group == "held" and it["cue"] not in by_cue:
                         raise ValueError(f"{name}: no stored cue {it['cue']!r}")
@@ -151,27 +158,34 @@ THRESHOLDS = {"hopfield": (NO_ABSTENTION, 0.4, 0.5, 0.55, 0.6, 0.62, 0.65, 0.7, 
               "cosine": (NO_ABSTENTION, 0.4, 0.5, 0.55, 0.6, 0.62, 0.65, 0.7, 0.8),
               "hebbian": (NO_ABSTENTION, 0.05, 0.1, 0.15, 0.18, 0.2, 0.25, 0.3, 0.5)}
 
+WORD_THRESHOLDS = (NO_ABSTENTION, 0.1, 0.15, 0.18, 0.2, 0.22, 0.25, 0.3, 0.4)
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m nuonuo_core.bench calibration",
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(DATA), help="calibration JSON (default: %(default)s)")
     ap.add_argument("--assets", default=str(ASSETS), help="folder of the demo sets")
+    ap.add_argument("--word-match", action="store_true",
+                    help="score text recall with MemoryConfig(word_match=True) (hopfield and "
+                         "cosine; the threshold is min_score_words)")
     a = ap.parse_args(argv)
     from nuonuo_core import MemoryConfig, get_minilm_encoder
 
     data = load(a.data)
-    recs = score(data, get_minilm_encoder(), assets=a.assets)
-    cfg = MemoryConfig(device="cpu")
+    cfg = MemoryConfig(device="cpu", word_match=a.word_match)
+    methods = ("hopfield", "cosine") if a.word_match else METHODS
+    recs = score(data, get_minilm_encoder(), methods, config=cfg, assets=a.assets)
     n = {g: sum(len(s[g]) for s in data["sets"].values()) for g in ("held", "unheld")}
     print(f"{n['held']} paraphrases and {n['unheld']} unheld questions over "
           f"{len(data['sets'])} demo sets (tune / test halves)\n")
-    for method in METHODS:
-        default = cfg.min_score(method)
+    for method in methods:
+        default = cfg.min_score_words if a.word_match else cfg.min_score(method)
         print(f"{method}: default {default:.2f}; chosen on the tune half: "
               f"{choose(recs, method):.2f}; AUC held vs unheld {auc(recs, method):.3f} "
               f"(tune {auc(recs, method, 'tune'):.3f}, held-out {auc(recs, method, 'test'):.3f})")
-        print(table(recs, method, THRESHOLDS[method], default) + "\n")
+        grid = WORD_THRESHOLDS if a.word_match else THRESHOLDS[method]
+        print(table(recs, method, grid, default) + "\n")
     return 0
 
 

@@ -9,7 +9,9 @@ wall-clock times: on a shared machine they say how much work there was. Turns co
 LoCoMo when its folder is there, else from the shipped example conversation (its texts
 numbered to make N distinct turns). ``--spinner`` runs a busy
 process beside the measurement (the machine's other core is often busy). Prints the load
-average before and after.
+average before and after. ``--configs``: the searches of several configurations (the
+default and named rows of ``PRESETS``), interleaved question by question, so that their
+times are comparable on a shared machine.
 """
 from __future__ import annotations
 
@@ -68,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--turns", type=int, default=600, help="turns searched (default 600)")
     p.add_argument("--questions", type=int, default=50, help="questions timed (default 50)")
     p.add_argument("--spinner", action="store_true", help="a busy process beside the run")
+    p.add_argument("--configs", default="default", help="configurations searched, "
+                   "interleaved: 'default' and/or PRESETS names, comma list (default %(default)s)")
     args = p.parse_args(argv)
     from nuonuo_core.retrieval.limits import limit
     for name, v, hi in (("--add", args.add, limit("turns")), ("--turns", args.turns,
@@ -78,7 +82,15 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     from nuonuo_core.embed_cache import cached_minilm
     from nuonuo_core.encoders import get_minilm_encoder
-    from nuonuo_core.retrieval import ConversationMemory
+    from nuonuo_core.retrieval import ConversationMemory, RetrievalConfig, preset
+    try:
+        names = [c.strip() for c in args.configs.split(",") if c.strip()]
+        configs = {n: RetrievalConfig() if n == "default" else preset(n) for n in names}
+        if not configs:
+            raise ValueError("--configs names no configuration")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
     to_add, _, add_source = turn_pool(args.data, args.add)
     turns, questions, source = turn_pool(args.data, args.turns)
@@ -98,27 +110,30 @@ def main(argv: list[str] | None = None) -> int:
             t_first, c_first = time.perf_counter() - t0, time.process_time() - c0
         mem = ConversationMemory(encoder=cached_minilm())
         mem.add_turns(turns)
-        mem.search("warm up the derived state")
-        times = []
+        times: dict[str, list[float]] = {n: [] for n in configs}
+        for cfg in configs.values():
+            mem.search("warm up the derived state", config=cfg)
         for i in range(args.questions):
-            q = f"{questions[i % len(questions)]} ({i})"      # never seen: computed
-            t0 = time.perf_counter()
-            mem.search(q, k=10)
-            times.append(time.perf_counter() - t0)
+            for n, cfg in configs.items():
+                q = f"{questions[i % len(questions)]} ({n} {i})"   # never seen: computed
+                t0 = time.perf_counter()
+                mem.search(q, k=10, config=cfg)
+                times[n].append(time.perf_counter() - t0)
     finally:
         if spinner:
             stop.set()
             spinner.join(5)
     load1 = os.getloadavg()
-    times.sort()
     print(f"added: {add_source}; searched: {source}; {os.cpu_count()} CPUs; spinner: "
           f"{'yes' if spinner else 'no'}; load average {load0[0]:.1f} before, "
           f"{load1[0]:.1f} after")
     print(f"add {args.add} turns, cold cache:            {t_add:7.2f} s  (CPU {c_add:6.1f} s)")
     print(f"  ... and the first search:              {t_first:7.2f} s  (CPU {c_first:6.1f} s)")
-    median, p90 = statistics.median(times), times[int(0.9 * (len(times) - 1))]
-    print(f"search, one question, {args.turns} turns:  median {1000 * median:6.1f} ms, "
-          f"p90 {1000 * p90:6.1f} ms ({len(times)} questions)")
+    for n, ts in times.items():
+        ts.sort()
+        median, p90 = statistics.median(ts), ts[int(0.9 * (len(ts) - 1))]
+        print(f"search, one question, {args.turns} turns:  median {1000 * median:6.1f} ms, "
+              f"p90 {1000 * p90:6.1f} ms ({len(ts)} questions, {n})")
     return 0
 
 

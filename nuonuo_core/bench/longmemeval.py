@@ -19,7 +19,8 @@ from nuonuo_core.bench.locomo import (add_at_k, add_output_args, format_table, p
 # The speaker and cross-session entity channels need named participants; LongMemEval has one
 # anonymous user, so the default leaves them out (they equal their predecessors there).
 DEFAULT_METHODS = ("cosine", "hopfield", "cosine+links", "bm25", "cue", "+bm25", "+tokens",
-                   "+context", "+prior", "hybrid", "hybrid+time")
+                   "+context", "+prior", "hybrid", "hybrid+time", "hybrid+session",
+                   "hybrid+lists")
 SHOWN = ("session_recall_any", "session_recall_all", "session_ndcg_any", "turn_recall_any",
          "turn_recall_all", "turn_ndcg_any")
 

@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--digits", type=int, default=3, choices=range(1, 9), metavar="1..8")
     for name, exp in EXPERIMENTS.items():
         p = sub.add_parser(name, help=exp.title.replace("%", "%%"),
-                           description=f"{exp.title}\nreported: {exp.reported}\n"
+                           description=f"{exp.title}\ndata: {exp.data}\n"
+                                       f"reported: {exp.reported}\n"
                                        f"{presets_text(exp)}",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("--preset", choices=sorted(exp.presets) + [OURS], default=None,
@@ -78,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     if ns.command in (None, "list"):
         for name, exp in EXPERIMENTS.items():
             presets = ", ".join(sorted(exp.presets)) or "none"
-            print(f"{name:20s} {exp.title}\n{'':20s} reported: {exp.reported}; "
-                  f"presets: {presets}")
+            print(f"{name:20s} {exp.title}\n{'':20s} data: {exp.data or '—'}\n"
+                  f"{'':20s} reported: {exp.reported}; presets: {presets}")
         return 0
     if ns.command == "summarize":
         try:

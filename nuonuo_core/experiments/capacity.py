@@ -89,6 +89,9 @@ def classical_hopfield(n: int, dim: int, steps: int, seed: int) -> tuple[float, 
 
 
 @experiment("capacity", CapacityConfig,
+            data="random unit Gaussian cue → target pairs (d = embed_dim, 384), probed with their "
+                 "own stored cues (plus query_noise); the classical arm stores the signs of the "
+                 "same cues",
             title="Capacity: recall vs memories, k and code_dim; classical Hopfield bound 0.138·N",
             reported="no figure given; compare with the classical bound 0.138·N")
 def run_capacity(cfg: CapacityConfig, seed: int = 0, progress: Progress = None) -> list[dict]:

@@ -30,6 +30,9 @@ def _subject(cue: str) -> str:
 
 
 @experiment("encoder_gap", EncoderGapConfig,
+            data="the hand-written fact set (nuonuo_core/data/paraphrase_facts.json): statements "
+                 "about people and questions a person would ask about them, embedded by each "
+                 "encoder",
             title="Encoder discrimination gap: mean cos(match) - mean cos(non-match)",
             reported="no figure given (gap per encoder)")
 def run_encoder_gap(cfg: EncoderGapConfig, seed: int = 0, progress: Progress = None

@@ -101,6 +101,9 @@ def willshaw_capacity(code_dim: int, wta_k: int) -> float:
 
 
 @experiment("hebbian_capacity", HebbianCapacityConfig,
+            data="random unit Gaussian cue → target pairs (d = embed_dim, 384), stored in steps "
+                 "of n_memories; queries are stored cues moved to an exact cosine cue_cosine "
+                 "(0.9) with them",
             title="Hebbian capacity: recall@1 at fixed cue noise vs stored pairs for several "
                   "D and k, beside a Willshaw-style estimate (theory)",
             reported="the seed: '20K+' memories at D 16384, k 20 (clean cues only)",

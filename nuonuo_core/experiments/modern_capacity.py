@@ -110,6 +110,9 @@ def bound_patterns(n_units: int, flip_fraction: float) -> float:
 
 
 @experiment("modern_capacity", ModernCapacityConfig,
+            data="random ±1 patterns of n_units units, or correlated ones (copies of a shared "
+                 "prototype, pairwise overlap m = correlation); probes are stored patterns with "
+                 "flip_fraction of their bits flipped",
             title="Modern Hopfield past N patterns: overlap vs stored patterns (up to 65K at "
                   "N 32-128), random and correlated, vs classical and nearest neighbour",
             reported="modern Hopfield: exponential capacity (Demircigil et al. 2017, Ramsauer "

@@ -37,6 +37,8 @@ class MultihopConfig:
 
 
 @experiment("multihop", MultihopConfig,
+            data="chains v0 → v1 → … of random unit Gaussian vectors (d 384), stored as pairs in "
+                 "one W; walked from each chain's first cue code",
             title="Multi-hop: code cosine at each hop of a chain, vs chains sharing W",
             reported="6 hops at cosine 1.0")
 def run_multihop(cfg: MultihopConfig, seed: int = 0, progress: Progress = None) -> list[dict]:

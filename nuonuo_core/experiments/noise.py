@@ -59,6 +59,8 @@ def noise_seed(seed: int, noise_std: float) -> int:
 
 
 @experiment("noise", NoiseConfig,
+            data="random unit Gaussian cue → target pairs (d = embed_dim, 384); queries are "
+                 "stored cues plus Gaussian noise of σ = noise_std per dimension",
             title="Noise tolerance: recall@1 vs cue noise for hopfield / hebbian / cosine",
             reported="flat Hebbian 20% -> two-stage Hopfield 100%")
 def run_noise(cfg: NoiseConfig, seed: int = 0, progress: Progress = None) -> list[dict]:

@@ -76,6 +76,9 @@ class ParaphraseConfig:
 
 
 @experiment("paraphrase", ParaphraseConfig,
+            data="the hand-written fact set (nuonuo_core/data/paraphrase_facts.json), each fact "
+                 "stored with 0–8 rule-made paraphrases and queried by hand-written questions, "
+                 "embedded by MiniLM, WordLlama or hashing",
             title="Paraphrase augmentation: recall@1 vs stored cue variants (assets set)",
             reported="55% -> 100%")
 def run_paraphrase(cfg: ParaphraseConfig, seed: int = 0, progress: Progress = None

@@ -85,6 +85,9 @@ def settle(model: str, x: np.ndarray, probes: np.ndarray, cfg, seed: int,
 
 
 @experiment("pattern_completion", PatternCompletionConfig,
+            data="±1 pixel images of n_units pixels: random patterns or the letters A–Z and "
+                 "digits 0–9 (glyphs, 32 × 32), probed with flip_fraction of their pixels flipped "
+                 "(or the bottom half erased)",
             title="Pattern completion on ±1 images: overlap after settling vs stored patterns, "
                   "classical / modern Hopfield / hybrid",
             reported="classical bound 0.138·N (Amit et al.); modern: exponential capacity")

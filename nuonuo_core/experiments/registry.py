@@ -223,7 +223,9 @@ def record(cfg: Any, **values: Any) -> dict:
 @dataclass(frozen=True)
 class Experiment:
     """One registered experiment: its function, config class, title and the reported figure;
-    ``presets`` are named settings ("seed": the seed code's own, "quick": a short run)."""
+    ``presets`` are named settings ("seed": the seed code's own, "quick": a short run);
+    ``data`` says in one line what data it generates or reads (random unit vectors of
+    dimension d, clustered sets, letters, the hand-written fact set …)."""
 
     name: str
     func: Callable[..., list[dict]]
@@ -231,15 +233,17 @@ class Experiment:
     title: str
     reported: str
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    data: str = ""
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
 
 
 def experiment(name: str, config: type, *, title: str, reported: str,
-               presets: Mapping[str, Mapping[str, Any]] | None = None):
+               presets: Mapping[str, Mapping[str, Any]] | None = None, data: str = ""):
     """Register the decorated function as experiment ``name`` (its config class ``config``);
-    every preset is checked to build a valid config at registration."""
+    every preset is checked to build a valid config at registration. ``data``: one line on
+    the data the experiment runs on (the lab's Sweep page and ``list`` show it)."""
     check(bool(re.fullmatch(r"[a-z][a-z0-9_]*", name)) and name not in RESERVED,
           f"bad experiment name {name!r}")
 
@@ -249,7 +253,7 @@ def experiment(name: str, config: type, *, title: str, reported: str,
         for preset, values in canon.items():
             check(preset != "ours", "'ours' names the defaults; it is no preset")
             config(**values)
-        exp = Experiment(name, fn, config, title, reported, canon)
+        exp = Experiment(name, fn, config, title, reported, canon, " ".join(data.split()))
         EXPERIMENTS[name] = exp
         return fn
     return register

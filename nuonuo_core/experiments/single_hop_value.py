@@ -89,6 +89,9 @@ def intra_measured(x: np.ndarray, rho: float, size: int) -> float:
 
 
 @experiment("single_hop_value", SingleHopConfig,
+            data="random unit Gaussian cues (d = embed_dim, 384) or clustered ones (cluster_size "
+                 "cues around a centre, intra-cluster cosine intra_cosine) with random targets; "
+                 "queries are stored cues moved to an exact cosine cue_cosine",
             title="Single hop: recall@1 of cosine top-1 vs two-stage Hopfield (several β) vs "
                   "Hebbian, over cue cosine, memory correlation and size",
             reported="the seed: two-stage Hopfield 100% where flat Hebbian gets 20% (cue cos "

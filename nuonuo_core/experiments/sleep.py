@@ -43,6 +43,9 @@ class BasicConfig(SleepConfig):
 
 
 @experiment("sleep_basic", BasicConfig,
+            data="random unit Gaussian cue → target pairs (d = embed_dim: 384 ours, 768 in "
+                 "--preset seed), recalled on the Hebbian path from their stored cues (plus "
+                 "test_noise)",
             title="Sleep (a): 100/500 pairs x 1/3/5/10 epochs, recall before/after, W-norm, "
                   "sparsity",
             reported="no figure given (before/after recall, W-norm, sparsity)",
@@ -85,6 +88,8 @@ class NoisyReplayConfig(SleepConfig):
 
 
 @experiment("sleep_noisy_replay", NoisyReplayConfig,
+            data="random unit Gaussian cue → target pairs (d = embed_dim), replayed with noise "
+                 "replay_noise, recalled on the Hebbian path from cues with noise test_noise",
             title="Sleep (b): replay noise x test noise", reported="no figure given",
             presets={"seed": {"n_pairs": 100, "replay_noise": (0.0, 0.1, 0.5, 1.0),
                               "test_noise": (0.0, 0.05, 0.1, 0.2), "epochs": 5,
@@ -132,6 +137,8 @@ class MultiNightConfig(SleepConfig):
 
 
 @experiment("sleep_multi_night", MultiNightConfig,
+            data="random unit Gaussian cue → target pairs (d = embed_dim), n_per_day new ones "
+                 "each day, recalled on the Hebbian path after every night",
             title="Sleep (c): day-1 and day-2 survival over 7 nights of new learning, "
                   "selective clearing 30%",
             reported="no figure given (day-1 / day-2 recall after 7 nights)",

@@ -40,6 +40,8 @@ class PriorityConfig(SleepConfig):
 
 
 @experiment("sleep_priority", PriorityConfig,
+            data="random unit Gaussian cue → target pairs (d = embed_dim): n_important replayed "
+                 "importance times as often as n_unimportant, recalled on the Hebbian path",
             title="Sleep (d): 50 important (5x replay) vs 50 unimportant, homeostasis 0.90, "
                   "10 epochs",
             reported="no figure given (important outlast unimportant)",
@@ -98,6 +100,9 @@ class ForgettingConfig(SleepConfig):
 
 
 @experiment("sleep_forgetting", ForgettingConfig,
+            data="random unit Gaussian cue → target pairs (d = embed_dim), optionally "
+                 "new_per_night new ones each night, recalled on the Hebbian path after every "
+                 "night",
             title="Sleep (e): forgetting curve over 10 nights, with vs without replay",
             reported="no figure given (forgetting curve)",
             # 100 pairs, 10 nights of one x0.95 scaling each, prune 1e-3, no new learning

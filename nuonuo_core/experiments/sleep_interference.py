@@ -96,6 +96,9 @@ def _plan(cfg: InterferenceConfig, seed: int):
 
 
 @experiment("sleep_interference", InterferenceConfig,
+            data="random unit Gaussian cue → target pairs (d = embed_dim), n_per_day new ones a "
+                 "day, a reused_cue_fraction of them re-using an older cue with a new target; "
+                 "recalled on the Hebbian path",
             title="Sleep under interference: old / new / updated recall per day while "
                   "learning past W's capacity, arms no_sleep / homeostasis_only / replay / "
                   "priority_replay",

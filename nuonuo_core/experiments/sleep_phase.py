@@ -68,6 +68,9 @@ def _jobs(cfg: PhaseConfig) -> list[tuple]:
 
 
 @experiment("sleep_phase", PhaseConfig,
+            data="random unit Gaussian cue → target pairs (d = embed_dim): n_pairs on day 1, "
+                 "new_per_night new ones every later day; day-1 pairs recalled on the Hebbian "
+                 "path",
             title="Sleep phase map: day-1 survival over homeostasis x prune threshold x "
                   "nights, replay vs no replay vs no sleep",
             reported="no figure given (where forgetting starts)")

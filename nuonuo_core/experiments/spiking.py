@@ -72,6 +72,8 @@ def lif_decode(counts: torch.Tensor, T: int, tau: float) -> torch.Tensor:
 
 
 @experiment("spiking", SpikingConfig,
+            data="random unit Gaussian vectors (d = embed_dim, 384) turned into spike trains and "
+                 "back",
             title="Spiking encoder: embedding -> spike train -> embedding, cosine vs time steps",
             reported="cosine 0.99")
 def run_spiking(cfg: SpikingConfig, seed: int = 0, progress: Progress = None) -> list[dict]:

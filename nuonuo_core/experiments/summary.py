@@ -25,6 +25,8 @@ import pandas as pd
 from .registry import check
 
 METHODS = ("t", "bootstrap")
+#: the columns summarize adds after the group columns
+STATS = ("n", "mean", "sd", "ci_low", "ci_high", "half_width", "interval", "level")
 # old column name -> new one, in experiment records (which have an ``experiment`` column)
 RENAMED = {"k": "wta_k", "ks": "wta_ks"}
 _T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
@@ -98,7 +100,9 @@ def summarize(records: Any, metric: str, by: str | list[str] | None = None,
 
     ``records``: a DataFrame, a list of dicts or a CSV path. Returns one row per group (in
     first-seen order): the ``by`` columns, ``n`` (seeds), ``mean``, ``sd`` (over seeds),
-    ``ci_low``, ``ci_high``, ``half_width`` (``(high − low) / 2``), ``method``, ``level``."""
+    ``ci_low``, ``ci_high``, ``half_width`` (``(high − low) / 2``), ``interval`` (the
+    interval's method, "t" or "bootstrap"; not named ``method``, which is a column the
+    records often have and group by), ``level``."""
     df = _as_frame(records)
     if isinstance(by, str):
         by = [b.strip() for b in by.split(",") if b.strip()]
@@ -106,6 +110,9 @@ def summarize(records: Any, metric: str, by: str | list[str] | None = None,
     check(metric in df.columns, f"no column {metric!r}; columns: {list(df.columns)}")
     missing = [b for b in by if b not in df.columns]
     check(not missing, f"no column {missing}; columns: {list(df.columns)}")
+    clash = [b for b in by if b in STATS]
+    check(not clash, f"cannot group by {clash}: the summary adds columns of that name "
+                     f"{list(STATS)}; rename the column first")
     check("seed" in df.columns, "the records have no 'seed' column to take intervals over")
     check(pd.api.types.is_numeric_dtype(df[metric]) or df[metric].isna().all(),
           f"{metric!r} is not numeric")
@@ -118,10 +125,9 @@ def summarize(records: Any, metric: str, by: str | list[str] | None = None,
         mean, lo, hi, n = interval(part[metric], method, level, n_boot, seed)
         sd = float(part[metric].std(ddof=1)) if n > 1 else float("nan")
         out.append({**dict(zip(by, key)), "n": n, "mean": mean, "sd": sd, "ci_low": lo,
-                    "ci_high": hi, "half_width": (hi - lo) / 2, "method": method,
+                    "ci_high": hi, "half_width": (hi - lo) / 2, "interval": method,
                     "level": level})
-    return pd.DataFrame(out, columns=by + ["n", "mean", "sd", "ci_low", "ci_high",
-                                           "half_width", "method", "level"])
+    return pd.DataFrame(out, columns=by + list(STATS))
 
 
 def fmt(mean: float, half: float, n: int, digits: int = 3) -> str:
@@ -137,11 +143,10 @@ def fmt(mean: float, half: float, n: int, digits: int = 3) -> str:
 
 def table_text(s: pd.DataFrame, metric: str, digits: int = 3) -> str:
     """The summary as the CLI prints it: one line per group."""
-    by = [c for c in s.columns if c not in ("n", "mean", "sd", "ci_low", "ci_high",
-                                             "half_width", "method", "level")]
+    by = list(s.columns[:len(s.columns) - len(STATS)])
     if s.empty:
         return "no rows"
-    how = {"t": "Student's t", "bootstrap": "percentile bootstrap"}[s["method"].iloc[0]]
+    how = {"t": "Student's t", "bootstrap": "percentile bootstrap"}[s["interval"].iloc[0]]
     level = f"{100 * float(s['level'].iloc[0]):g} %"
     lines = [f"{metric}: mean ± half-width of the {level} CI over seeds ({how})"]
     width = max([len(", ".join(f"{b}={r[b]}" for b in by)) for _, r in s.iterrows()] + [3])

@@ -1,7 +1,7 @@
 """Conversation memory for LLMs: a conversation's turns in, the turns that answer a question out.
 
 >>> from nuonuo_core.retrieval import ConversationMemory
->>> mem = ConversationMemory()          # default configuration (hybrid+time) and MiniLM
+>>> mem = ConversationMemory()          # default configuration (hybrid+lists) and MiniLM
 >>> mem.add_turns([{"id": "D1:3", "text": "...", "speaker": "Caroline",
 ...                 "session": "session_1", "time": "1:56 pm on 8 May, 2023"}])
 >>> hits = mem.search("When did Caroline go to the support group?", k=10)

@@ -30,7 +30,9 @@ class Corpus:
     own words, ``session`` (n,) session numbers (turns in order), ``speaker`` (n,) names,
     ``names`` the participants' names (removed from queries for the cue channels), ``asks``
     (n,) optional bool: the turn is a question (default: ``raw`` ends with "?"), ``month``
-    (n,) optional int: the session's date as year * 12 + month - 1, -1 where unknown."""
+    (n,) optional int: the session's date as year * 12 + month - 1, -1 where unknown, ``day``
+    (n,) optional int: the turn's calendar day as a proleptic Gregorian ordinal
+    (``datetime.date.toordinal``), -1 where unknown."""
     paper: list[str]
     raw: list[str]
     session: np.ndarray
@@ -38,6 +40,7 @@ class Corpus:
     names: list[str]
     asks: Any = None       # (n,) bool after __post_init__
     month: Any = None      # (n,) int after __post_init__
+    day: Any = None        # (n,) int after __post_init__
 
     def __post_init__(self) -> None:
         n = len(self.paper)
@@ -52,6 +55,9 @@ class Corpus:
         self.month = np.full(n, -1) if self.month is None else np.asarray(self.month, int)
         if self.month.shape != (n,):
             raise ValueError(f"month must have shape ({n},), got {self.month.shape}")
+        self.day = np.full(n, -1) if self.day is None else np.asarray(self.day, int)
+        if self.day.shape != (n,):
+            raise ValueError(f"day must have shape ({n},), got {self.day.shape}")
 
     def _same_session(self, i: int, j: int) -> bool:
         return 0 <= j < len(self.raw) and self.session[i] == self.session[j]
@@ -192,6 +198,130 @@ def time_match(corpus: Corpus, queries: Sequence[str]) -> np.ndarray:
     return out
 
 
+_MON = "|".join(MONTHS + [m[:3] for m in MONTHS] + ["sept"])
+_DAY_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MON})\b\.?,?"
+                      rf"(?:\s+(\d{{4}})\b)?", re.I)
+_DAY_MDY = re.compile(rf"\b({_MON})\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s+(\d{{4}})\b)?",
+                      re.I)
+_DAY_ISO = re.compile(r"\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})\b")
+
+
+def _month_number(word: str) -> int:
+    w = word.lower()
+    return 9 if w == "sept" else next(i + 1 for i, m in enumerate(MONTHS) if m.startswith(w))
+
+
+def question_days(question: str) -> list[tuple[int | None, int, int]]:
+    """The calendar days a question names, as (year or None, month, day): "3 June, 2023",
+    "June 3rd 2023", "on 3 June" (no year), "2023-06-03", "2023/06/03". Impossible dates are
+    left out; "may" names a month only when written "May"."""
+    import datetime as _dt
+    out: list[tuple[int | None, int, int]] = []
+    found = [(m.group(3), m.group(2), m.group(1)) for m in _DAY_DMY.finditer(question)
+             if m.group(2) != "may"]
+    found += [(m.group(3), m.group(1), m.group(2)) for m in _DAY_MDY.finditer(question)
+              if m.group(1) != "may"]
+    for y, mon, d in found:
+        month = _month_number(mon)
+        try:
+            _dt.date(int(y) if y else 2000, month, int(d))   # 2000: a leap year
+        except ValueError:
+            continue
+        out.append((int(y) if y else None, month, int(d)))
+    for m in _DAY_ISO.finditer(question):
+        try:
+            _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            continue
+        out.append((int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    return list(dict.fromkeys(out))
+
+
+def day_match(corpus: Corpus, queries: Sequence[str]) -> np.ndarray:
+    """(m, n) 1.0 on turns dated the calendar day a query names ("What did Maria share on
+    16 June, 2023?"; without a year, that day of any year); 0 for queries naming no day."""
+    import datetime as _dt
+    known = corpus.day >= 0
+    dates = [_dt.date.fromordinal(int(o)) if o > 0 else None for o in corpus.day]
+    md = np.array([(d.month * 100 + d.day) if d else -1 for d in dates])
+    out = np.zeros((len(queries), len(corpus.day)), dtype=np.float32)
+    for i, q in enumerate(queries):
+        for y, mon, d in question_days(q):
+            if y is None:
+                out[i] = np.maximum(out[i], known & (md == mon * 100 + d))
+            else:
+                out[i] = np.maximum(out[i], known & (corpus.day == _dt.date(y, mon, d).toordinal()))
+    return out
+
+
+# Words that make a question ask for a list gathered across sessions (docs/retrieval.md).
+_PARTICIPLES = set("""been done seen read made taken gone bought written met had given won tried
+grown known heard found kept lost taught thought brought built drawn eaten felt fought held left
+run sung spent worn begun become chosen driven flown forgotten ridden shown spoken sold sent told
+understood""".split())
+_NOT_PLURAL = set("is was does has this its his yes us always perhaps".split())
+_WH_HEAD = re.compile(r"^(?:what|which)\s+(?:kinds? of |types? of |sorts? of )?"
+                      r"([a-z'-]+\s+)?([a-z'-]+)")
+
+
+def is_list_question(question: str) -> bool:
+    """A question that asks for several things gathered over the conversation: it says
+    "both", uses the present perfect ("What books has Melanie read?", "Where has Maria made
+    friends?") or asks for a plural ("What activities ...", "Which cities ..."). Designed on
+    the tuning conversations' questions (conv-26/30/41): it flags 53 of their 74 multi-hop
+    questions and 72 of their 421 others."""
+    ql = question.lower().replace("\u2019", "'")
+    if re.search(r"\bboth\b", ql):
+        return True
+    words = re.findall(r"[a-z']+", ql)
+    for i, w in enumerate(words):
+        if w in ("has", "have") and i > 0:
+            if any(v in _PARTICIPLES or (v.endswith("ed") and len(v) > 3)
+                   for v in words[i + 1:i + 5]):
+                return True
+    m = _WH_HEAD.match(ql.strip())
+    if m:
+        for w in (m.group(1) or "").split() + [m.group(2)]:
+            if w.endswith("s") and not w.endswith(("ss", "'s")) and w not in _NOT_PLURAL \
+                    and len(w) > 3:
+                return True
+    return False
+
+
+def session_scores(first: np.ndarray, session: np.ndarray) -> np.ndarray:
+    """Session-level stage: each turn gets its session's best score in ``first`` (m, n),
+    z-scored over the memory's sessions per question -> (m, n) float32 (0 with one session)."""
+    order = np.argsort(session, kind="stable")
+    keys, starts = np.unique(session[order], return_index=True)
+    best = np.maximum.reduceat(first[:, order], starts, axis=1)          # (m, S)
+    z = zscore(best.astype(np.float64)).astype(np.float32)
+    return z[:, np.searchsorted(keys, session)]
+
+
+def diversity_penalty(total: np.ndarray, unit: np.ndarray, lam: float, depth: int,
+                      rows: np.ndarray) -> np.ndarray:
+    """Sequential retrieval with suppression (maximal marginal relevance) for the questions
+    ``rows`` (m,) bool: take the best turn by ``total`` (m, n); suppress every turn by its
+    largest cosine (``unit`` (n, d) unit rows, clipped at 0) with the turns taken so far; take
+    the best of ``total - lam * suppression``; ``depth`` times. Returns the suppression (m, n)
+    >= 0: for a taken turn its value when taken, for the others the value after the last take
+    (0 on other rows). Since suppression only grows, ``total - lam * suppression`` ranks the
+    taken turns first, in the order taken (exact ties aside), then the others."""
+    m, n = total.shape
+    out = np.zeros((m, n), dtype=np.float32)
+    for q in np.nonzero(rows)[0].tolist():
+        sc = total[q].astype(np.float64)
+        pen = np.zeros(n)
+        left = np.ones(n, dtype=bool)
+        for _ in range(min(depth, n)):
+            b = int(np.argmax(np.where(left, sc - lam * pen, -np.inf)))
+            out[q, b] = pen[b]
+            left[b] = False
+            pen = np.maximum(pen, unit @ unit[b])
+        out[q, left] = pen[left]
+    return out
+
+
 def session_links(corpus: Corpus) -> list[tuple[int, int]]:
     """Directed links between neighbouring turns of a session (i -> i+1 and i+1 -> i)."""
     s = corpus.session
@@ -249,18 +379,24 @@ class TokenIndex:
         n, df = self.n, self.df[tok]
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
+    def best(self, toks: list[str], vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One query's content tokens: their idf (t,) and, per document, each one's best
+        cosine with any of the document's tokens (t, n); (0,) and (0, n) without tokens."""
+        keep = self.content(toks)
+        if not keep:
+            return np.zeros(0, np.float32), np.zeros((0, self.n), np.float32)
+        idf = np.array([self.idf(toks[j]) for j in keep], dtype=np.float32)
+        return idf, np.maximum.reduceat(small_matmul(vecs[keep].astype(np.float32), self.flat),
+                                        self.starts, axis=1)
+
     def scores(self, query_tokens: list) -> np.ndarray:
         """(m, n): per document, the idf-weighted mean over the query's content tokens of the
         best cosine with any of the document's tokens."""
         out = np.zeros((len(query_tokens), self.n), dtype=np.float32)
         for i, (toks, vecs) in enumerate(query_tokens):
-            keep = self.content(toks)
-            if not keep:
-                continue
-            idf = np.array([self.idf(toks[j]) for j in keep], dtype=np.float32)
-            best = np.maximum.reduceat(small_matmul(vecs[keep].astype(np.float32), self.flat),
-                                       self.starts, axis=1)
-            out[i] = idf @ best / max(float(idf.sum()), 1e-9)
+            idf, best = self.best(toks, vecs)
+            if len(idf):
+                out[i] = idf @ best / max(float(idf.sum()), 1e-9)
         return out
 
 

@@ -3,8 +3,9 @@
 A search scores every turn as a weighted sum of channels (each z-scored per question when
 ``normalize``), optionally adds one hop through the engine's Hebbian W (``w_links``), and
 optionally lets the engine rank its top ``engine_top`` turns first (``engine``). Every row of
-the LoCoMo table is one :class:`RetrievalConfig` (:data:`PRESETS`); the default is the best row,
-``hybrid+time``. Weights were chosen on conv-26/30/41 only (docs/retrieval.md).
+the LoCoMo table is one :class:`RetrievalConfig` (:data:`PRESETS`); the default is the best row
+on the tuning conversations, ``hybrid+lists`` (issue 18; before it, ``hybrid+time``). Weights
+were chosen on conv-26/30/41 only (docs/retrieval.md).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 # Fused channels in the order they are summed (the order fixes the float result).
 CHANNELS = ("paper", "cue", "bm25", "tokens", "context", "reply", "speaker", "question",
-            "length", "time", "links")
+            "length", "time", "day", "session", "links", "diversity")
 CHANNEL_LABELS = {
     "paper": "dense: question vs 'Speaker said, \"text\"'",
     "cue": "dense cue: name-free question vs the turn's words",
@@ -26,15 +27,20 @@ CHANNEL_LABELS = {
     "question": "prior: the turn asks a question",
     "length": "prior: turn length",
     "time": "date the question names",
+    "day": "calendar day the question names",
+    "session": "session stage: the best turn of the turn's session",
     "links": "Hebbian W hop (question -> reply)",
+    "diversity": "list question: suppressed by a turn ranked above it",
 }
+# Channels computed from the others (they cannot rank alone).
+DERIVED = ("session", "links", "diversity")
 LINKS = ("reply", "session", "reply+entities")
 SPACES = ("words", "paper")
-ENGINES = ("off", "hopfield", "cosine")
+ENGINES = ("off", "hopfield", "hopfield-seq", "cosine")
 # inclusive ranges of the numeric fields
 WEIGHT_RANGE = (-100.0, 100.0)
 INT_RANGES = {"spread_top": (1, 10_000), "engine_top": (1, 10_000), "entity_max_df": (2, 1000),
-              "fanout": (1, 64), "seed": (0, 2**32 - 1)}
+              "fanout": (1, 64), "diversity_depth": (1, 10_000), "seed": (0, 2**32 - 1)}
 BETA_RANGE = (0.0, 1e4)   # (lo, hi]
 
 
@@ -51,7 +57,9 @@ class RetrievalConfig:
     on the turns of the one participant a question names. ``w_question`` (subtracted on turns
     that ask a question, dialogues only) and ``w_length`` (x z-scored log(1 + content words)):
     a turn prior. ``w_time``: added on turns whose date fits the month or year a question
-    names. ``normalize``: z-score each weighted dense/lexical channel per question before
+    names; ``w_day``: added on turns dated the calendar day a question names. ``w_session``:
+    a session-level stage, added x the z-scored (over sessions) best score so far of the
+    turn's session. ``normalize``: z-score each weighted dense/lexical channel per question before
     summing (False: raw scores, for single-channel rows).
 
     ``w_links``: the sum so far (the first hop) gains one hop through the engine's Hebbian W:
@@ -61,8 +69,17 @@ class RetrievalConfig:
     ``w_links · max_i relu(first_i) · W-recall(i -> j)`` over the ``spread_top`` best first-hop
     turns i; each turn recalls at most ``fanout`` targets.
 
+    ``w_diversity`` (>= 0): after the hop, list questions take their first
+    ``diversity_depth`` turns one at a time, each turn suppressed by ``w_diversity`` x its
+    largest (centred) cosine with the turns taken before it (maximal marginal relevance).
+    ``list_gate``: list questions (they ask for several things gathered across sessions:
+    :func:`~nuonuo_core.retrieval.channels.is_list_question`) get no session stage and are
+    the only ones diversified; False: every question gets both.
+
     ``engine``: "off", or the engine recalls the top ``engine_top`` turns with "hopfield"
-    (two-stage, inverse temperature ``beta``) or "cosine" over ``engine_space`` embeddings
+    (two-stage, inverse temperature ``beta``), "hopfield-seq" (sequential attractors: settle,
+    take the turn it settles to, remove it from the candidates, settle again from the
+    question) or "cosine" over ``engine_space`` embeddings
     (with the two context texts as paraphrase cue rows when ``engine_paraphrases``); they rank
     first, in the engine's order, the rest by the fused score. ``seed`` seeds the engine's
     projection.
@@ -77,8 +94,13 @@ class RetrievalConfig:
     w_question: float = 1.5
     w_length: float = 0.6
     w_time: float = 2.0
+    w_day: float = 4.0
+    w_session: float = 1.0
     w_links: float = 0.5
+    w_diversity: float = 1.5
     normalize: bool = True
+    list_gate: bool = True
+    diversity_depth: int = 40
     links: str = "reply"
     link_space: str = "words"
     spread_top: int = 50
@@ -103,7 +125,8 @@ class RetrievalConfig:
                 lo, hi = INT_RANGES[f.name]
                 if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
                     raise ValueError(f"{f.name} must be an int in [{lo}, {hi}], got {v!r}")
-            elif f.name in ("normalize", "engine_paraphrases") and not isinstance(v, bool):
+            elif f.name in ("normalize", "engine_paraphrases", "list_gate") and \
+                    not isinstance(v, bool):
                 raise ValueError(f"{f.name} must be True or False, got {v!r}")
         if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)) or \
                 not (BETA_RANGE[0] < self.beta <= BETA_RANGE[1]):
@@ -115,8 +138,11 @@ class RetrievalConfig:
         if self.engine_paraphrases and self.engine_space != "words":
             raise ValueError("engine_paraphrases needs engine_space='words' (the context "
                              "texts are in the turns' own words)")
-        if not any(self.weight(c) for c in CHANNELS if c != "links"):
-            raise ValueError("at least one channel other than links needs a non-zero weight")
+        if self.w_diversity < 0:
+            raise ValueError(f"w_diversity must be >= 0 (a suppression), got {self.w_diversity!r}")
+        if not any(self.weight(c) for c in CHANNELS if c not in DERIVED):
+            raise ValueError("at least one channel other than " + ", ".join(DERIVED) +
+                             " needs a non-zero weight")
 
     def weight(self, channel: str) -> float:
         return getattr(self, "w_" + channel)
@@ -131,7 +157,7 @@ class RetrievalConfig:
         out = set()
         if self.w_paper:
             out.add("paper")
-        if self.w_cue:
+        if self.w_cue or self.w_diversity:
             out.add("words")
         if self.w_context or self.w_reply or (self.engine != "off" and self.engine_paraphrases):
             out.add("pairs")
@@ -173,8 +199,12 @@ _CTX = dict(_TOK, w_context=_D.w_context, w_reply=_D.w_reply)
 _SPK = dict(_CTX, w_speaker=_D.w_speaker)
 _PRI = dict(_SPK, w_question=_D.w_question, w_length=_D.w_length)
 _HYB = dict(_PRI, w_links=_D.w_links)
+_TIME = dict(_HYB, w_time=_D.w_time)
+_DAY = dict(_TIME, w_day=_D.w_day)
+_SES = dict(_DAY, w_session=_D.w_session)
 
-# The rows of the LoCoMo table (docs/retrieval.md); from "cue" on each adds to the row above.
+# The rows of the LoCoMo table (docs/retrieval.md); from "cue" to "hybrid+time" each adds to
+# the row above; from "hybrid+day" on, each adds to hybrid+time (the best row before issue 18).
 PRESETS: dict[str, RetrievalConfig] = {
     "cosine": _row(w_paper=1.0, normalize=False),
     "hopfield": _row(w_paper=1.0, normalize=False, engine="hopfield", engine_space="paper"),
@@ -188,9 +218,15 @@ PRESETS: dict[str, RetrievalConfig] = {
     "+speaker": _row(**_SPK),
     "+prior": _row(**_PRI),
     "hybrid": _row(**_HYB, w_time=0.0),
-    "hybrid+time": RetrievalConfig(),
+    "hybrid+time": _row(**_TIME),
     "hybrid-session": _row(**_HYB, links="session"),
     "hybrid+entities": _row(**_HYB, links="reply+entities"),
+    "hopfield-seq": _row(w_paper=1.0, normalize=False, engine="hopfield-seq",
+                         engine_space="paper", beta=256.0),
+    "hybrid+day": _row(**_DAY),
+    "hybrid+session": _row(**_SES),
+    "hybrid+session-all": _row(**_SES, list_gate=False),
+    "hybrid+lists": _row(**_SES, w_diversity=_D.w_diversity),
 }
 METHODS = tuple(PRESETS)
 

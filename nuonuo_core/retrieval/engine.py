@@ -167,6 +167,7 @@ class EngineRanker:
                  paraphrases: list | None = None) -> None:
         from nuonuo_core import HybridMemory
         self.n = len(emb)
+        self.emb = np.asarray(emb, dtype=np.float32)
         self.beta = cfg.beta
         self.mem = HybridMemory(engine_config(emb.shape[1], cfg, beta=cfg.beta))
         ids = np.asarray(self.mem.add_vectors(emb, paraphrases=paraphrases))
@@ -179,7 +180,10 @@ class EngineRanker:
         under them. Returns (scores (m, n), recalled positions (m, depth), -1 where none). A
         fixed depth keeps recall@k independent of which other k are asked."""
         k = min(depth, self.n)
-        _, got = self.mem.recall_vectors(Q, k=k, method=method)
+        if method == "hopfield-seq":
+            got = self.sequential(Q, k)
+        else:
+            _, got = self.mem.recall_vectors(Q, k=k, method=method)
         out = below - below.max(1, keepdims=True) - 1.0
         pos = np.full(got.shape, -1, dtype=np.int64)
         for q in range(len(Q)):
@@ -188,6 +192,39 @@ class EngineRanker:
                     pos[q, r] = self.pos[int(mid)]
                     out[q, pos[q, r]] = k - r
         return out, pos
+
+    def sequential(self, Q: np.ndarray, k: int) -> np.ndarray:
+        """Sequential attractor recall: the engine's stage 1 takes the ``k`` turns most similar
+        to each query (m, d); stage 2 settles ξ ← Xᵀ softmax(β X ξ) from the query over them
+        (the engine's ``hopfield_settle``, its max_steps and eps), the candidate nearest the
+        settled state is recalled and removed, and the query settles again over the rest, k
+        times. Returns engine ids (m, k) in the order recalled (-1 past the end)."""
+        import torch
+
+        from nuonuo_core.functional import hopfield_settle, normalize
+        _, first = self.mem.recall_vectors(Q, k=k, method="cosine")
+        first = np.asarray(first)
+        m = len(Q)
+        ok = first >= 0
+        pos = np.array([[self.pos.get(int(i), 0) for i in row] for row in first])
+        pat = torch.from_numpy(self.emb[pos] * ok[..., None])          # (m, k, d)
+        left = torch.from_numpy(ok.copy())
+        xi = torch.from_numpy(np.asarray(Q, dtype=np.float32))
+        cfg = self.mem.config
+        out = np.full((m, k), -1, dtype=np.int64)
+        rows = torch.arange(m)
+        for r in range(k):
+            live = left.any(1)
+            if not bool(live.any()):
+                break
+            mask = left | ~live[:, None]       # a query with nothing left settles harmlessly
+            st = hopfield_settle(xi, pat, self.beta, cfg.max_steps, cfg.eps, mask=mask).state
+            near = torch.bmm(pat, normalize(st).unsqueeze(-1)).squeeze(-1)
+            j = near.masked_fill(~left, -float("inf")).argmax(1)
+            got = live.numpy()
+            out[got, r] = first[got, j.numpy()[got]]
+            left[rows, j] = False
+        return out
 
     def trace(self, q: np.ndarray):
         """The two-stage Hopfield recall of one query (d,): the engine's

@@ -1,6 +1,6 @@
 """ConversationMemory: a conversation's turns in, the turns that answer a question out.
 
->>> mem = ConversationMemory()                      # default config (hybrid+time) and MiniLM
+>>> mem = ConversationMemory()                      # default config (hybrid+lists) and MiniLM
 >>> mem.add_turns([{"id": "S1:1", "text": "We adopted a dog!", "speaker": "Maya",
 ...                 "session": "1", "time": "2024-03-02"}])
 >>> hits = mem.search("Does Maya have pets?", k=5)  # best first: id, score, text, speaker...
@@ -29,11 +29,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import files
-from .channels import (BM25Index, Corpus, TokenIndex, entity_links, reply_links, session_links,
-                       speaker_mask, strip_names, time_match, tokens, turn_prior, zscore)
+from .channels import (BM25Index, Corpus, TokenIndex, day_match, diversity_penalty,
+                       entity_links, is_list_question, reply_links, session_links,
+                       session_scores, speaker_mask, strip_names, time_match, tokens,
+                       turn_prior, zscore)
 from .config import RetrievalConfig
 from .embedder import Embedder, as_embedder
-from .engine import EngineRanker, Links, hebbian_links, link_sources, spread
+from .engine import EngineRanker, Links, center, hebbian_links, link_sources, spread
 from .limits import check_count, check_int, check_text
 from .turns import Turn, check_turns, pair_texts
 
@@ -57,7 +59,9 @@ class Hit:
     its order is meaningful). With ``explain=True``: ``channels`` holds each channel's
     contribution (weight x z-scored value; they and ``links`` sum to ``score``, up to float
     rounding), ``raw`` the channel values before weighting (cosines, BM25, token MaxSim,
-    0/1 for speaker, question, time, content words for length, the link strength),
+    0/1 for speaker, question, time and day, content words for length, the session's
+    z-scored best score, the link strength, a list question's suppression: the largest
+    centred cosine with a turn taken before it),
     ``link`` the W link that lifted the turn (None if none did). ``engine_rank``: 1-based
     rank in the engine's own recall for engine configurations (the score is then
     ``engine_top - rank + 1`` for the engine's turns)."""
@@ -97,9 +101,9 @@ class SettleTrace:
 class Scores:
     """A configuration's scores for m questions over n turns: ``total`` (m, n) ranks them;
     ``first`` is the sum before the W hop, ``terms`` each channel's contribution ((m, n), or
-    (n,) for the prior parts), ``raw`` the channel values, ``hop`` the W hop's gain before
-    its weight (None without links), ``engine`` (m, depth) turn positions the engine ranked
-    first (None without the engine)."""
+    (n,) for the prior parts; "diversity", applied after the hop, included), ``raw`` the
+    channel values, ``hop`` the W hop's gain before its weight (None without links),
+    ``engine`` (m, depth) turn positions the engine ranked first (None without the engine)."""
     total: np.ndarray
     first: np.ndarray
     terms: dict
@@ -111,7 +115,7 @@ class Scores:
 
 class ConversationMemory:
     """A conversation memory: :meth:`add_turns`, :meth:`search`, :meth:`save` /
-    :meth:`load`. ``config``: a :class:`RetrievalConfig` (default: the ``hybrid+time`` row);
+    :meth:`load`. ``config``: a :class:`RetrievalConfig` (default: the ``hybrid+lists`` row);
     ``encoder``: see :func:`~nuonuo_core.retrieval.embedder.as_embedder` (default: MiniLM
     behind the on-disk embedding cache). Not safe for concurrent use from several threads."""
 
@@ -301,7 +305,8 @@ class ConversationMemory:
                           np.array([keys[x.session_key] for x in t]),
                           [x.speaker if x.speaker is not None else "" for x in t],
                           self.participants, asks=np.array([x.asks for x in t]),
-                          month=np.array(self._month, dtype=int))
+                          month=np.array(self._month, dtype=int),
+                          day=np.array([x.day_index for x in t], dtype=int))
         return self._derived("corpus", build)
 
     def _bm25(self) -> BM25Index:
@@ -429,6 +434,16 @@ class ConversationMemory:
         if cfg.w_time:
             raw["time"] = once("time", lambda: time_match(c, qs))
             add("time", cfg.w_time * raw["time"])
+        if cfg.w_day:
+            raw["day"] = once("day", lambda: day_match(c, qs))
+            add("day", cfg.w_day * raw["day"])
+        lists = once("lists", lambda: np.array([is_list_question(q) for q in qs], dtype=bool))
+        gated = lists if cfg.list_gate else np.ones(len(qs), dtype=bool)
+        if cfg.w_session:
+            raw["session"] = session_scores(fused, c.session)
+            if cfg.list_gate:
+                raw["session"][lists] = 0.0
+            add("session", cfg.w_session * raw["session"])
         first = fused
         hop = links = None
         total = first
@@ -436,6 +451,13 @@ class ConversationMemory:
             links = self._links(cfg)
             hop = spread(first, links, cfg.spread_top)
             total = first + cfg.w_links * hop
+        if cfg.w_diversity:
+            unit = self._derived("centred words", lambda: center(
+                self._vec["words"], self._vec["words"].mean(0)))
+            raw["diversity"] = diversity_penalty(total, unit, cfg.w_diversity,
+                                                 cfg.diversity_depth, gated)
+            terms["diversity"] = -cfg.w_diversity * raw["diversity"]
+            total = total + terms["diversity"]
         engine = None
         if cfg.engine != "off":
             ranker = self._ranker(cfg, cfg.engine_space, cfg.engine_paraphrases)

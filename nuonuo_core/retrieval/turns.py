@@ -132,6 +132,15 @@ class Turn:
         return -1 if self.time is None else parse_time(self.time).month_index
 
     @property
+    def day_index(self) -> int:
+        """Its calendar day as ``datetime.date.toordinal()``; -1 without a time (the day
+        channel's unit)."""
+        if self.time is None:
+            return -1
+        w = parse_time(self.time)
+        return _dt.date(w.year, w.month, w.day).toordinal()
+
+    @property
     def session_key(self) -> str:
         """The session this turn belongs to: ``session``; else its calendar day; else ""."""
         if self.session is not None:
