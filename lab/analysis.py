@@ -38,7 +38,18 @@ def text_memories(mem: HybridMemory, limit: int | None = None) -> list[int]:
 
 
 ANSWER_COLUMNS = ["method", "rank", "id", "answer", "score", "min_score", "answered",
-                  "settled", "support", "overlap"]
+                  "words", "settled", "support", "overlap"]
+# what each kind of match score is, in one line (the pages' captions and verdicts)
+SCORE_WHY = {
+    "words": "the query's cosine with the memory's best cue × word coverage",
+    "cue": "the query's cosine with the memory's best cue",
+    "hebbian": "support × overlap of the query's code in W",
+}
+WORDS_LINE = ("Hopfield and cosine score a question by **word match**: its cosine with the "
+              "memory's best cue × *word coverage* (every content word of that cue must find "
+              "a counterpart among the question's words, so “capital of Italy” does not "
+              "match a stored “capital of France” as well as its cosine says); one threshold "
+              "serves both.")
 
 
 def answers(mem: HybridMemory, query: str, noise_std: float, k: int = 3, seed: int = 0
@@ -46,42 +57,45 @@ def answers(mem: HybridMemory, query: str, noise_std: float, k: int = 3, seed: i
     """Each method's top-k memories for one (noisy) query, *before* the answer threshold,
     in the method's order: score (the match score), min_score (the method's threshold now),
     answered (score >= min_score: an answer; else only the nearest memory, not an answer),
-    settled (hopfield: the settled state's self-similarity, not a confidence), support and
-    overlap (hebbian: the score's two factors)."""
-    vec = mem.encoder([query])
+    words (the score is the word-match score: hopfield and cosine with
+    ``MemoryConfig.word_match``, a memory with texts), settled (hopfield: the settled state's
+    self-similarity, not a confidence), support and overlap (hebbian: the score's two
+    factors). The query goes to the engine as text, so word match applies."""
     recs = []
     for method in METHODS:
-        r = mem.recall_details(vec, k=k, method=method, noise_std=noise_std, seed=seed)
+        r = mem.recall_details([query], k=k, method=method, noise_std=noise_std, seed=seed)
+        words = mem.word_match_applies(method)
         kept = set(int(i) for i in r.ids[0] if i >= 0)
         for rank, (score, mid) in enumerate(zip(r.best_scores[0], r.best_ids[0]), start=1):
             if mid < 0:
                 continue
             j = rank - 1
+            scored = words and bool(mem.get(int(mid))["cue"])   # vector memories: the cosine
             recs.append({"method": method, "rank": rank, "id": int(mid),
                          "answer": memory_rows.answer_text(mem, int(mid)),
-                         "score": float(score), "min_score": float(r.min_score),
-                         "answered": int(mid) in kept,
+                         "score": float(score),
+                         "min_score": float(mem.text_min_score(method) if scored
+                                            else mem.config.min_score(method)),
+                         "answered": int(mid) in kept, "words": scored,
                          "settled": float(r.settled[0, j]) if r.settled is not None else None,
                          "support": float(r.support[0, j]) if r.support is not None else None,
                          "overlap": float(r.overlap[0, j]) if r.overlap is not None else None})
     return pd.DataFrame(recs, columns=ANSWER_COLUMNS)
 
 
-def verdict(rows: pd.DataFrame, method: str, min_score: float) -> tuple[bool, str, str]:
+def verdict(rows: pd.DataFrame, method: str) -> tuple[bool, str, str]:
     """One method's result as the page says it: (answered, headline, evidence). ``rows``:
     that method's :func:`answers` rows. The headline is the answer or "No memory matches";
-    the evidence gives the match score beside the threshold (and the nearest memory, marked
-    as not an answer, when it abstains)."""
-    if method == "hebbian":
-        why = "support × overlap of the query's code in W"
-    else:
-        why = "the query's cosine with the memory's best cue"
+    the evidence gives the match score beside its threshold, and what the score is (and the
+    nearest memory, marked as not an answer, when it abstains)."""
     if rows.empty:
         return False, "No memory matches", (f"{method} recalls nothing for this query "
                                             f"(no memory shares enough of its code).")
     got = rows[rows.answered]
+    top = got.iloc[0] if len(got) else rows.iloc[0]
+    why = SCORE_WHY["hebbian" if method == "hebbian" else "words" if top.words else "cue"]
+    min_score = float(top.min_score)
     if len(got):
-        top = got.iloc[0]
         text = (f"Confidence: match {top.score:.2f} ≥ threshold {min_score:.2f} ({why}).")
         if method == "hopfield" and top.settled is not None:
             text += (f" The settled state's self-similarity is {top.settled:.3f}: that says "
@@ -89,7 +103,6 @@ def verdict(rows: pd.DataFrame, method: str, min_score: float) -> tuple[bool, st
         if method == "hebbian":
             text += f" Support {top.support:.2f} × overlap {top.overlap:.2f}."
         return True, str(top.answer), text
-    top = rows.iloc[0]
     return False, "No memory matches", (
         f"Not an answer: the nearest memory, \u201c{_short(top.answer)}\u201d, matches "
         f"only {top.score:.2f}, below the threshold {min_score:.2f} ({why}).")
@@ -261,25 +274,27 @@ _TRADEOFF: dict = {}
 _TRADEOFF_LOCK = threading.Lock()
 
 
-def tradeoff(encoder) -> pd.DataFrame | None:
+def tradeoff(encoder, word_match: bool = True) -> pd.DataFrame | None:
     """For every method and threshold 0.00, 0.01, … 1.00: the share of the paraphrased
     questions answered right / wrong / not at all, and of the unheld questions abstained on,
     over the hand-written calibration questions of the demo sets (README, "When to answer":
     each set in a default memory). None when the calibration file is not there. Computed once
-    per process (shipped texts only, never a visitor's)."""
+    per process (shipped texts only, never a visitor's). ``word_match``: hopfield and cosine
+    scored by word match (the engine's default) or by the cue cosine alone."""
     from nuonuo_core.bench import calibration
 
     with _TRADEOFF_LOCK:
-        if "df" not in _TRADEOFF:
+        if word_match not in _TRADEOFF:
             if not calibration.DATA.is_file():
                 return None
-            recs = calibration.score(calibration.load(), encoder)
+            recs = calibration.score(calibration.load(), encoder, config=MemoryConfig(
+                device="cpu", word_match=word_match))
             grid = (NO_ABSTENTION,) + tuple(calibration.GRID)
             rows = [calibration.rates(recs, m, t) for m in METHODS for t in grid]
             df = pd.DataFrame(rows)[["method", "threshold", "right", "wrong", "abstained",
                                      "unheld_abstained", "n_held", "n_unheld"]]
-            _TRADEOFF["df"] = df
-        return _TRADEOFF["df"]
+            _TRADEOFF[word_match] = df
+        return _TRADEOFF[word_match]
 
 
 def tradeoff_at(df: pd.DataFrame, method: str, threshold: float) -> dict:

@@ -53,6 +53,7 @@ METHODS = ("hopfield", "hebbian", "cosine")
 # when to answer (Recall page) and when a chain hop counts (Chains page): the engine's ranges;
 # a threshold of -1 answers every query (NO_ABSTENTION)
 FORMS.update({f"min_score_{m}": ENGINE[f"min_score_{m}"] for m in METHODS})
+FORMS["min_score_words"] = ENGINE["min_score_words"]      # word match (hopfield, cosine)
 FORMS["chain_min_support"] = ENGINE["chain_min_support"]
 THRESHOLDS = {m: FORMS[f"min_score_{m}"] for m in METHODS}
 NIGHT = {name: FORMS[name] for name in ("epochs", "replay_noise", "homeostasis",

@@ -4,6 +4,7 @@ import streamlit as st
 from lab import analysis, charts, limits, ui
 from lab.workspace import controls, frame, memory_rows, state
 from nuonuo_core import DEFAULT_MIN_SCORE
+from nuonuo_core.config import DEFAULT_MIN_SCORE_WORDS
 
 frame.page("🎯 Recall & noise",
         "Ask with a clean or **noisy** cue and compare three recall paths: **Hopfield** settles "
@@ -38,10 +39,17 @@ cosine_slot = n2.empty()                  # filled once the noisy cue is known
 if not query or not query.strip():
     st.warning("Type a query (empty text cannot be recalled).")
     st.stop()
+words = {m: mem.word_match_applies(m) for m in analysis.METHODS}
+if any(words.values()):
+    st.caption(analysis.WORDS_LINE)
 cols = st.columns(3)
 for col, method in zip(cols, analysis.METHODS):      # thresholds first: answers follow them
     col.markdown(f":{charts.METHOD_NAMED_COLORS[method]}[**■ {method}**]")  # fixed text
-    controls.live_slider(f"min_score_{method}", f"{method} threshold", col)
+    if words[method]:
+        controls.live_slider("min_score_words", f"{method} threshold (word match)", col,
+                             slot=method, shared=True)
+    else:
+        controls.live_slider(f"min_score_{method}", f"{method} threshold", col)
 try:
     att, energy, trace = analysis.settle_frames(mem, query, sigma)
     table = analysis.answers(mem, query, sigma)
@@ -52,7 +60,7 @@ cosine_slot.metric("Cosine of the noisy cue to the clean one", f"{trace.noisy_co
                    help="cos(q̃, q); expected ≈ 1/√(1 + σ²·384)")
 for col, method in zip(cols, analysis.METHODS):
     rows = table[table.method == method]
-    ok, head, evidence = analysis.verdict(rows, method, mem.config.min_score(method))
+    ok, head, evidence = analysis.verdict(rows, method)
     (col.success if ok else col.warning)(("" if ok else "∅ ") + ui.plain(head))
     col.caption(ui.plain(evidence))
     if len(rows):
@@ -64,9 +72,11 @@ with st.expander("⚖️ When to answer: what each threshold trades"):
                 "more questions the memory does not hold. Measured on the hand-written "
                 "calibration questions of the demo sets (each set alone in a default memory; "
                 "README, *When to answer*), whatever this workspace holds.")
-    th = {m: mem.config.min_score(m) for m in analysis.METHODS}
+    th = {m: mem.text_min_score(m) for m in analysis.METHODS}
+    if any(words.values()):
+        st.caption("Hopfield and cosine: the word-match score (one threshold for both).")
     with st.spinner("Scoring the calibration questions (once per server)…"):
-        trade = analysis.tradeoff(state.encoder())
+        trade = analysis.tradeoff(state.encoder(), word_match=any(words.values()))
     if trade is None:
         st.info("The calibration questions (tests/fixtures/calibration.json) are not in this "
                 "installation.")
@@ -75,9 +85,9 @@ with st.expander("⚖️ When to answer: what each threshold trades"):
         for m in analysis.METHODS:
             st.markdown("- " + ui.plain(analysis.tradeoff_sentence(trade, m, th[m])))
     defaults = {f"min_score_{m}": DEFAULT_MIN_SCORE[m] for m in analysis.METHODS}
+    defaults["min_score_words"] = DEFAULT_MIN_SCORE_WORDS
     if st.button("Reset the thresholds to the calibrated defaults", key="th_reset",
-                 disabled=all(mem.config.min_score(m) == DEFAULT_MIN_SCORE[m]
-                              for m in analysis.METHODS)):
+                 disabled=all(getattr(mem.config, k) == v for k, v in defaults.items())):
         controls.reset_thresholds(defaults)
 
 st.subheader("Hopfield settling, step by step")

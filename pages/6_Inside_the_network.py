@@ -71,8 +71,7 @@ with a:
 with b:
     ui.chart(charts.beta_curve(summary), summary, "beta_curve")
 table = analysis.answers(net, net.get(probe)["cue"], noise, k=1)
-ok, head, evidence = analysis.verdict(table[table.method == "hopfield"], "hopfield",
-                                      net.config.min_score_hopfield)
+ok, head, evidence = analysis.verdict(table[table.method == "hopfield"], "hopfield")
 st.caption(ui.plain(f"Attention is not an answer. Hopfield's answer to this noisy query (at "
                     f"the network's β = {net.config.beta:g}): {head}. {evidence}"))
 

@@ -72,7 +72,9 @@ def shoot_part(page, path: Path, top: str, bottom: str | None = None, pad: int =
     settle(page)
     y0 = page.get_by_text(re.compile(top)).first.bounding_box()["y"] - pad
     y1 = (page.get_by_text(re.compile(bottom)).first.bounding_box()["y"] - pad if bottom
-          else page.viewport_size["height"])
+          else page.evaluate("() => document.querySelector("
+                             "'[data-testid=\"stMainBlockContainer\"]')"
+                             ".getBoundingClientRect().bottom"))
     page.screenshot(path=str(path), clip={"x": 0, "y": max(y0, 0), "width": WIDTH,
                                           "height": max(y1 - y0, 50)})
     page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
@@ -114,7 +116,8 @@ def answers(page, out: Path) -> None:
     shoot_part(page, out / "5_chain_stops.png", "^Start from$")
     goto(page, "Guided tour")
     click(page, "Run the tour", "Step 4")
-    shoot_part(page, out / "7_tour_step4.png", "Step 4 · Pattern completion", "Next: the same engine")
+    shoot_part(page, out / "7_tour_step4.png", "Step 4 · Pattern completion",
+               "Next: the same engine")
 
 
 def goto(page, title: str, heading: str | None = None) -> None:

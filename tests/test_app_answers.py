@@ -36,9 +36,9 @@ def texts(elements) -> list[str]:
     return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
 
 
-def live(at: AppTest, name: str):
+def live(at: AppTest, name: str, slot: str = ""):
     """The slider of one live setting (its key carries the value in force)."""
-    found = [s for s in at.slider if s.key.startswith(f"live_{name}#")]
+    found = [s for s in at.slider if s.key.startswith(f"live_{name}{slot}#")]
     assert len(found) == 1, [s.key for s in at.slider]
     assert found[0].value == pytest.approx(getattr(at.session_state[state.MEM_KEY].config,
                                                    name))      # it shows the value in force
@@ -75,11 +75,17 @@ def test_unheld_question_says_no_memory_matches_and_the_threshold_trades(assista
     at.session_state[state.MEM_KEY] = mem
     at.session_state[state.NAME_KEY] = "demo"
     ask(at.run(), UNHELD)
+    # word match (the default) scores hopfield and cosine: said in one line, one threshold
+    assert any(c.startswith("Hopfield and cosine score a question by **word match**")
+               for c in texts(at.caption))
     for method in ("hopfield", "hebbian", "cosine"):
+        words = method != "hebbian"
         # hidden while the query was empty, the slider comes back at the threshold in force,
         # in the browser too (which mounts it at its default: it showed -1.00 beside 0.59)
-        slider = live(at, f"min_score_{method}")
-        assert slider.proto.default[0] == pytest.approx(DEFAULT_MIN_SCORE[method])
+        slider = (live(at, "min_score_words", method) if words
+                  else live(at, f"min_score_{method}"))
+        assert slider.proto.default[0] == pytest.approx(mem.text_min_score(method))
+        assert slider.label == f"{method} threshold" + (" (word match)" if words else "")
         col = panel(at, method)
         assert texts(col.warning) == ["∅ No memory matches"], method
         assert not col.success, method                 # nothing shown as an answer
@@ -88,24 +94,46 @@ def test_unheld_question_says_no_memory_matches_and_the_threshold_trades(assista
         nearest = memory_rows.answer_text(mem, int(r.best_ids[0, 0]))
         assert ev.startswith("Not an answer: the nearest memory") and nearest in ev
         assert f"matches only {r.best_scores[0, 0]:.2f}, below the threshold " \
-               f"{DEFAULT_MIN_SCORE[method]:.2f}" in ev
+               f"{mem.text_min_score(method):.2f}" in ev
+        assert ("× word coverage" in ev) == words
         table = col.table[0].value
         assert set(table.verdict) == {"below"}
         assert np.allclose(table.match, np.round(r.best_scores[0, :len(table)], 3))
-    # the settled state's self-similarity is labelled as what it is, never as a confidence
+    # the settled state's self-similarity is labelled as what it is, never as a confidence;
+    # its match score is the hopfield panel's (word match)
     settling = next(c for c in texts(at.caption) if c.startswith("Settling reached"))
     assert "not an answer: no memory matches" in settling and "self-similarity" in settling
-    # a visitor lowers Hopfield's threshold: the nearest memory becomes an answer, its
-    # confidence beside it, the workspace keeps the setting (and autosaves it)
     score = float(mem.recall_details([UNHELD], k=1, method="hopfield").best_scores[0, 0])
+    assert f"match score {score:.2f} against the threshold 0.22" in settling
+    # a visitor lowers the word-match threshold on the hopfield slider: the nearest memory
+    # becomes an answer, its confidence beside it; cosine's slider shows the same setting
+    lower = round(score - 0.02, 2)
+    live(at, "min_score_words", "hopfield").set_value(lower).run()
+    ok(at)
+    assert mem.config.min_score_words == pytest.approx(lower)
+    assert live(at, "min_score_words", "cosine").value == pytest.approx(lower)
+    col = panel(at, "hopfield")
+    assert not col.warning and texts(col.caption)[0].startswith(
+        f"Confidence: match {score:.2f} ≥ threshold {lower:.2f}")
+    said = [t for t in texts(at.markdown) if t.startswith("- hopfield at ")]
+    assert said and f"- hopfield at {lower:.2f}: answers" in said[0]
+    at.button(key="th_reset").click().run()
+    assert mem.config.min_score_words == 0.22
+    # word match off (a workspace saved before it existed): each method its own threshold
+    mem.set_recall_params(word_match=False)
+    at.run()
+    ok(at)
+    assert not any(c.startswith("Hopfield and cosine score") for c in texts(at.caption))
+    score = float(mem.recall_details([UNHELD], k=1, method="hopfield").best_scores[0, 0])
+    assert live(at, "min_score_hopfield").value == DEFAULT_MIN_SCORE["hopfield"]
     live(at, "min_score_hopfield").set_value(round(score - 0.05, 2)).run()
     ok(at)
     assert mem.config.min_score_hopfield == pytest.approx(round(score - 0.05, 2))
     col = panel(at, "hopfield")
     assert not col.warning and texts(col.caption)[0].startswith(
-        f"Confidence: match {score:.2f} ≥ threshold {score - 0.05:.2f}")
+        f"Confidence: match {score:.2f} ≥ threshold {score - 0.05:.2f} (the query's cosine "
+        f"with the memory's best cue)")
     assert texts(panel(at, "cosine").warning) == ["∅ No memory matches"]   # its own threshold
-    # the trade-off of each threshold, on the calibration questions, said in words
     said = [t for t in texts(at.markdown) if t.startswith("- hopfield at ")]
     assert said and f"- hopfield at {score - 0.05:.2f}: answers" in said[0]
     at.button(key="th_reset").click().run()

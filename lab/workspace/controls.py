@@ -107,6 +107,10 @@ THRESHOLD_HELP = {
                 "everything.",
     "cosine": "Answer only when the query's cosine with the nearest memory's best cue row "
               "reaches this. −1 answers everything.",
+    "words": "Word match (hopfield and cosine, one threshold for both): answer only when the "
+             "query's cosine with the memory's best cue row × word coverage reaches this; "
+             "word coverage is the weakest match, among the cue's content words, of a word "
+             "with its best counterpart in the query. −1 answers everything.",
     "hebbian": "Answer only when support × overlap reaches this: support = share of the "
                "k × k W links between the query's code and the memory's target code that are "
                "stored; overlap = decoded overlap / k. −1 answers everything.",
@@ -117,10 +121,13 @@ THRESHOLD_HELP = {
 }
 
 
-def live_slider(name: str, label: str, where=st, step: float = 0.01) -> float:
+def live_slider(name: str, label: str, where=st, step: float = 0.01, slot: str = "",
+                shared: bool = False) -> float:
     """A slider bound to one live setting of the workspace's config (a threshold), bounded
     by the limits table: moving it changes the workspace (saved with it, autosaved); opening
-    another workspace shows that one's value. Returns the value in force."""
+    another workspace shows that one's value. ``slot`` tells apart several sliders of one
+    setting on a page; ``shared``: moving one reruns the page, so the others show it too.
+    Returns the value in force."""
     mem = state.memory()
     lim = limits.FORMS[name]
     now = float(getattr(mem.config, name))
@@ -128,12 +135,12 @@ def live_slider(name: str, label: str, where=st, step: float = 0.01) -> float:
     # after a reset, in another workspace, or when a run did not draw it (Streamlit drops a
     # hidden widget's state, the browser remounts it at its default). Keys never repeat, so
     # no widget state a run left behind can come back.
-    drawn = f"live_{name}_drawn"
+    drawn = f"live_{name}{slot}_drawn"
     key, shown, owner = st.session_state.get(drawn, (None, None, None))
     if key is None or shown != now or owner != id(mem) or key not in st.session_state:
         serial = st.session_state.get("live_serial", 0) + 1
         st.session_state["live_serial"] = serial
-        key = f"live_{name}#{serial}"
+        key = f"live_{name}{slot}#{serial}"
     value = where.slider(label, float(lim.lo), float(lim.hi), value=now, step=step, key=key,
                          help=THRESHOLD_HELP.get(name.removeprefix("min_score_"), "")
                          + " " + lim.help())
@@ -144,6 +151,9 @@ def live_slider(name: str, label: str, where=st, step: float = 0.01) -> float:
             error(exc, where)
             return now
         state.changed()
+        if shared:
+            st.session_state[drawn] = (key, float(getattr(mem.config, name)), id(mem))
+            st.rerun()
     st.session_state[drawn] = (key, float(getattr(mem.config, name)), id(mem))
     return float(getattr(mem.config, name))
 
