@@ -323,7 +323,7 @@ def hop_cosine(df: pd.DataFrame, refused: pd.DataFrame | None = None) -> go.Figu
         hops = pd.concat([hops, pd.Series([float(r.hop)])])
     fig.update_yaxes(range=[-0.02, 1.25])
     fig.update_xaxes(dtick=1, range=[hops.min() - 0.5, hops.max() + 0.5] if len(hops) else None)
-    return _style(fig, "Each hop: code cosine to the stored target<br>and support (stored "
+    return _style(fig, "Each hop: code cosine to the stored target and support (stored "
                        "links)", "hop", "cosine / support")
 
 
