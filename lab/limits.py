@@ -31,7 +31,7 @@ FORMS: dict[str, Limit] = {
                                                         "100 bounds a shared server's work"),
     "eps": ENGINE["eps"],
     "lr": ENGINE["lr"],
-    "k": ENGINE["k"],
+    "k": ENGINE["wta_k"].narrow(name="k"),     # MemoryConfig.k: the k-WTA winners
     "seed": ENGINE["seed"],
     "importance": ENGINE["importance"],
     "min_overlap": ENGINE["min_overlap"],
@@ -163,12 +163,13 @@ def load_json(text: str, max_depth: int = MAX_JSON_DEPTH, max_items: int = MAX_J
 def file_bytes(mem) -> int:
     """The size of ``mem.to_bytes()`` within a few KB, without building it: the tensors'
     bytes and the state's JSON (texts escaped twice, as the header stores it)."""
-    st = mem.store
+    store = mem.store
     c = mem.config
-    stats = st.w.stats()
-    tensors = st.n * (8 + 4 * c.k + 4 + 8 + 1) + st.n_rows * (8 + 4 * c.k + 4 * c.embed_dim) \
-        + 12 * stats["w_nnz"] + 12 * int(st.contrib.keys.numel())
-    texts = len(json.dumps(json.dumps(st.texts)))
+    stats = store.w.stats()
+    tensors = store.n * (8 + 4 * c.k + 4 + 8 + 1) \
+        + store.n_rows * (8 + 4 * c.k + 4 * c.embed_dim) \
+        + 12 * stats["w_nnz"] + 12 * int(store.contrib.keys.numel())
+    texts = len(json.dumps(json.dumps(store.texts)))
     return tensors + texts + 4096
 
 
@@ -192,11 +193,12 @@ def night_growth(mem, epochs: int, replay_noise: float, replays: int = 1) -> int
     """An upper bound of the bytes one night adds to the workspace file: a noisy replay may
     touch k² new W cells and k new contribution keys per replayed row, replay and epoch; a
     clean replay only brings back cells of the stored rows that pruning cut."""
-    st, k = mem.store, mem.config.k
-    buffered = int(st.in_replay.to(st.row_mem.device)[st.row_mem].sum()) if st.n_rows else 0
+    store, wta_k = mem.store, mem.config.k
+    buffered = int(store.in_replay.to(store.row_mem.device)[store.row_mem].sum()) \
+        if store.n_rows else 0
     if replay_noise > 0:
-        return buffered * replays * epochs * 12 * (k * k + k)
-    return max(0, 12 * (st.n_rows * k * k - st.w.stats()["w_nnz"]))
+        return buffered * replays * epochs * 12 * (wta_k * wta_k + wta_k)
+    return max(0, 12 * (store.n_rows * wta_k * wta_k - store.w.stats()["w_nnz"]))
 
 
 def check_room(mem, extra: int, what: str) -> None:
@@ -217,13 +219,24 @@ def check_file(mem) -> None:
 
 
 # --- the Conversation memory page (page 11): a visitor's own chat -----------------------------
-# The engine takes chats up to 10 MB and 10,000 turns (nuonuo_core/retrieval/limits.py); the
+# The engine takes chats up to 10 MB and 10,000 turns (the table's chat_bytes, chat_turns); the
 # page takes less, because a visitor's chat is embedded for that visitor alone on a shared
 # server and held in their session. Memory and time grow with MiniLM wordpieces (each keeps a
 # 384-d token vector, ~2.3 KB with its index; MiniLM reads at most 254 of a turn), so the page
 # bounds them: 60,000 wordpieces is ~140 MB and ~25 s of two free cores (LoCoMo's longest
-# conversation, 663 turns, has 22,880).
-CHAT_UPLOAD_BYTES = 1 * 2**20      # an uploaded chat file (JSON or CSV)
-CHAT_TURNS = 2_000                 # turns of an uploaded chat
-CHAT_WORDPIECES = 60_000           # MiniLM wordpieces over all its turns (at most 254 a turn)
-CHAT_HITS = (1, 20)                # turns shown for one question
+# conversation, 663 turns, has 22,880). The engine has no wordpiece bound of its own (its
+# turns bound them: at most 254 a turn), so that one is the lab's alone.
+CONVERSATION: dict[str, Limit] = {
+    "chat_bytes": ENGINE["chat_bytes"].narrow(hi=2**20, why="a visitor's chat is embedded for "
+                                                            "that visitor alone"),
+    "chat_turns": ENGINE["chat_turns"].narrow(hi=2_000, why="a visitor's chat is held in "
+                                                            "their session"),
+    "hits": ENGINE["hits"].narrow(hi=20, why="the page shows each turn with its channels"),
+    "question_chars": ENGINE["question_chars"],
+    "wordpieces": Limit("wordpieces", 0, 60_000, True,
+                        why="lab only: ~140 MB of token vectors and ~25 s of two cores"),
+}
+CHAT_UPLOAD_BYTES = CONVERSATION["chat_bytes"].hi     # an uploaded chat file (JSON or CSV)
+CHAT_TURNS = CONVERSATION["chat_turns"].hi            # turns of an uploaded chat
+CHAT_WORDPIECES = CONVERSATION["wordpieces"].hi       # MiniLM wordpieces over all its turns
+CHAT_HITS = (CONVERSATION["hits"].lo, CONVERSATION["hits"].hi)   # turns shown for one question

@@ -24,8 +24,12 @@ def _check(ok: bool, message: str) -> None:
 
 # The allowed range of every numeric field lives in the one table of limits
 # (nuonuo_core/limits.py, with the reason for each bound); RANGES is its view for this config.
+# A field is checked by the table's row of the same name, except those in LIMIT_OF (the field
+# keeps its public name; the row says what it is).
+LIMIT_OF = {"k": "wta_k"}
 RANGES: dict[str, tuple[float, float, bool]] = {
-    name: (LIMITS[name].lo, LIMITS[name].hi, LIMITS[name].lo_open)
+    name: (LIMITS[LIMIT_OF.get(name, name)].lo, LIMITS[LIMIT_OF.get(name, name)].hi,
+           LIMITS[LIMIT_OF.get(name, name)].lo_open)
     for name in ("embed_dim", "code_dim", "k", "top_k", "beta", "max_steps", "eps", "lr",
                  "seed", "min_overlap", "ann_threshold", "ann_nprobe", "min_score_hopfield",
                  "min_score_hebbian", "min_score_cosine", "min_score_words",
@@ -49,13 +53,14 @@ SAVED_BEFORE = {"word_match": False}
 
 
 def range_text(name: str) -> str:
-    return LIMITS[name].span()
+    """The range of field ``name`` as messages write it."""
+    return LIMITS[LIMIT_OF.get(name, name)].span()
 
 
 def check_range(name: str, value) -> None:
-    """Refuse ``value`` outside the limit ``name`` with a message naming the value and the
-    range (types are checked too: an int field takes only ints)."""
-    LIMITS[name].check(value)
+    """Refuse ``value`` of field ``name`` outside its limit with a message naming the value and
+    the range (types are checked too: an int field takes only ints)."""
+    LIMITS[LIMIT_OF.get(name, name)].check(value, name)
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,8 @@ class MemoryConfig:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name in RANGES:              # type and range, one message; numpy scalars
-                object.__setattr__(self, f.name, LIMITS[f.name].check(value))  # -> int/float
+                object.__setattr__(self, f.name,  # -> int/float
+                                   LIMITS[LIMIT_OF.get(f.name, f.name)].check(value, f.name))
                 continue
             want = f.type if isinstance(f.type, str) else f.type.__name__
             if want == "int":

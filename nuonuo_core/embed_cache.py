@@ -127,7 +127,7 @@ class CachedEncoder:
         fresh_t: dict[bytes, tuple] = {}
         for s in range(0, len(todo), self.batch_size):
             chunk = todo[s:s + self.batch_size]
-            ks, ts = [k for k, _ in chunk], [t for _, t in chunk]
+            chunk_keys, ts = [k for k, _ in chunk], [t for _, t in chunk]
             toks: list
             if not tokens:
                 vecs, toks = self.encoder(ts), [None] * len(ts)
@@ -140,16 +140,16 @@ class CachedEncoder:
                 raise ValueError(f"encoder returned {vecs.shape} and {len(toks)} token lists "
                                  f"for {len(ts)} texts")
             if persist:
-                new_v = [i for i, k in enumerate(ks) if k not in self._mem]
-                new_t = [i for i, k in enumerate(ks) if tokens and k not in self._tok]
+                new_v = [i for i, k in enumerate(chunk_keys) if k not in self._mem]
+                new_t = [i for i, k in enumerate(chunk_keys) if tokens and k not in self._tok]
                 if new_v:
-                    self._put_vectors([ks[i] for i in new_v], vecs[new_v])
+                    self._put_vectors([chunk_keys[i] for i in new_v], vecs[new_v])
                 if new_t:
-                    self._put_tokens([ks[i] for i in new_t], [toks[i] for i in new_t])
+                    self._put_tokens([chunk_keys[i] for i in new_t], [toks[i] for i in new_t])
             else:
-                fresh_v.update(zip(ks, vecs))
+                fresh_v.update(zip(chunk_keys, vecs))
                 if tokens:
-                    for k, (pieces, tv) in zip(ks, toks):
+                    for k, (pieces, tv) in zip(chunk_keys, toks):
                         fresh_t[k] = (list(pieces), np.asarray(tv).astype(np.float16))
 
         def vec(k):

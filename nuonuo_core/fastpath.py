@@ -92,9 +92,9 @@ def has_cells_np(w, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 def link_counts_np(w, code: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """:func:`recall.link_counts` for one code (a,) against target codes (n, b) -> (n,)."""
     code = code[code >= 0]
-    n, kt = targets.shape
+    n, target_winners = targets.shape
     rows = np.repeat(targets, code.shape[0], axis=1)
-    cols = np.tile(code, (n, kt))
+    cols = np.tile(code, (n, target_winners))
     hit = has_cells_np(w, np.maximum(rows, 0), cols) & (rows >= 0)
     return hit.sum(1)
 

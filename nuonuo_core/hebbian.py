@@ -25,24 +25,24 @@ def _cells_by_column(target_idx, cue_idx, weight, dim: int, dtype):
     """Σ_i weight_i · outer(target_i, cue_i) as sorted unique (keys, values) blocks, one
     range of columns at a time (~BLOCK cells each), in key order: never all n·k² cells at
     once. Cue units of -1 add nothing."""
-    n, kc = cue_idx.shape
-    kt = target_idx.shape[1]
+    n, cue_winners = cue_idx.shape
+    target_winners = target_idx.shape[1]
     w = torch.as_tensor(weight, dtype=torch.float32, device=cue_idx.device)
     w = w.expand(n) if w.dim() == 0 else w
     cols = cue_idx.reshape(-1).to(torch.int64)
-    owner = torch.arange(n, device=cue_idx.device).repeat_interleave(kc)
+    owner = torch.arange(n, device=cue_idx.device).repeat_interleave(cue_winners)
     live = cols >= 0
     cols, owner = cols[live], owner[live]
     order = torch.argsort(cols, stable=True)
     cols, owner = cols[order], owner[order]
-    step = max(1, BLOCK // kt)
+    step = max(1, BLOCK // target_winners)
     s = 0
     while s < cols.shape[0]:
         e = min(s + step, cols.shape[0])
         e = int(torch.searchsorted(cols, cols[e - 1:e], right=True))  # whole columns
         c, o = cols[s:e], owner[s:e]
         keys = (c[:, None] * dim + target_idx[o].to(torch.int64)).reshape(-1)
-        vals = w[o][:, None].expand(-1, kt).reshape(-1)
+        vals = w[o][:, None].expand(-1, target_winners).reshape(-1)
         k2, v2 = coalesce(keys, vals)
         yield k2.to(dtype), v2
         s = e

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 import torch
 
 from .encoders import check_texts
@@ -100,11 +99,7 @@ def encode_memories(encoder, cues: Sequence[str], targets: Sequence[str] | None,
     return vecs[:n], tvecs, pvecs, texts
 
 
-def check_fraction(value, name: str, low: float, allow_none: bool = True):
-    """A per-call threshold: None (use the configured one) or a finite number in [low, 1]."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not np.isfinite(value) or not low <= value <= 1:
-        raise ValueError(f"{name} must be a number in [{low:g}, 1], got {value!r}")
-    return float(value)
+def check_optional(value, limit: str, name: str):
+    """A per-call setting: None (use the configured one) or a value inside the table's row
+    ``limit`` (e.g. a call's ``min_score``), returned as a number."""
+    return None if value is None else LIMITS[limit].check(value, name)

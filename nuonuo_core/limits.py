@@ -183,7 +183,8 @@ LIMITS: dict[str, Limit] = _limits(
     Limit("embed_dim", 1, 8192, True, why="d of cue/target embeddings"),
     Limit("code_dim", 2, MAX_CODE_DIM, True,
           why="code_dim <= 2^17 keeps one code's projection at <= 200 MB (d = 384)"),
-    Limit("k", 1, 256, True, why="k <= 256 keeps one memory's W update at <= 65,536 cells"),
+    Limit("wta_k", 1, 256, True, why="k-WTA winners per code (MemoryConfig.k); k <= 256 keeps "
+                                      "one memory's W update at <= 65,536 cells"),
     Limit("top_k", 1, 10_000, True, why="bounds one query's stage-2 work"),
     Limit("beta", 0.0, 1e4, lo_open=True, why="softmax inverse temperature"),
     Limit("max_steps", 1, 1000, True, why="bounds one query's settling work"),
@@ -218,10 +219,48 @@ LIMITS: dict[str, Limit] = _limits(
     # recall inputs
     Limit("hops", 1, 1000, True, why="applications of W per chain / propagate"),
     Limit("results", 1, 100_000, True, why="results per query (recall's k)"),
+    Limit("min_score", -1.0, 1.0, why="a call's own threshold (recall, settle_trace): a match "
+                                      "score lies in [-1, 1]"),
+    Limit("min_support", 0.0, 1.0, why="a chain's own hop threshold (chain, chain_details)"),
     Limit("noise_std", 0.0, 10.0, why="std of the noise added to a query"),
     # text memories: everything the engine holds, the lab's import and export carry whole
     Limit("text_chars", 1, 10_000, True, why="characters of one cue, target or paraphrase"),
     Limit("paraphrases", 0, 100, True, why="paraphrase texts of one text memory"),
+    # conversation memory (nuonuo_core.retrieval): every value from a turn, a question, a chat
+    # or a file; one turn costs ~45 KB of vectors (docs/retrieval.md)
+    Limit("chat_turns", 0, 10_000, True, why="turns in one conversation memory (a LoCoMo "
+                                             "conversation has 369-689)"),
+    Limit("turn_chars", 0, 20_000, True, why="characters of one turn's text (MiniLM reads its "
+                                             "first 256 wordpieces); not a memory's text_chars"),
+    Limit("caption_chars", 0, 2_000, True, why="an image caption shared with a turn"),
+    Limit("turn_id_chars", 1, 128, True, why="a turn id"),
+    Limit("speaker_chars", 0, 100, True, why="a turn's speaker"),
+    Limit("session_chars", 0, 100, True, why="a turn's session name"),
+    Limit("time_chars", 0, 64, True, why="a turn's date ('1:56 pm on 8 May, 2023')"),
+    Limit("question_chars", 1, 2_000, True, why="one question"),
+    Limit("questions", 0, 10_000, True, why="questions in one batch search or evaluation"),
+    Limit("hits", 1, 10_000, True, why="turns returned by one search (search's k)"),
+    Limit("at_k", 1, 10_000, True, why="a recall@k cutoff: turns read per question"),
+    Limit("evidence_ids", 1, 200, True, why="evidence turn ids of one labelled question"),
+    Limit("chat_bytes", 0, 10 * 2**20, True, why="an uploaded chat file (JSON or CSV)"),
+    Limit("chat_json_depth", 0, 16, True, why="nesting of a chat's JSON"),
+    Limit("chat_title_chars", 0, 200, True, why="a chat's title"),
+    Limit("chat_description_chars", 0, 2_000, True, why="a chat's description"),
+    Limit("conversation_file_bytes", 0, 2 * 2**30, True,
+          why="a saved conversation memory file (.nuonuo, format nuonuo-conversation)"),
+    # RetrievalConfig: how a search fuses its channels
+    Limit("channel_weight", -100.0, 100.0, why="a channel's weight (the w_* fields)"),
+    Limit("spread_top", 1, 10_000, True, why="first-hop turns the W hop starts from"),
+    Limit("engine_top", 1, 10_000, True, why="turns the engine ranks first"),
+    Limit("entity_max_df", 2, 1000, True, why="turns a rare capitalised word may appear in"),
+    Limit("fanout", 1, 64, True, why="targets one turn recalls through W"),
+    Limit("diversity_depth", 1, 10_000, True, why="turns a list question diversifies"),
+    # sweeps (python -m nuonuo_core.sweep, the lab's Sweep page takes fewer tasks)
+    Limit("grid_tasks", 1, 10_000, True, why="tasks of one sweep: grid points x seeds"),
+    Limit("grid_values", 1, 1_000, True, why="values of one grid axis"),
+    Limit("grid_seeds", 1, 1_000, True, why="seeds of one sweep"),
+    Limit("grid_text", 0, 4_000, True, why="characters of one parameter's value list"),
+    Limit("workers", 1, 256, True, why="tasks a sweep runs at once"),
 )
 
 

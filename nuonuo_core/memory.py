@@ -21,7 +21,7 @@ from .config import (METHODS, NO_ABSTENTION, SAVED_BEFORE, TARGET_SEED_SALT, WOR
 from .encoders import Encoder, check_texts, get_minilm_encoder
 from .fastpath import decode_np, hebbian_one, hebbian_step_np, hopfield_one, link_counts_np
 from .functional import perturb
-from .inputs import check_fraction, check_hops, check_k, encode_memories, unit_rows
+from .inputs import check_hops, check_k, check_optional, encode_memories, unit_rows
 from .recall import (ChainResult, Hop, HopfieldTrace, RecallResult, cosine_recall,
                      decode_codes, hebbian_recall, hebbian_step, hopfield_recall, link_counts)
 from .separation import PatternSeparator
@@ -191,7 +191,7 @@ class HybridMemory:
         × word coverage and compared with ``min_score_words``; answers of vector memories
         keep their cosine and ``min_score_<method>``. A call's ``min_score`` applies to
         both."""
-        min_score = check_fraction(min_score, "min_score", -1.0)
+        min_score = check_optional(min_score, "min_score", "min_score")
         vecs, qwords = wordmatch.encode(self.encoder, texts)
         r = self._recall(self._vectors(vecs, "queries"), k, method, noise_std, seed,
                          NO_ABSTENTION)
@@ -209,7 +209,7 @@ class HybridMemory:
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         check_k(k)
-        min_score = check_fraction(min_score, "min_score", -1.0)
+        min_score = check_optional(min_score, "min_score", "min_score")
         if min_score is None:
             min_score = self.config.min_score(method)
         q = perturb(queries, noise_std, seed)
@@ -259,7 +259,7 @@ class HybridMemory:
         the configured β for this trace only (teaching views)."""
         if beta is not None:
             beta = LIMITS["beta"].check(beta)
-        min_score = check_fraction(min_score, "min_score", -1.0)
+        min_score = check_optional(min_score, "min_score", "min_score")
         words = isinstance(query, str) and self.word_match_applies("hopfield")
         if words:
             vec, qwords = wordmatch.encode(self.encoder, check_texts([query], "query"))
@@ -312,7 +312,7 @@ class HybridMemory:
         """:meth:`chain` with the reason it ended and the hop it refused
         (:class:`ChainResult`)."""
         check_hops(hops)
-        min_support = check_fraction(min_support, "min_support", 0.0)
+        min_support = check_optional(min_support, "min_support", "min_support")
         if min_support is None:
             min_support = self.config.chain_min_support
         store, winners = self.store, self.config.k
@@ -433,7 +433,7 @@ class HybridMemory:
                 "w_norm": w["w_norm"], "w_nnz": w["w_nnz"], "w_sparsity": w["w_sparsity"],
                 "w_format": store.w.format, "bytes": sum(parts.values()), "bytes_by_part": parts,
                 "device": str(self.device), "code_dim": self.config.code_dim,
-                "k": self.config.k, "day": self.day,
+                "wta_k": self.config.k, "day": self.day,
                 "replay_size": int(store.in_replay.sum()),
                 "index": "ivf" if store.index.uses_ann() else "flat"}
 

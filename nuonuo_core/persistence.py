@@ -22,7 +22,7 @@ import math
 import os
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
 
 import torch
 
@@ -210,18 +210,24 @@ def pack(tensors: dict[str, torch.Tensor], state: str, fmt: str, version: int) -
 
 
 def unpack(data: bytes, fmt: str, version: int, tensors: dict,
-           required: Iterable[str] = ()) -> tuple[str, dict[str, torch.Tensor]]:
-    """Checked bytes of a :func:`pack` file -> (state string, CPU tensors). The header, the
-    tensor table (names, dtypes, shapes against the file size) and the checksum are verified
-    before any tensor is allocated; the caller validates the state."""
+           state_bounds: Callable[[dict], tuple[int, int]],
+           required: Iterable[str] = ()) -> tuple[Any, dict[str, torch.Tensor]]:
+    """Checked bytes of a :func:`pack` file -> (state, parsed from its JSON; CPU tensors). The
+    header, the tensor table (names, dtypes, shapes against the file size) and the checksum
+    are verified, then the state JSON is parsed with the bounds ``state_bounds(table)`` gives
+    (values, nesting: from the sizes the file itself declares), counted while it is read
+    (:mod:`nuonuo_core.safejson`), all before any tensor is allocated; the caller validates
+    the state."""
     from safetensors import SafetensorError
     from safetensors.torch import load
 
     meta, table, start = read_header(data, fmt, version, tensors, required)
     if checksum(table, meta["state"], memoryview(data)[start:]) != meta["sha256"]:
         _fail("checksum mismatch: the file is corrupt or was changed after saving")
+    items, depth = state_bounds(table)
+    state = safejson.loads(meta["state"], items, depth, what="the state")
     try:
-        return meta["state"], load(bytes(data))
+        return state, load(bytes(data))
     except SafetensorError as exc:
         _fail(f"tensors cannot be read: {exc}")
 

@@ -83,3 +83,19 @@ def test_table_pivots_records_in_run_order():
                        for k in (1, 5)])
     t = benchmark.table(df, "overall")
     assert list(t.index) == ["b", "a"] and t.loc["a", "R@5"] == 0.25
+    new = df.rename(columns={"k": "at_k"})                      # today's records: at_k
+    assert benchmark.table(new, "overall").equals(t)
+    assert [list(tr.x) for tr in benchmark.chart(new, "overall").data] == \
+        [list(tr.x) for tr in benchmark.chart(df, "overall").data] == [[1, 5], [1, 5]]
+
+
+def test_default_methods_hold_the_baseline_and_the_engines_default_row():
+    """The page's default rows run from the flat cosine baseline to the engine's default
+    configuration (hybrid+lists since issue 18): the row a visitor's memory answers with."""
+    from nuonuo_core.retrieval import METHODS, PRESETS, RetrievalConfig
+
+    default = [name for name, cfg in PRESETS.items() if cfg == RetrievalConfig()]
+    assert default == ["hybrid+lists"]
+    assert set(benchmark.DEFAULT_METHODS) <= set(METHODS)
+    assert benchmark.DEFAULT_METHODS[0] == "cosine" and benchmark.DEFAULT_METHODS[-1] == default[0]
+    assert len(set(benchmark.DEFAULT_METHODS)) == len(benchmark.DEFAULT_METHODS)

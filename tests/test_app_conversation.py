@@ -229,7 +229,7 @@ def test_upload_a_small_csv_then_hostile_files():
         assert not at.table and not at.get("plotly_chart"), message   # nothing else drawn
     for name, data, message in (
             ("chat.json", b'{"turns": [{"text": "hi", "mood": "x"}]}', "unknown fields"),
-            ("chat.json", b"[" * 100 + b"]" * 100, "nested deeper than 16"),
+            ("chat.json", b"[" * 100 + b"]" * 100, "at most 16 levels"),
             ("chat.json", b'{"turns": [{"text": "a"}, {"text": "b", "id": "T1"}]}', "twice")):
         at.file_uploader(key="cm_upload").set_value((name, data, "application/json")).run()
         assert not at.exception and message in texts(at.error)[0], (message, texts(at.error))
@@ -292,9 +292,15 @@ def test_home_opens_the_example_conversation():
 
 # --- pure helpers -----------------------------------------------------------------------------
 def test_page_limits_lie_inside_the_engines():
-    assert 0 < limits.CHAT_UPLOAD_BYTES <= LIMITS["chat_bytes"][1]
-    assert 0 < limits.CHAT_TURNS <= LIMITS["turns"][1]
-    assert LIMITS["k"][0] <= limits.CHAT_HITS[0] <= limits.CHAT_HITS[1] <= LIMITS["k"][1]
+    """The page's bounds are the engine's rows narrowed (tests/test_limits_table.py checks
+    every lab range); the constants the page reads are those rows' ends."""
+    page = limits.CONVERSATION
+    for name in ("chat_bytes", "chat_turns", "hits"):
+        assert page[name].parent is LIMITS[name] and page[name].inside(LIMITS[name]), name
+    assert 0 < limits.CHAT_UPLOAD_BYTES == page["chat_bytes"].hi < LIMITS["chat_bytes"].hi
+    assert 0 < limits.CHAT_TURNS == page["chat_turns"].hi < LIMITS["chat_turns"].hi
+    assert limits.CHAT_HITS == (page["hits"].lo, page["hits"].hi) == (1, 20)
+    assert limits.CHAT_WORDPIECES == page["wordpieces"].hi and page["wordpieces"].parent is None
 
 
 def test_upload_bounds_at_the_edges():
@@ -361,7 +367,7 @@ def test_recall_records_match_the_engine_and_intervals(example_memory):
     chat, mem = example_memory
     per_q = explain.ranks(mem, chat.questions, {"hybrid+time": PRESETS["hybrid+time"],
                                                 "cosine": PRESETS["cosine"]})
-    mine = explain.recall_records(per_q, ks=(1, 5, 10, 50))
+    mine = explain.recall_records(per_q, at_k=(1, 5, 10, 50))
     ref = recall_records(mem, chat.questions, at_k=(1, 5, 10, 50),
                          configs={"hybrid+time": PRESETS["hybrid+time"],
                                   "cosine": PRESETS["cosine"]})

@@ -280,9 +280,9 @@ def test_thresholds_are_validated_set_live_and_saved():
         MemoryConfig(min_score_cosine=float("nan"))
     mem, x = _memory(20)
     for bad in (1.01, -2, float("inf"), "0.5", True):
-        with pytest.raises(ValueError, match=r"min_score must be a number in \[-1, 1\], got"):
+        with pytest.raises(ValueError, match=rf"min_score {number} \[-1, 1\], got"):
             mem.recall_vectors(x[:1], min_score=bad)
-    with pytest.raises(ValueError, match=r"min_support must be a number in \[0, 1\], got 2"):
+    with pytest.raises(ValueError, match=rf"min_support {number} \[0, 1\], got 2"):
         mem.chain(mem.ids()[0], min_support=2)
     q = _queries(x, 19)
     before = mem.recall_vectors(q, k=2, method="cosine")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nuonuo_core import HashingEncoder
+from nuonuo_core.limits import Limit
 from nuonuo_core.retrieval import (CHANNELS, PRESETS, ConversationMemory, LabelledQuestion,
                                    RetrievalConfig, evidence_ranks, load_example, parse_chat,
                                    parse_time, recall_records)
@@ -38,7 +39,7 @@ def test_config_validation_names_value_and_range():
               "got nan"), (dict(w_bm25=101), "w_bm25 must be .* got 101"),
              (dict(w_cue=True), "w_cue .* got True"), (dict(spread_top=0), r"spread_top must "
               r"be an int in \[1, 10000\], got 0"), (dict(engine_top=2.0), "engine_top"),
-             (dict(beta=0), r"beta must be a number in \(0, 10000\], got 0"),
+             (dict(beta=0), r"beta must be a finite number in \(0, 10000\], got 0"),
              (dict(links="all"), "links must be one of"), (dict(engine="faiss"), "engine"),
              (dict(normalize=1), "normalize must be True or False"),
              (dict(engine="cosine", engine_paraphrases=True, engine_space="paper"),
@@ -121,7 +122,7 @@ def test_hostile_turns_are_refused_with_messages():
         ([{"id": " ", "text": "x"}], "id must not be blank"),
         ([{"id": "a" * 129, "text": "x"}], r"id has 129 characters; allowed \[1, 128\]"),
         ([{"id": "a", "text": "x" * 20_001}], r"text has 20,001 characters; allowed \[0, "
-                                              r"20,000\]"),
+                                              r"20000\]"),
         ([{"id": "a", "text": "x", "time": "1" * 65}], r"time has 65 characters"),
         ([{"id": "a", "text": "x", "time": "32 May, 2023"}],
          r"turns\[0\] \(id 'a'\) time '32 May, 2023' is not a date: day is out of range .*"
@@ -135,7 +136,7 @@ def test_hostile_turns_are_refused_with_messages():
     # 10^6 turns: refused by their count before any is looked at
     t0 = time.perf_counter()
     with pytest.raises(ValueError, match=r"number of turns \(0 stored \+ 1,000,000 new\) is "
-                                         r"1,000,000; allowed \[0, 10,000\]"):
+                                         r"1,000,000; allowed \[0, 10000\]"):
         check_turns([ok] * 10**6)
     assert time.perf_counter() - t0 < 1.0
     # the largest allowed values pass
@@ -156,7 +157,7 @@ def test_add_turns_is_all_or_nothing_and_bounded():
     assert len(mem) == n and "t1" not in mem
     assert np.array_equal(mem.scores(["Biscuit"]).total, before)
     with pytest.raises(ValueError, match=r"148 stored \+ 9,853 new"):
-        mem.add_turns([turn(i) for i in range(limits.limit("turns") - n + 1)])
+        mem.add_turns([turn(i) for i in range(limits.limit("chat_turns") - n + 1)])
     assert mem.add_turns([]) == [] and len(mem) == n
 
 
@@ -165,7 +166,7 @@ def test_search_arguments_are_checked_and_empty_memory_answers_nothing():
     assert mem.search("anything?") == [] and mem.links() == []
     mem.add_turns([turn(0), turn(1)])
     assert len(mem.search("turn", k=10)) == 2                    # fewer than k: all of them
-    for bad, msg in ((dict(k=0), r"k must be an int in \[1, 10,000\], got 0"),
+    for bad, msg in ((dict(k=0), r"k must be an int in \[1, 10000\], got 0"),
                      (dict(k=True), "k must be an int"), (dict(k=10_001), "got 10001")):
         with pytest.raises(ValueError, match=msg):
             mem.search("turn", **bad)
@@ -173,7 +174,7 @@ def test_search_arguments_are_checked_and_empty_memory_answers_nothing():
         mem.search(None)
     with pytest.raises(ValueError, match="is blank"):
         mem.search("   ")
-    with pytest.raises(ValueError, match=r"has 2,001 characters; allowed \[1, 2,000\]"):
+    with pytest.raises(ValueError, match=r"has 2,001 characters; allowed \[1, 2000\]"):
         mem.search("x" * 2001)
     with pytest.raises(ValueError, match="config must be a RetrievalConfig"):
         mem.search("turn", config={"w_cue": 1})
@@ -341,7 +342,8 @@ def test_corrupt_and_forged_files_are_refused(tmp_path):
 
 def test_file_size_is_checked_before_reading(tmp_path, monkeypatch):
     path = example_memory().save(tmp_path / "c.nuonuo")
-    monkeypatch.setitem(limits.LIMITS, "file_bytes", (0, 1000))
+    monkeypatch.setitem(limits.LIMITS, "conversation_file_bytes",
+                        Limit("conversation_file_bytes", 0, 1000, True))
     with pytest.raises(ValueError, match="bytes; a conversation memory file is at most 1,000"):
         ConversationMemory.load(path, encoder=ENC)
     with pytest.raises(FileNotFoundError):
@@ -382,7 +384,7 @@ def test_user_chats_json_and_csv():
 
 def test_hostile_uploads_are_refused(monkeypatch):
     cases = [(b"\xff\xfe", "x.csv", "not UTF-8"),
-             (b"[" * 50 + b"]" * 50, "x.json", "nested deeper than 16"),
+             (b"[" * 50 + b"]" * 50, "x.json", "at most 16 levels"),
              (b'{"turns": [], "secret": 1}', "x.json", r"unknown top-level fields \['secret'\]"),
              (b"{", "x.json", "not valid JSON"),
              (b"who,text\nA,b\n", "x.csv", "header must name some of"),
@@ -396,11 +398,11 @@ def test_hostile_uploads_are_refused(monkeypatch):
     for data, name, msg in cases:
         with pytest.raises(ValueError, match=msg):
             parse_chat(data, name)
-    monkeypatch.setitem(limits.LIMITS, "chat_bytes", (0, 100))
+    monkeypatch.setitem(limits.LIMITS, "chat_bytes", Limit("chat_bytes", 0, 100, True))
     with pytest.raises(ValueError, match=r"file size in bytes is 101; allowed \[0, 100\]"):
         parse_chat(b"x" * 101, "x.csv")
-    monkeypatch.setitem(limits.LIMITS, "chat_bytes", (0, 10 * 2**20))
-    rows = b"text\n" + b"a\n" * (limits.limit("turns") + 1)
+    monkeypatch.undo()
+    rows = b"text\n" + b"a\n" * (limits.limit("chat_turns") + 1)
     with pytest.raises(ValueError, match=r"number of rows is 10,001"):
         parse_chat(rows, "x.csv")
 
@@ -513,3 +515,41 @@ def test_a_question_of_only_names_is_asked_as_it_is():
     from nuonuo_core.retrieval.channels import strip_names
     assert strip_names("What did Priya's dog eat?", ["Priya"]) == "What did dog eat?"
     assert strip_names("Priya Tomás", ["Priya", "Tomás"]) == "Priya Tomás"
+
+
+def _peak_refusal(call) -> tuple[str, int]:
+    """(the ValueError's message, peak traced bytes) of ``call``, which must refuse."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError) as err:
+            call()
+        return str(err.value), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_amplified_json_is_refused_while_it_is_read():
+    """Issue 20 point 2 for conversation memory: a chat upload or a saved file whose JSON is
+    millions of tiny values is refused by counting them while reading (nuonuo_core.safejson),
+    before json.loads builds them: the refusal's peak stays a few times the file's size (the
+    old parse built a million lists, ~60 MB, before any check)."""
+    from nuonuo_core.retrieval.chats import json_bounds
+    from nuonuo_core.retrieval.files import state_bounds
+
+    chat = b'{"turns": [' + b"[]," * 1_000_000 + b"[]]}"              # 3 MB, under 10 MB
+    msg, peak = _peak_refusal(lambda: parse_chat(chat, "chat.json"))
+    assert f"holds more than {json_bounds()[0]} values" in msg and peak < 20 * 2**20, (msg, peak)
+    forged = _resign(example_memory().to_bytes(), lambda s: s.update(turns=[[]] * 1_000_000))
+    msg, peak = _peak_refusal(lambda: ConversationMemory.from_bytes(forged, encoder=ENC))
+    assert "not a valid conversation memory file: the state holds more than" in msg, msg
+    assert peak < len(forged) * 4, (peak, len(forged))
+    # the bounds follow the file's own tensors: 148 turns, their token vectors
+    from nuonuo_core.persistence import _table_of
+    _, table, _ = _table_of(example_memory().to_bytes())
+    items, depth = state_bounds(table)
+    tokens = table["tok_vecs"]["shape"][0]
+    assert depth == 3 and items == 256 + 9 * 148 + tokens
+    # a file at its bounds loads: the real state fits them
+    again = ConversationMemory.from_bytes(example_memory().to_bytes(), encoder=ENC)
+    assert len(again) == 148

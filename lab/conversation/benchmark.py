@@ -14,7 +14,9 @@ from .. import limits
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "locomo"
 KS = (1, 5, 10, 25, 50)
-DEFAULT_METHODS = ("cosine", "hopfield", "bm25", "+speaker", "hybrid", "hybrid+time")
+# the flat baseline, the engine alone, then channels added up to the engine's default row
+DEFAULT_METHODS = ("cosine", "hopfield", "bm25", "+speaker", "hybrid", "hybrid+time",
+                   "hybrid+lists")
 MAX_UPLOAD_BYTES = 20 * 2**20          # locomo10.json is ~2.8 MB
 SOURCE_REPO = "https://github.com/snap-research/locomo"
 SOURCE_FILE = "data/locomo10.json"
@@ -103,8 +105,8 @@ def chart(df: pd.DataFrame, category: str) -> go.Figure:
                         line=dict(color=METHOD_COLORS.get(method), width=3))
     fig.update_layout(**template_kw(), height=380, title=f"Turn recall@k — {category}",
                       legend=dict(orientation="h", y=-0.25), margin=dict(l=55, r=20, t=50, b=50))
-    ks = sorted(set(d[_cut(d)]))
-    fig.update_xaxes(title_text="at_k: turns read (recall cutoff)", type="log", tickvals=ks,
-                     ticktext=[str(k) for k in ks])
+    cutoffs = sorted(set(d[_cut(d)]))
+    fig.update_xaxes(title_text="at_k: turns read (recall cutoff)", type="log",
+                     tickvals=cutoffs, ticktext=[str(k) for k in cutoffs])
     fig.update_yaxes(title_text="recall@k (fraction of evidence turns found)", range=[0, 1])
     return fig

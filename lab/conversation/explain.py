@@ -223,14 +223,14 @@ def interval(values: Sequence[float], seed: int = 0,
     return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
 
 
-def recall_records(per_question: pd.DataFrame, ks: Sequence[int] = KS) -> pd.DataFrame:
+def recall_records(per_question: pd.DataFrame, at_k: Sequence[int] = KS) -> pd.DataFrame:
     """Tidy recall@k records from :func:`ranks`: config, category (``overall`` first), at_k,
     value (mean over questions), lo, hi (95 % bootstrap interval), n."""
     recs = []
     for name, d in per_question.groupby("config", sort=False):
         cats = [("overall", d)] + list(d.groupby("category", sort=False))
         for cat, part in cats:
-            for k in ks:
+            for k in at_k:
                 vals = [recall_at(r, k) for r in part["ranks"]]
                 lo, hi = interval(vals)
                 recs.append({"config": name, "category": cat or "(none)", "at_k": k,

@@ -16,7 +16,7 @@ import streamlit as st
 from lab import limits, ui
 from lab import charts as lab_charts
 from lab.workspace import state
-from nuonuo_core.retrieval import LIMITS, PRESETS
+from nuonuo_core.retrieval import PRESETS
 
 from . import benchmark, charts, explain, sources
 
@@ -185,29 +185,30 @@ def ask(rec: dict) -> tuple[str, str, int]:
                      on_change=_picked, args=(pick, qs))
     a, b, c = st.columns([3, 2, 1.4])
     question = a.text_input("Your question, in your own words", key=QUESTION,
-                            max_chars=LIMITS["question_chars"][1],
+                            max_chars=int(limits.CONVERSATION["question_chars"].hi),
                             placeholder="e.g. What does Priya do on Thursday evenings?")
     names = list(PRESETS)
     config = b.selectbox("Configuration", names, index=names.index(explain.default_config()),
                          key="cm_config", help="A named row of docs/retrieval.md; the default "
                          "is the engine's default configuration.")
-    lo, hi = limits.CHAT_HITS
-    k = c.number_input("Turns shown", lo, hi, 5, key="cm_k",
-                       help=f"{lo} to {hi} best turns.")
-    return question or "", config, int(k)
+    shown = limits.CONVERSATION["hits"]
+    top = c.number_input("Turns shown", shown.lo, shown.hi, 5, key="cm_k",
+                         help=f"The best turns for the question. {shown.help()}")
+    return question or "", config, int(top)
 
 
-def answer(rec: dict, question: str, config: str, k: int) -> None:
-    """The top turns, why each is there, and the Hopfield settling of the question (the last
-    answer is kept in the session record: a rerun that asks nothing new recomputes nothing)."""
+def answer(rec: dict, question: str, config: str, shown: int) -> None:
+    """The top ``shown`` turns, why each is there, and the Hopfield settling of the question
+    (the last answer is kept in the session record: a rerun that asks nothing new recomputes
+    nothing)."""
     mem, src = rec["memory"], rec["source"]
     if not question.strip():
         st.info("Type a question, or click a suggested one.")
         return
     got = rec.get("answer")
-    if got is None or got["key"] != (question, config, k):
+    if got is None or got["key"] != (question, config, shown):
         try:
-            got = _answer(mem, question, config, k)
+            got = _answer(mem, question, config, shown)
         except ValueError as exc:
             ui.error(exc)
             return
@@ -223,7 +224,7 @@ def answer(rec: dict, question: str, config: str, k: int) -> None:
     st.markdown(ui.plain(explain.story(question, top, explain.last_date(src.turns))))
     if lab:
         where = {h.id: h.rank for h in hits}
-        found = [f"{e} at #{where[e]}" if e in where else f"{e} below #{k}" for e in evidence]
+        found = [f"{e} at #{where[e]}" if e in where else f"{e} below #{shown}" for e in evidence]
         st.caption(ui.plain(f"Labelled evidence ({lab.category}): " + ", ".join(found)))
     table = explain.hits_table(hits, evidence)
     st.table(table.assign(**{c: table[c].map(ui.plain) for c in table.columns
@@ -239,11 +240,11 @@ def answer(rec: dict, question: str, config: str, k: int) -> None:
         ui.chart(got["attention_fig"], got["attention"], "conversation_attention")
 
 
-def _answer(mem, question: str, config: str, k: int) -> dict:
+def _answer(mem, question: str, config: str, shown: int) -> dict:
     """Search and settle one question; the frames and figures the page draws of them."""
-    hits = mem.search(question, k=k, explain=True, config=PRESETS[config])
+    hits = mem.search(question, k=shown, explain=True, config=PRESETS[config])
     trace = mem.settle(question, config=PRESETS[config])
-    out = {"key": (question, config, k), "hits": hits, "trace": trace}
+    out = {"key": (question, config, shown), "hits": hits, "trace": trace}
     if hits:
         att, energy = explain.settle_frames(trace, mem, hits[0].id)
         frame = explain.channel_frame(hits)

@@ -145,12 +145,12 @@ class NightLab:
             recs = mem.consolidate(p.night(), replay=run == "with replay", seed=self.nights)
             if run == "with replay":
                 mem.clear_replay(p.keep_fraction, p.policy)
-            st = mem.stats()
+            stats = mem.stats()
             b = norm_budget(before, recs)
-            self.metrics.append({"night": self.nights + 1, "run": run, "w_norm": st["w_norm"],
-                                 "w_sparsity": st["w_sparsity"], "w_nnz": st["w_nnz"],
+            self.metrics.append({"night": self.nights + 1, "run": run, "w_norm": stats["w_norm"],
+                                 "w_sparsity": stats["w_sparsity"], "w_nnz": stats["w_nnz"],
                                  "pruned": sum(r["pruned"] for r in recs),
-                                 "replay_buffer": st["replay_size"],
+                                 "replay_buffer": stats["replay_size"],
                                  "w_norm_before": before,
                                  "replay_added": b["replay_added"],
                                  "homeostasis_removed": b["homeostasis_removed"],

@@ -26,6 +26,9 @@ import threading
 
 PERIOD = 20.0
 _started = threading.Event()
+# One pass at a time: the janitor thread's and any other caller's. A caller that needs the
+# collector's state to hold still (a test asserting what a pass collects) holds it too.
+LOCK = threading.RLock()
 
 
 def _trim() -> bool:
@@ -63,11 +66,13 @@ def freeze() -> None:
 
 def sweep() -> None:
     """One pass: reap expired sessions, collect every generation (frozen objects included:
-    a closed session may have been frozen while alive), trim the heap, freeze again."""
-    reap_expired()
-    gc.unfreeze()
-    freeze()
-    _trim()
+    a closed session may have been frozen while alive), trim the heap, freeze again. Passes
+    are serialised by :data:`LOCK`."""
+    with LOCK:
+        reap_expired()
+        gc.unfreeze()
+        freeze()
+        _trim()
 
 
 def start(period: float = PERIOD) -> bool:

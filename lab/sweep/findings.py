@@ -245,11 +245,11 @@ def _half_point(part: pd.DataFrame, col: str) -> float:
 
 def headline_hebbian(df: pd.DataFrame) -> str:
     heb = df[df.method == "hebbian"]
-    ks = sorted(heb.wta_k.unique())
-    k = 20 if 20 in ks else ks[len(ks) // 2]
+    wta_ks = sorted(heb.wta_k.unique())
+    wta_k = 20 if 20 in wta_ks else wta_ks[len(wta_ks) // 2]
     bits, theory, sooner = [], [], []
     for d in sorted(heb.code_dim.unique()):
-        part = heb[(heb.code_dim == d) & (heb.wta_k == k)]
+        part = heb[(heb.code_dim == d) & (heb.wta_k == wta_k)]
         per = pd.DataFrame([{"seed": s, "h": _half_point(g, "recall_at_1")}
                             for s, g in part.groupby("seed")])
         top = int(part.n_memories.max())
@@ -268,7 +268,7 @@ def headline_hebbian(df: pd.DataFrame) -> str:
     base = ("stays at 100 % in every seed and cell" if low["mean"] == 1.0 else
             f"never falls below {pct(low['mean'], low['half_width'], int(low['n']))}")
     listed = ", ".join(bits[:-1]) + (" and " if len(bits) > 1 else "") + bits[-1]
-    return (f"At k {k} and cue cosine {df.cue_cosine.iloc[0]:g}, Hebbian recall@1 falls "
+    return (f"At k {wta_k} and cue cosine {df.cue_cosine.iloc[0]:g}, Hebbian recall@1 falls "
             f"below 50 % at {listed} stored pairs, "
             f"{'sooner than' if all(sooner) else 'beside'} the Willshaw-style estimate "
             f"({', '.join(theory)}); cosine top-1 on the same cues {base}.")

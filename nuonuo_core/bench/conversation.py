@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
                    "interleaved: 'default' and/or PRESETS names, comma list (default %(default)s)")
     args = p.parse_args(argv)
     from nuonuo_core.retrieval.limits import limit
-    for name, v, hi in (("--add", args.add, limit("turns")), ("--turns", args.turns,
-                                                             limit("turns")),
+    for name, v, hi in (("--add", args.add, limit("chat_turns")), ("--turns", args.turns,
+                                                             limit("chat_turns")),
                         ("--questions", args.questions, 10_000)):
         if not 1 <= v <= hi:
             print(f"error: {name} must be in [1, {hi}], got {v}", file=sys.stderr)

@@ -62,7 +62,7 @@ def evaluate_locomo(convs, methods: Methods, at_k: Sequence[int], encoder=None,
     :func:`~nuonuo_core.retrieval.as_embedder` (default: cached MiniLM)."""
     configs = configs_of(methods)
     emb = as_embedder(encoder)
-    ks = sorted(set(at_k))
+    cutoffs = sorted(set(at_k))
     acc: dict[tuple, list[float]] = {}
     for ci, conv in enumerate(convs):
         qs = locomo_questions(conv)
@@ -74,8 +74,8 @@ def evaluate_locomo(convs, methods: Methods, at_k: Sequence[int], encoder=None,
         mem = ConversationMemory(encoder=emb)
         mem.add_turns(locomo_turns(conv))
         for name, cfg in configs.items():
-            for q, ranked in zip(qs, mem.ranking([q.question for q in qs], cfg, max(ks))):
-                for k in ks:
+            for q, ranked in zip(qs, mem.ranking([q.question for q in qs], cfg, max(cutoffs))):
+                for k in cutoffs:
                     r = recall_at(ranked, q.evidence, k)
                     acc.setdefault((name, "overall", k), []).append(r)
                     acc.setdefault((name, q.category, k), []).append(r)
@@ -91,8 +91,8 @@ def lme_turns(question) -> tuple[list[dict], int]:
     cut, out = 0, []
     for c in question.corpus():
         text = c.text if c.text.strip() else "(empty)"
-        if len(text) > limit("text_chars"):
-            text, cut = text[:limit("text_chars")], cut + 1
+        if len(text) > limit("turn_chars"):
+            text, cut = text[:limit("turn_chars")], cut + 1
         out.append({"id": c.corpus_id, "text": text, "session": str(c.session_index),
                     "time": c.date or None})
     return out, cut

@@ -389,8 +389,8 @@ def settling(cases: list[Case], space: str = "paper", beta: float = 64.0,
         X, Q = (case.unit_words(), case.question_vectors()) if space == "words" else \
             case.paper_vectors()
         cand = np.argsort(-(Q @ X.T), axis=1, kind="stable")[:, :top]
-        st = hopfield_settle(torch.from_numpy(Q), torch.from_numpy(X[cand]), beta, 10, 1e-4)
-        xi = normalize(st.state).numpy()
+        settled = hopfield_settle(torch.from_numpy(Q), torch.from_numpy(X[cand]), beta, 10, 1e-4)
+        xi = normalize(settled.state).numpy()
         near = np.einsum("mkd,md->mk", X[cand], xi)
         for q, ev in enumerate(case.evidence):
             a = int(cand[q, int(np.argmax(near[q]))])

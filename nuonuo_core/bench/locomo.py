@@ -41,28 +41,28 @@ def format_table(records: list[dict], metric: str, category: str) -> str:
     rows = [r for r in records if r["metric"] == metric and r["category"] == category]
     if not rows:
         return ""
-    ks = sorted({at_k(r) for r in rows}, key=lambda k: (k is None, k or 0))
+    cutoffs = sorted({at_k(r) for r in rows}, key=lambda k: (k is None, k or 0))
     methods = list(dict.fromkeys(r["method"] for r in rows))
     val = {(r["method"], at_k(r)): r for r in rows}
     n = rows[0]["n"]
     head = f"{metric} [{category}, n={n}]"
-    lines = [f"{head:<34}" + "".join(f"{('@' + str(k)) if k else 'value':>8}" for k in ks)]
+    lines = [f"{head:<34}" + "".join(f"{('@' + str(k)) if k else 'value':>8}" for k in cutoffs)]
     for m in methods:
         lines.append(f"{m:<34}" + "".join(
-            f"{val[(m, k)]['value']:8.3f}" if (m, k) in val else f"{'-':>8}" for k in ks))
+            f"{val[(m, k)]['value']:8.3f}" if (m, k) in val else f"{'-':>8}" for k in cutoffs))
     return "\n".join(lines)
 
 
-def parse_methods_ks(args) -> tuple[list[str], list[int]]:
+def parse_methods_cutoffs(args) -> tuple[list[str], list[int]]:
     """--methods and --at-k of either benchmark CLI; ValueError quoting a bad value."""
     from nuonuo_core.retrieval import preset
     from nuonuo_core.retrieval.limits import limit
-    methods, ks = parse_list(args.methods), parse_list(args.at_k, int)
-    if not ks or min(ks) < 1 or max(ks) > limit("at_k"):
+    methods, cutoffs = parse_list(args.methods), parse_list(args.at_k, int)
+    if not cutoffs or min(cutoffs) < 1 or max(cutoffs) > limit("at_k"):
         raise ValueError(f"--at-k needs integers in [1, {limit('at_k')}], got {args.at_k!r}")
     for m in methods:
         preset(m)
-    return methods, ks
+    return methods, cutoffs
 
 
 def write_records(records: list[dict], path: str) -> None:
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     from nuonuo_core.datasets.locomo import load_locomo
     from nuonuo_core.embed_cache import cached_minilm
     try:
-        methods, ks = parse_methods_ks(args)
+        methods, cutoffs = parse_methods_cutoffs(args)
         convs = load_locomo(args.data)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
           f"naming no turn dropped; {n_skip} questions left without evidence skipped")
     enc = cached_minilm(args.cache_dir)
     try:
-        records = evaluate_locomo(convs, methods, ks, enc, progress_printer(args.quiet))
+        records = evaluate_locomo(convs, methods, cutoffs, enc, progress_printer(args.quiet))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

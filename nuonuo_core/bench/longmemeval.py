@@ -14,7 +14,7 @@ import sys
 
 from nuonuo_core.bench.conversation_eval import METHODS, evaluate_longmemeval, lme_turns
 from nuonuo_core.bench.locomo import (add_at_k, add_output_args, format_table, parse_list,
-                                      parse_methods_ks, progress_printer, write_records)
+                                      parse_methods_cutoffs, progress_printer, write_records)
 
 # The speaker and cross-session entity channels need named participants; LongMemEval has one
 # anonymous user, so the default leaves them out (they equal their predecessors there).
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from nuonuo_core.datasets.longmemeval import load_longmemeval
     from nuonuo_core.embed_cache import cached_minilm
     try:
-        methods, ks = parse_methods_ks(args)
+        methods, cutoffs = parse_methods_cutoffs(args)
         if args.limit < 0:
             raise ValueError(f"--limit must be >= 0, got {args.limit!r}")
         questions = load_longmemeval(args.data)
@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     enc = cached_minilm(args.cache_dir)
     try:
         # token vectors are not kept on disk here: a real haystack would need tens of GB
-        records = evaluate_longmemeval(questions, methods, ks, enc, progress_printer(args.quiet))
+        records = evaluate_longmemeval(questions, methods, cutoffs, enc,
+                                       progress_printer(args.quiet))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -116,9 +116,9 @@ def bench_size(n: int, n_queries: int = 200, seed: int = 0, config: MemoryConfig
     rows = mem.store.index.search(torch.from_numpy(queries).to(mem.device), 20)[1].cpu().numpy()
     rec["top20_agreement"] = float(np.mean([len(set(a) & set(b)) / 20
                                             for a, b in zip(rows, exact)]))
-    st = mem.stats()
-    rec.update({"state_mb": st["bytes"] / 2**20, "w_mb": st["bytes_by_part"]["w"] / 2**20,
-                "w_nnz": st["w_nnz"]})
+    stats = mem.stats()
+    rec.update({"state_mb": stats["bytes"] / 2**20, "w_mb": stats["bytes_by_part"]["w"] / 2**20,
+                "w_nnz": stats["w_nnz"]})
     return rec
 
 

@@ -17,21 +17,18 @@ import argparse
 import sys
 
 from . import EXPERIMENTS, OURS, run_experiment
+from ..sweep.grid import parse_seeds
 from .registry import add_arguments, given, presets_text
 from .summary import METHODS, summarize, table_text
 
 
 def _seeds(text: str) -> list[int]:
-    out = []
-    for part in text.split(","):
-        part = part.strip()
-        if not (part.isdigit() and len(part) <= 10 and int(part) <= 2**32 - 1):
-            raise argparse.ArgumentTypeError(f"seed must be an int in [0, 2**32 - 1], got "
-                                             f"{part!r}")
-        out.append(int(part))
-    if len(set(out)) != len(out):
-        raise argparse.ArgumentTypeError(f"a seed is given twice in {text!r}")
-    return out
+    """--seed 0,1,2: the sweep's parser (the table's seed range, distinct, at most
+    MAX_SEEDS)."""
+    try:
+        return list(parse_seeds(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,7 +59,7 @@ class HebbianCapacityConfig:
     def __post_init__(self) -> None:
         validate_fields(self)
         check_range(self, "code_dims", 16, 1 << 16)
-        check_range(self, "wta_ks", 1, 256)
+        check_range(self, "wta_ks", 1)
         check(max(self.wta_ks) <= min(self.code_dims),
               f"wta_ks must be at most the smallest code_dim, got {self.wta_ks} for "
               f"{self.code_dims}")

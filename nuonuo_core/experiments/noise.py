@@ -49,7 +49,7 @@ class NoiseConfig:
         check_range(self, "code_dim", 2)
         check_range(self, "wta_k", 1, self.code_dim)
         check_range(self, "top_k", 1)
-        check_range(self, "beta", 1e-6)
+        check_range(self, "beta", 1e-6, limit="beta")
         check_range(self, "embed_dim", 2)
 
 

@@ -25,6 +25,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from ..limits import LIMITS
+
 Progress = Callable[[int, int], None] | None
 SCALARS = (int, float, bool, str)
 RESERVED = ("list", "summarize")       # command names, not experiments
@@ -136,13 +138,34 @@ def validate_fields(cfg: Any) -> None:
                 check(v in spec.choices, f"{spec.name} must be {how} {spec.choices}, got {v!r}")
 
 
-def check_range(cfg: Any, name: str, lo: float | None = None, hi: float | None = None) -> None:
-    """Every value of field ``name`` (scalar or tuple) lies in [lo, hi]."""
+# Config fields named after a value of the engine (MemoryConfig, a night, a recall's noise)
+# lie in the engine's range too: the row of the one table of limits (nuonuo_core.limits)
+# named here, narrowed by the experiment's own bounds. ``beta`` is not among them: several
+# experiments' β is their own model's; those whose β reaches the engine name its row.
+ENGINE_LIMITS = {"code_dim": "code_dim", "code_dims": "code_dim", "wta_k": "wta_k",
+                 "wta_ks": "wta_k", "embed_dim": "embed_dim", "top_k": "top_k",
+                 "importance": "importance", "importance_levels": "importance",
+                 "keep_fraction": "keep_fraction", "noise_stds": "noise_std",
+                 "query_noise": "noise_std", "test_noise": "noise_std"}
+
+
+def check_range(cfg: Any, name: str, lo: float | None = None, hi: float | None = None,
+                limit: str | None = None) -> None:
+    """Every value of field ``name`` (scalar or tuple) lies in [lo, hi], and, for a field
+    that reaches the engine (:data:`ENGINE_LIMITS`, or the table's row ``limit``), inside
+    the engine's range as well (the two ranges intersected)."""
+    lim = LIMITS[limit] if limit else LIMITS.get(ENGINE_LIMITS.get(name, ""))
+    lo_open = False
+    if lim is not None:
+        if lo is None or lo < lim.lo or (lo == lim.lo and lim.lo_open):
+            lo, lo_open = lim.lo, lim.lo_open
+        hi = lim.hi if hi is None else min(hi, lim.hi)
     value = getattr(cfg, name)
     for v in value if isinstance(value, tuple) else (value,):
-        check((lo is None or v >= lo) and (hi is None or v <= hi),
-              f"{name} must be in [{lo if lo is not None else '-inf'}, "
-              f"{hi if hi is not None else 'inf'}], got {v!r}")
+        check((lo is None or (v > lo if lo_open else v >= lo)) and (hi is None or v <= hi),
+              f"{name} must be in {'(' if lo_open else '['}"
+              f"{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}], "
+              f"got {v!r}")
 
 
 def unit_vectors(n: int, d: int, seed: int) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Conversations from files: the example shipped with the engine, and users' own chats.
 
-A chat is JSON or CSV, bounded (:mod:`~nuonuo_core.retrieval.limits`: bytes, nesting, turns,
-every field) and validated like ``add_turns`` before anything is built:
+A chat is JSON or CSV, bounded (the table of limits, :mod:`nuonuo_core.limits`: bytes, JSON
+values and nesting counted while it is read, turns, every field) and validated like
+``add_turns`` before anything is built:
 
 - JSON: a list of turns, or ``{"title": ..., "turns": [...], "questions": [...]}``. A turn:
   ``text`` required; ``speaker``, ``time``, ``session``, ``id``, ``caption`` optional (ids
@@ -18,12 +19,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import safejson
 from .evaluate import LabelledQuestion
-from .limits import check_count, limit
+from .limits import check_count, check_text, limit
 from .turns import FIELDS, check_turns
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "conversation_example.json"
@@ -75,25 +76,24 @@ def parse_chat(data: bytes, name: str = "chat.json") -> Chat:
     return parse_json(text) if is_json else parse_csv(text)
 
 
-def _depth(obj) -> int:
-    best, stack = 0, [(obj, 1)]
-    while stack:
-        item, d = stack.pop()
-        if isinstance(item, (list, dict)):
-            best = max(best, d)
-            stack.extend((v, d + 1) for v in (item.values() if isinstance(item, dict) else item))
-    return best
+def json_bounds() -> tuple[int, int]:
+    """(values, nesting) a chat's JSON may hold, from the table: a turn is an object of at
+    most 6 fields (7 values), a question an object of 4 with a few evidence ids (16 values on
+    average), so a chat of the most turns and questions allowed holds at most
+    8 · chat_turns + 16 · questions values (240,064 today: ~25 MB of Python objects)."""
+    return 8 * limit("chat_turns") + 16 * limit("questions") + 64, limit("chat_json_depth")
 
 
 def parse_json(text: str) -> Chat:
+    """A chat from JSON text, counted and bounded while it is read (:mod:`nuonuo_core.safejson`:
+    values and nesting, from :func:`json_bounds`), so that a small
+    hostile file cannot cost much before it is refused."""
     try:
-        data = json.loads(text)
-    except RecursionError:
-        raise ValueError(f"the JSON is nested deeper than {limit('json_depth')} levels") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"the file is not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if _depth(data) > limit("json_depth"):
-        raise ValueError(f"the JSON is nested deeper than {limit('json_depth')} levels")
+        data = safejson.loads(text, *json_bounds(), what="the chat's JSON")
+    except safejson.TooLarge as exc:
+        raise ValueError(str(exc)) from None
+    except ValueError as exc:
+        raise ValueError(f"the file is not valid JSON ({str(exc).split(': ', 1)[-1]})") from None
     if isinstance(data, list):
         data = {"turns": data}
     if not isinstance(data, dict) or "turns" not in data:
@@ -102,11 +102,8 @@ def parse_json(text: str) -> Chat:
     if unknown:
         raise ValueError(f"unknown top-level fields {unknown[:5]}; allowed: {', '.join(_TOP)}")
     turns = _with_ids(data["turns"])
-    title, desc = data.get("title", ""), data.get("description", "")
-    if not isinstance(title, str) or len(title) > 200 or not isinstance(desc, str) \
-            or len(desc) > 2000:
-        raise ValueError("title and description must be strings (at most 200 and 2,000 "
-                         "characters)")
+    title = check_text("chat_title_chars", data.get("title", ""), "the title")
+    desc = check_text("chat_description_chars", data.get("description", ""), "the description")
     return Chat(turns, _questions(data.get("questions", []), turns), title, desc)
 
 
@@ -125,7 +122,7 @@ def parse_csv(text: str) -> Chat:
         for i, row in enumerate(rows):
             if not any(c.strip() for c in row):
                 continue
-            check_count("turns", len(turns) + 1, "the number of rows")
+            check_count("chat_turns", len(turns) + 1, "the number of rows")
             if len(row) != len(header):
                 raise ValueError(f"CSV row {i + 2} has {len(row)} cells; the header has "
                                  f"{len(header)}")
@@ -139,7 +136,7 @@ def _with_ids(turns) -> list[dict]:
     """Validated turn dicts; ids ``T{i+1}`` where absent."""
     if not isinstance(turns, list):
         raise ValueError(f"turns must be a list, got {type(turns).__name__}")
-    check_count("turns", len(turns), "the number of turns")
+    check_count("chat_turns", len(turns), "the number of turns")
     out = [dict(t, id=t.get("id", f"T{i + 1}")) if isinstance(t, dict) else t
            for i, t in enumerate(turns)]
     return [t.to_dict() for t in check_turns(out)]

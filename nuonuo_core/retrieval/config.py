@@ -9,9 +9,10 @@ were chosen on conv-26/30/41 only (docs/retrieval.md).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
+
+from ..limits import LIMITS
 
 # Fused channels in the order they are summed (the order fixes the float result).
 CHANNELS = ("paper", "cue", "bm25", "tokens", "context", "reply", "speaker", "question",
@@ -37,11 +38,9 @@ DERIVED = ("session", "links", "diversity")
 LINKS = ("reply", "session", "reply+entities")
 SPACES = ("words", "paper")
 ENGINES = ("off", "hopfield", "hopfield-seq", "cosine")
-# inclusive ranges of the numeric fields
-WEIGHT_RANGE = (-100.0, 100.0)
-INT_RANGES = {"spread_top": (1, 10_000), "engine_top": (1, 10_000), "entity_max_df": (2, 1000),
-              "fanout": (1, 64), "diversity_depth": (1, 10_000), "seed": (0, 2**32 - 1)}
-BETA_RANGE = (0.0, 1e4)   # (lo, hi]
+# The numeric fields' ranges are rows of the one table of limits (nuonuo_core/limits.py): the
+# channel weights (w_*) share "channel_weight"; beta and seed are the engine's own
+INT_FIELDS = ("spread_top", "engine_top", "entity_max_df", "fanout", "diversity_depth", "seed")
 
 
 @dataclass(frozen=True)
@@ -117,20 +116,12 @@ class RetrievalConfig:
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name.startswith("w_"):
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or \
-                        not math.isfinite(v) or not WEIGHT_RANGE[0] <= v <= WEIGHT_RANGE[1]:
-                    raise ValueError(f"{f.name} must be a finite number in [{WEIGHT_RANGE[0]:g}, "
-                                     f"{WEIGHT_RANGE[1]:g}], got {v!r}")
-            elif f.name in INT_RANGES:
-                lo, hi = INT_RANGES[f.name]
-                if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                    raise ValueError(f"{f.name} must be an int in [{lo}, {hi}], got {v!r}")
+                LIMITS["channel_weight"].check(v, f.name)
+            elif f.name in INT_FIELDS or f.name == "beta":
+                LIMITS[f.name].check(v)
             elif f.name in ("normalize", "engine_paraphrases", "list_gate") and \
                     not isinstance(v, bool):
                 raise ValueError(f"{f.name} must be True or False, got {v!r}")
-        if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)) or \
-                not (BETA_RANGE[0] < self.beta <= BETA_RANGE[1]):
-            raise ValueError(f"beta must be a number in (0, {BETA_RANGE[1]:g}], got {self.beta!r}")
         for name, allowed in (("links", LINKS), ("link_space", SPACES), ("engine", ENGINES),
                               ("engine_space", SPACES)):
             if getattr(self, name) not in allowed:

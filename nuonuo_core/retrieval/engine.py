@@ -219,8 +219,8 @@ class EngineRanker:
             if not bool(live.any()):
                 break
             mask = left | ~live[:, None]       # a query with nothing left settles harmlessly
-            st = hopfield_settle(xi, pat, self.beta, cfg.max_steps, cfg.eps, mask=mask).state
-            near = torch.bmm(pat, normalize(st).unsqueeze(-1)).squeeze(-1)
+            settled = hopfield_settle(xi, pat, self.beta, cfg.max_steps, cfg.eps, mask=mask).state
+            near = torch.bmm(pat, normalize(settled).unsqueeze(-1)).squeeze(-1)
             j = near.masked_fill(~left, -float("inf")).argmax(1)
             got = live.numpy()
             out[got, r] = first[got, j.numpy()[got]]

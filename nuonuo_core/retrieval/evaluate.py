@@ -31,8 +31,8 @@ class LabelledQuestion:
         if not isinstance(self.evidence, tuple) or not all(isinstance(e, str)
                                                            for e in self.evidence):
             raise ValueError(f"evidence must be a tuple of turn ids, got {self.evidence!r:.80}")
-        check_count("evidence", len(self.evidence), "the number of evidence ids")
-        check_text("text_chars", self.answer, "answer")
+        check_count("evidence_ids", len(self.evidence), "the number of evidence ids")
+        check_text("turn_chars", self.answer, "answer")
         if not isinstance(self.category, str) or len(self.category) > 40:
             raise ValueError(f"category must be a string of at most 40 characters, got "
                              f"{self.category!r:.60}")
@@ -46,8 +46,8 @@ def recall_at(ranked: Sequence[str], evidence: Sequence[str], at_k: int) -> floa
 
 def _check(memory, questions: Sequence[LabelledQuestion], at_k: Sequence[int]) -> list[int]:
     check_count("questions", len(questions), "the number of questions")
-    ks = [check_int("at_k", k, "at_k") for k in at_k]
-    if not ks:
+    cutoffs = [check_int("at_k", k, "at_k") for k in at_k]
+    if not cutoffs:
         raise ValueError("at_k needs at least one cutoff")
     for i, q in enumerate(questions):
         if not isinstance(q, LabelledQuestion):
@@ -57,7 +57,7 @@ def _check(memory, questions: Sequence[LabelledQuestion], at_k: Sequence[int]) -
         if unknown:
             raise ValueError(f"questions[{i}] ({q.question[:40]!r}) names evidence turns "
                              f"that are not in the memory: {[u[:40] for u in unknown[:5]]}")
-    return ks
+    return cutoffs
 
 
 def evidence_ranks(memory, questions: Sequence[LabelledQuestion],
@@ -82,7 +82,7 @@ def recall_records(memory, questions: Sequence[LabelledQuestion],
                    progress: Progress | None = None) -> list[dict]:
     """Recall@k records (module docstring) of each configuration (default: the memory's own,
     named "default"), overall and per category; questions without evidence are skipped."""
-    ks = _check(memory, questions, at_k)
+    cutoffs = _check(memory, questions, at_k)
     configs = {"default": memory.config} if configs is None else dict(configs)
     qs = [q for q in questions if q.evidence]
     acc: dict[tuple, list[float]] = {}
@@ -91,8 +91,8 @@ def recall_records(memory, questions: Sequence[LabelledQuestion],
             progress(ci, len(configs), str(name))
         if not qs:
             continue
-        for q, ranked in zip(qs, memory.ranking([q.question for q in qs], cfg, max(ks))):
-            for k in ks:
+        for q, ranked in zip(qs, memory.ranking([q.question for q in qs], cfg, max(cutoffs))):
+            for k in cutoffs:
                 r = recall_at(ranked, q.evidence, k)
                 acc.setdefault((name, "overall", k), []).append(r)
                 if q.category:

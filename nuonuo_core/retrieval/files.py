@@ -8,10 +8,12 @@ Tensors: the turns' sentence vectors per kept space (``words``, ``paper``, ``con
 value is exactly a float16 (the embedding cache stores them so), else float32; ``tok_lens``
 (n,) int32). State: the configuration, the turns (as ``add_turns`` takes them), the encoder's
 name and dimension, the tokens' word pieces. Reading checks, in order and before any tensor
-is allocated: the file size, the header and tensor table against the file size, the checksum;
-then the state (the config's ranges, every turn as ``add_turns`` checks it), every tensor's
-shape against the turns, finite values. Derived state (BM25, links, engine memories) is
-rebuilt from the turns, so a reloaded memory ranks exactly as the saved one.
+is allocated: the file size, the header and tensor table against the file size, the checksum,
+the state JSON (its values counted while it is read, bounded by the turns and token vectors
+the table declares: :func:`state_bounds`); then the state (the config's ranges, every turn as
+``add_turns`` checks it), every tensor's shape against the turns, finite values. Derived
+state (BM25, links, engine memories) is rebuilt from the turns, so a reloaded memory ranks
+exactly as the saved one.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..limits import LIMITS
 from .limits import check_count, limit
 
 FORMAT = "nuonuo-conversation"
@@ -28,9 +31,13 @@ VERSION = 1
 SPACES = ("words", "paper", "context", "reply")
 TENSORS = {**{s: "F32" for s in SPACES}, "tok_vecs": ("F16", "F32"), "tok_lens": "I32"}
 STATE_KEYS = {"config", "turns", "encoder", "pieces"}
-MAX_DIM = 8192
+MAX_DIM = LIMITS["embed_dim"].hi   # the encoder's dimension
 MAX_PIECE = 100       # characters of one word piece
 MAX_TOKENS = 512      # token vectors of one turn
+# The state JSON: a few keys, the config (~30 values), the encoder, then per turn an object of
+# at most 6 fields (7 values, 8 with its separator) and its word pieces (one value per token
+# vector, one list per turn); 3 levels (state -> turns -> turn, state -> pieces -> turn's)
+STATE_ITEMS, STATE_DEPTH, TURN_ITEMS = 256, 3, 8
 
 
 def dump(mem) -> bytes:
@@ -67,14 +74,28 @@ def read(path: str | os.PathLike) -> bytes:
     if not path.is_file():
         raise FileNotFoundError(f"no conversation memory file at {str(path)!r}")
     size = path.stat().st_size
-    if size > limit("file_bytes"):
+    if size > limit("conversation_file_bytes"):
         raise ValueError(f"{str(path)!r} is {size:,} bytes; a conversation memory file is at "
-                         f"most {limit('file_bytes'):,}")
+                         f"most {limit('conversation_file_bytes'):,}")
     return path.read_bytes()
 
 
 def _fail(message: str):
     raise ValueError(message)
+
+
+def state_bounds(table: dict) -> tuple[int, int]:
+    """(values, nesting) the state JSON of a file with tensor table ``table`` may hold: bounded
+    by the turns and token vectors the file declares (a memory without vectors: by the most
+    turns a memory holds), so a small file with a huge state is refused while it is read."""
+    def rows(name: str) -> int:      # a 0-d tensor (refused later by its shape) holds none
+        shape = table[name]["shape"]
+        return int(shape[0]) if shape else 0
+
+    declared = [rows(name) for name in table if name in SPACES or name == "tok_lens"]
+    n = min(declared[0] if declared else limit("chat_turns"), limit("chat_turns"))
+    tokens = min(rows("tok_vecs"), n * MAX_TOKENS) if "tok_vecs" in table else 0
+    return STATE_ITEMS + (TURN_ITEMS + 1) * n + tokens, STATE_DEPTH
 
 
 def load(cls, data: bytes, encoder, source: str):
@@ -87,12 +108,8 @@ def load(cls, data: bytes, encoder, source: str):
     try:
         if not isinstance(data, (bytes, bytearray)):
             _fail(f"expected bytes, got {type(data).__name__}")
-        check_count("file_bytes", len(data), "the file size in bytes")
-        state_text, tensors = unpack(bytes(data), FORMAT, VERSION, TENSORS)
-        try:
-            state = json.loads(state_text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            _fail(f"state is not valid JSON: {str(exc)[:200]}")
+        check_count("conversation_file_bytes", len(data), "the file size in bytes")
+        state, tensors = unpack(bytes(data), FORMAT, VERSION, TENSORS, state_bounds)
         if not isinstance(state, dict) or set(state) != STATE_KEYS:
             _fail(f"state must hold exactly {sorted(STATE_KEYS)}")
         config = RetrievalConfig.from_dict(state["config"])

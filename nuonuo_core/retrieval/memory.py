@@ -477,7 +477,7 @@ class ConversationMemory:
     def search_many(self, questions: Sequence[str], k: int = 10, explain: bool = False,
                     config: RetrievalConfig | None = None) -> list[list[Hit]]:
         """:meth:`search` for several questions at once (one scoring pass)."""
-        check_int("k", k)
+        check_int("hits", k, "k")
         cfg = self._config if config is None else config
         sc = self.scores(questions, cfg)
         out = []
@@ -492,7 +492,7 @@ class ConversationMemory:
         sc = self.scores(questions, config)
         order = np.argsort(-sc.total, axis=1, kind="stable")
         if depth is not None:
-            order = order[:, :check_int("k", depth, "depth")]
+            order = order[:, :check_int("hits", depth, "depth")]
         ids = self.ids()
         return [[ids[i] for i in row] for row in order]
 

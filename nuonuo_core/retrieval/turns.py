@@ -162,7 +162,7 @@ def check_turns(turns, known_ids: set[str] | frozenset = frozenset(),
     the memory (``n_before`` turns). Nothing is kept on failure."""
     if isinstance(turns, (str, bytes, dict)) or not isinstance(turns, (list, tuple)):
         raise ValueError(f"turns must be a list of dicts, got {type(turns).__name__}")
-    check_count("turns", n_before + len(turns),
+    check_count("chat_turns", n_before + len(turns),
                 f"the number of turns ({n_before:,} stored + {len(turns):,} new)")
     out: list[Turn] = []
     seen: dict[str, int] = {}
@@ -177,7 +177,7 @@ def check_turns(turns, known_ids: set[str] | frozenset = frozenset(),
         for req in ("id", "text"):
             if req not in item:
                 raise ValueError(f"{where} has no {req!r} (id and text are required)")
-        tid = check_text("id_chars", item["id"], f"{where} id")
+        tid = check_text("turn_id_chars", item["id"], f"{where} id")
         if not tid.strip():
             raise ValueError(f"{where} id must not be blank")
         if tid in known_ids:
@@ -185,7 +185,7 @@ def check_turns(turns, known_ids: set[str] | frozenset = frozenset(),
         if tid in seen:
             raise ValueError(f"{where}: id {tid[:40]!r} is used twice (also turns[{seen[tid]}])")
         seen[tid] = i
-        text = check_text("text_chars", item["text"], f"{where} text")
+        text = check_text("turn_chars", item["text"], f"{where} text")
         values: dict[str, str | None] = {}
         for name, lim in (("speaker", "speaker_chars"), ("session", "session_chars"),
                           ("time", "time_chars"), ("caption", "caption_chars")):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..experiments import EXPERIMENTS
 from ..experiments.registry import FieldSpec, add_arguments, given
+from ..limits import LIMITS
 from . import BACKENDS, build_grid, run_sweep
 from .backends import MAX_WORKERS
 from .runner import Progress, SweepInterrupted
@@ -28,10 +29,12 @@ def _fmt_s(s: float | None) -> str:
 
 
 def _workers(text: str) -> int:
-    if not (text.isdigit() and len(text) <= 4 and 1 <= int(text) <= MAX_WORKERS):
-        raise argparse.ArgumentTypeError(f"--workers must be an integer in [1, {MAX_WORKERS}], "
-                                         f"got {text!r}")
-    return int(text)
+    """--workers: parsed, then bounded by the table's workers row (refused before anything
+    is written)."""
+    try:
+        return LIMITS["workers"].parse(text, "--workers")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _out(text: str) -> str:

@@ -17,11 +17,12 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 
+from ..limits import LIMITS
 from .grid import Grid, Task
 from .task import ignore_sigint, run_task
 
 BACKENDS = ("local", "ray")
-MAX_WORKERS = 256
+MAX_WORKERS = int(LIMITS["workers"].hi)   # the one table of limits
 
 
 def cpu_count() -> int:
@@ -265,9 +266,7 @@ def check_backend(name: str, workers: int | None = None, address: str | None = N
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
     workers = cpu_count() if workers is None else workers
-    if isinstance(workers, bool) or not isinstance(workers, int) or \
-            not 1 <= workers <= MAX_WORKERS:
-        raise ValueError(f"workers must be an integer in [1, {MAX_WORKERS}], got {workers!r}")
+    workers = LIMITS["workers"].check(workers, "workers")
     if address is not None and name != "ray":
         raise ValueError("--address is for the ray backend (a Ray cluster to join)")
     if address is not None:

@@ -18,12 +18,15 @@ from typing import Any
 
 from ..experiments import (Experiment, canonical_params, check, field_specs, get_experiment,
                            parse_text)
+from ..limits import LIMITS
 
-MAX_TASKS = 10_000        # the CLI's bound; the lab page passes a smaller one
-MAX_AXIS_VALUES = 1_000
-MAX_SEEDS = 1_000
-MAX_SEED = 2**31 - 1
-MAX_TEXT = 4_000          # characters in one parameter's value list
+# Bounds from the one table of limits (nuonuo_core/limits.py); the lab page passes a smaller
+# max_tasks. A seed is the engine's: [0, 2**32 - 1].
+MAX_TASKS = int(LIMITS["grid_tasks"].hi)
+MAX_AXIS_VALUES = int(LIMITS["grid_values"].hi)
+MAX_SEEDS = int(LIMITS["grid_seeds"].hi)
+MAX_SEED = int(LIMITS["seed"].hi)
+MAX_TEXT = int(LIMITS["grid_text"].hi)   # characters in one parameter's value list
 
 
 def code_version() -> str:
@@ -142,15 +145,19 @@ def _distinct(name: str, values: list) -> tuple:
 
 
 def parse_seeds(text: Any) -> tuple[int, ...]:
-    """'0,1,2' -> (0, 1, 2): distinct ints in [0, 2**31 - 1], at most MAX_SEEDS of them."""
+    """'0,1,2' -> (0, 1, 2): distinct seeds, each an int in the table's seed range
+    ([0, 2**32 - 1], the engine's), at most MAX_SEEDS of them."""
     seeds = []
     for item in _split("seeds", text):
-        ok = isinstance(item, int) and not isinstance(item, bool)
-        if isinstance(item, str):
-            ok = item.isdigit() and len(item) <= 10
-            item = int(item) if ok else item
-        check(ok and 0 <= item <= MAX_SEED,
-              f"seeds: {item!r} is not an integer in [0, {MAX_SEED}]")
+        ok = isinstance(item, (int, str)) and not isinstance(item, bool)
+        if isinstance(item, str):   # digits only: no sign, exponent or underscore in a seed
+            ok = item.isdigit() and item.isascii()
+        if ok:
+            try:
+                item = LIMITS["seed"].parse(item)
+            except ValueError:
+                ok = False
+        check(ok, f"seeds: {item!r} is not an integer in {LIMITS['seed'].span()}")
         seeds.append(item)
     check(len(seeds) <= MAX_SEEDS, f"seeds: {len(seeds)} seeds, at most {MAX_SEEDS} allowed")
     return _distinct("seeds", seeds)
