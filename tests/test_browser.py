@@ -57,8 +57,11 @@ def test_add_recall_with_noise_and_two_nights(tmp_path):
         metric = page.locator('[data-testid="stMetricValue"]').first
         # each key press reruns the page: wait for the last rerun's value (σ = 0.03 gives
         # cos ≈ 0.86), not an intermediate one (σ = 0.015 gives 0.96)
-        page.wait_for_function("el => parseFloat(el.innerText) < 0.9",
-                               arg=metric.element_handle(), timeout=WAIT)
+        # (the element is looked up on every poll: a rerun may replace it)
+        page.wait_for_function("() => { const el = document.querySelector("
+                               "'[data-testid=\"stMetricValue\"]');"
+                               " return el !== null && parseFloat(el.innerText) < 0.9; }",
+                               timeout=WAIT)
         idle(page)
         cos_text = metric.inner_text()
         assert 0.3 < float(cos_text) < 0.95, cos_text

@@ -79,10 +79,12 @@ def score(data: dict, encoder, methods: Sequence[str] = METHODS, config=None,
             if not items:
                 continue
             # word match scores text queries (their words matter); without it texts and
-            # their vectors recall alike, and vectors let a caller's encoder be a plain function
-            texts = any(mem.word_match_applies(m) for m in methods)
-            queries = [it["q"] for it in items] if texts else encoder([it["q"] for it in items])
+            # their vectors recall alike: vectors, encoded once (and a caller's encoder may
+            # be a plain function)
+            texts = [it["q"] for it in items]
+            vectors = encoder(texts)
             for method in methods:
+                queries = texts if mem.word_match_applies(method) else vectors
                 r = mem.recall_details(queries, k=1, method=method, min_score=NO_ABSTENTION)
                 for it, best, sc in zip(items, r.best_ids[:, 0], r.best_scores[:, 0]):
                     if group == "held" and it["cue"] not in by_cue:
