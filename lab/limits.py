@@ -166,9 +166,10 @@ def file_bytes(mem) -> int:
     store = mem.store
     c = mem.config
     stats = store.w.stats()
+    cells = 0 if store.factored else stats["w_nnz"]      # a factored W saves no cells
     tensors = store.n * (8 + 4 * c.k + 4 + 8 + 1) \
-        + store.n_rows * (8 + 4 * c.k + 4 * c.embed_dim) \
-        + 12 * stats["w_nnz"] + 12 * int(store.contrib.keys.numel())
+        + store.n_rows * (8 + 4 * c.k + 2 * c.embed_dim) \
+        + 12 * cells + 12 * store.contrib.size
     texts = len(json.dumps(json.dumps(store.texts)))
     return tensors + texts + 4096
 

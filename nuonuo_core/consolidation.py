@@ -120,7 +120,7 @@ def consolidate(store, sep, night: Night | None = None, *, replay: bool = True, 
             rseed = (REPLAY_SEED_SALT + seed * 1_000_003 + store.day * 1009 + epoch) % 2**32
             _replay(store, sep, rows, mem_pos, weight, night, rseed)
         replayed = store.w.stats()["w_norm"] if rows.numel() else scaled
-        pruned = store.w.prune(night.prune_threshold) if night.prune_threshold > 0 else 0
+        pruned = store.prune(night.prune_threshold)
         w = store.w.stats()
         norm = w["w_norm"]
         # ‖W‖ after each step of the epoch: what homeostasis, replay and pruning each changed
@@ -159,7 +159,7 @@ def _replay(store, sep, rows, mem_pos, weight, night: Night, seed: int) -> None:
     if night.replay_noise_on == "code":
         codes = noisy_codes(store.row_codes[rep_rows], sep.code_dim, noise, seed)
     else:
-        codes = sep.codes(perturb(store.index.emb[rep_rows], noise, seed))
+        codes = sep.codes(perturb(store.index.rows(rep_rows), noise, seed))
     rep_pos = mem_pos.repeat_interleave(replays) if replays > 1 else mem_pos
     rep_w = (weight / replays).repeat_interleave(replays) if replays > 1 else weight
     store.reinforce(rep_pos, codes, rep_w)

@@ -1,31 +1,34 @@
-"""Single-query recall on the CPU: the same maths as :mod:`recall`, with numpy where small
-torch kernels cost more than the work (~5–10 µs each, ~0.5 ms a query).
+"""The numpy recall path: one query on the CPU, with numpy where small torch kernels cost
+more than the work (~5–10 µs each, ~0.5 ms a query).
 
-Used by ``HybridMemory.recall_vectors`` for one query on the CPU with the exact index; ranking
-goes through the same functions as the batch path (``best_rows``, ``topk_stable``,
-``kwta_active``), so both answer alike, ties included, with the same match scores (module doc
-of :mod:`recall`). Tests check they agree.
+The same maths and ranking rules as the torch path (:mod:`nuonuo_core.batchpath`) and the
+slow reference (:mod:`nuonuo_core.reference`): stage 1 through the same search
+(:func:`~nuonuo_core.candidates.best_rows`), one tie rule (a higher score first, equal
+scores to the lower row / unit / position), W's activity summed in float64 from the same
+cells. :mod:`nuonuo_core.recall` chooses the path; tests run every tie and strictness case on
+both and compare both with the reference.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from .candidates import best_rows, min_units
 from .functional import kwta_active, kwta_indices
-from .hebbian import SparseW
-from .recall import best_rows, min_units
 
 
 def hopfield_one(store, q: np.ndarray, k: int):
     """Two-stage recall of one unit query (d,) -> (match scores (k,), memory positions (k,),
     settled scores (k,)): ranked by the settled state, scored by the query's cosine."""
     cfg, index = store.config, store.index
+    out_s, out_p = np.zeros(k, np.float32), np.full(k, -1, np.int64)
+    settled = np.zeros(k, np.float32)
     if index.n == 0:
-        return np.zeros(k, np.float32), np.full(k, -1, np.int64), np.zeros(k, np.float32)
+        return out_s, out_p, settled
     s_t, rows_t = best_rows(store, torch.from_numpy(q)[None], max(cfg.top_k, k))
     live = rows_t[0] >= 0
-    rows_t, stage1 = rows_t[0][live], s_t[0][live].numpy()
-    X = index.emb.numpy()[rows_t.numpy()]
+    rows, stage1 = rows_t[0][live].numpy(), s_t[0][live].numpy()
+    X = index.rows16_np(rows).astype(np.float32)
     xi = q.astype(np.float32)
     for _ in range(cfg.max_steps):  # ξ ← Xᵀ softmax(β X ξ)
         logits = cfg.beta * (X @ xi)
@@ -36,71 +39,66 @@ def hopfield_one(store, q: np.ndarray, k: int):
         if delta < cfg.eps:
             break
     final = X @ (xi / max(float(np.linalg.norm(xi)), 1e-12))
-    # rank_final's rule in numpy: best first, ties to the earlier candidate
-    owners = store.row_owners(rows_t[None])[0].numpy()
+    # best settled score first, ties to the earlier candidate (batchpath.rank_final's rule)
+    owners = store.row_mem.numpy()[rows]
     order = np.lexsort((np.arange(final.shape[0]), -final))[:k]
-    out_s, out_p = np.zeros(k, np.float32), np.full(k, -1, np.int64)
-    settled = np.zeros(k, np.float32)
     out_s[:order.shape[0]], out_p[:order.shape[0]] = stage1[order], owners[order]
     settled[:order.shape[0]] = final[order]
     return out_s, out_p, settled
 
 
+def cosine_one(store, q: np.ndarray, k: int):
+    """Each memory's best cue row, the k best -> (scores (k,), positions (k,))."""
+    s_t, rows_t = best_rows(store, torch.from_numpy(q)[None], k)
+    rows = rows_t[0].numpy()
+    live = rows >= 0
+    pos = np.full(k, -1, np.int64)
+    pos[live] = store.row_mem.numpy()[rows[live]]
+    return np.where(live, s_t[0].numpy(), np.float32(0.0)).astype(np.float32), pos
+
+
+def kwta_active_np(r: np.ndarray, winners: int) -> np.ndarray:
+    """k-WTA among units with activity > 0 of one activity vector (D,) -> (k,) units,
+    ascending, -1 where fewer than k are active (:func:`~nuonuo_core.functional.kwta_active`)."""
+    return kwta_active(torch.from_numpy(r[None]), winners)[0].numpy()
+
+
 def hebbian_step_np(w, code: np.ndarray, winners: int) -> tuple[np.ndarray, np.ndarray]:
     """One application of W to one code (k,) (-1 = no unit) -> (r (D,), new code (k,))."""
-    code = code[code >= 0]
-    if isinstance(w, SparseW):
-        ptr, keys, vals = w.colptr().numpy(), w.keys.numpy(), w.vals.numpy()
-        cells = np.concatenate([np.arange(ptr[c], ptr[c + 1]) for c in code]) \
-            if code.size else np.zeros(0, np.int64)
-        r = np.bincount(keys[cells].astype(np.int64) % w.dim, weights=vals[cells],
-                        minlength=w.dim).astype(np.float32)
-    else:
-        r = w.W.numpy()[:, code].sum(1)
-    return r, kwta_active(torch.from_numpy(r[None]), winners)[0].numpy()
+    r = w.column_sums_np(code)
+    return r, kwta_active_np(r, winners)
 
 
 def hebbian_one(store, sep, q: np.ndarray, k: int):
     """One Hebbian hop for one unit query (d,) -> (scores = support × overlap (k,), memory
-    positions (k,), {"overlap", "support"}) as :func:`recall.hebbian_recall`."""
-    winners = store.config.k
-    h = sep.projection.numpy() @ q
+    positions (k,), {"overlap", "support"}) as :func:`batchpath.hebbian_recall`."""
+    winners, w = store.config.k, store.w
+    h = torch.mv(sep.projection, torch.from_numpy(np.ascontiguousarray(q, np.float32))).numpy()
     query_code = kwta_indices(torch.from_numpy(h[None]), winners)[0].numpy()
-    r, code = hebbian_step_np(store.w, query_code, winners)
+    j, rows, vals = w.columns_np(query_code)   # the cells of the query code's columns
+    r = np.bincount(rows, weights=vals, minlength=w.dim).astype(np.float32)
+    code = kwta_active_np(r, winners)
     overlap, pos = decode_np(store, code, r, k)
     support = np.zeros(k, np.float64)
     live = pos >= 0
     if live.any():
-        targets = store.target_codes.numpy()[pos[live]].astype(np.int64)
-        support[live] = link_counts_np(store.w, query_code, targets) / float(winners * winners)
+        links = np.zeros((winners, w.dim), dtype=bool)  # W[row, query unit j] is stored
+        links[j, rows] = True
+        targets = store.target_codes.numpy()[pos[live]].astype(np.int64)   # (a, target winners)
+        counts = links[:, targets].sum((0, 2))
+        support[live] = counts / float(winners * winners)
     score = (support * overlap.astype(np.float64)).astype(np.float32)
     return score, pos, {"overlap": overlap, "support": support.astype(np.float32)}
 
 
-def has_cells_np(w, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """:meth:`SparseW.has_cells` / :meth:`DenseW.has_cells` in numpy (index arrays >= 0)."""
-    if isinstance(w, SparseW):
-        keys = w.keys.numpy()
-        if keys.shape[0] == 0:
-            return np.zeros(rows.shape, bool)
-        q = (cols.astype(np.int64) * w.dim + rows.astype(np.int64)).astype(keys.dtype)
-        i = np.minimum(np.searchsorted(keys, q), keys.shape[0] - 1)
-        return keys[i] == q
-    return w.W.numpy()[rows, cols] > 0
-
-
 def link_counts_np(w, code: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """:func:`recall.link_counts` for one code (a,) against target codes (n, b) -> (n,)."""
-    code = code[code >= 0]
-    n, target_winners = targets.shape
-    rows = np.repeat(targets, code.shape[0], axis=1)
-    cols = np.tile(code, (n, target_winners))
-    hit = has_cells_np(w, np.maximum(rows, 0), cols) & (rows >= 0)
-    return hit.sum(1)
+    """Stored links from one code (a,) to target codes (n, b) -> (n,) (as
+    :func:`batchpath.link_counts`)."""
+    return w.links_np(code, targets)
 
 
 def decode_np(store, code: np.ndarray, r: np.ndarray, k: int):
-    """:func:`recall.decode_codes` for one code (k,) -> (scores (k,), positions (k,))."""
+    """:func:`batchpath.decode_codes` for one code (k,) -> (scores (k,), positions (k,))."""
     winners = store.config.k
     out_s, out_p = np.zeros(k, np.float32), np.full(k, -1, np.int64)
     code = code[code >= 0]

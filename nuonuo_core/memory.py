@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -16,17 +17,18 @@ import numpy as np
 import torch
 
 from . import consolidation, persistence, wordmatch
+from . import recall as recall_paths
+from .batchpath import decode_codes, hebbian_step, hopfield_recall
 from .config import (METHODS, NO_ABSTENTION, SAVED_BEFORE, TARGET_SEED_SALT, WORD_METHODS,
                      MemoryConfig)
 from .encoders import Encoder, check_texts, get_minilm_encoder
-from .fastpath import decode_np, hebbian_one, hebbian_step_np, hopfield_one, link_counts_np
 from .functional import perturb
 from .inputs import check_hops, check_k, check_optional, encode_memories, unit_rows
-from .recall import (ChainResult, Hop, HopfieldTrace, RecallResult, cosine_recall,
-                     decode_codes, hebbian_recall, hebbian_step, hopfield_recall, link_counts)
+from .recall import ChainResult, Hop, HopfieldTrace, RecallResult
 from .separation import PatternSeparator
 from .limits import LIMITS
 from .store import MemoryStore, check_importance, check_room
+from .threads import one_thread
 
 
 def apply_min_score(scores: np.ndarray, ids: np.ndarray, min_score: float):
@@ -49,6 +51,9 @@ def resolve_device(name: str) -> torch.device:
 class HybridMemory:
     """Two-stage Hopfield + Hebbian memory. Batch-first API; ids are assigned automatically."""
 
+    loaded_format: int | None = None   # the file format this memory was loaded from
+
+    @one_thread
     def __init__(self, config: MemoryConfig | None = None, encoder: Encoder | None = None,
                  _store: MemoryStore | None = None):
         config = config or MemoryConfig()
@@ -85,6 +90,7 @@ class HybridMemory:
         return unit_rows(x, what, self.config.embed_dim, self.device)
 
     # --- adding ---------------------------------------------------------------------
+    @one_thread
     def add(self, cues: Sequence[str], targets: Sequence[str] | None = None,
             paraphrases: Sequence[Sequence[str]] | None = None, importance=1.0,
             day: int | None = None) -> list[int]:
@@ -92,6 +98,7 @@ class HybridMemory:
         cvecs, tvecs, pvecs, texts = encode_memories(self.encoder, cues, targets, paraphrases)
         return self._add(cvecs, tvecs, pvecs, importance, day, texts)
 
+    @one_thread
     def add_vectors(self, cues, targets=None, importance=1.0, paraphrases=None,
                     day: int | None = None) -> list[int]:
         """Store embedding memories: cues (n, d), targets (n, d) or None, paraphrases a list of
@@ -127,6 +134,7 @@ class HybridMemory:
         return self.store.append(rows, local, row_codes, target_codes, imp, int(day), texts)
 
     # --- recall ---------------------------------------------------------------------
+    @one_thread
     def recall(self, queries: Sequence[str], k: int = 5, method: str = "hopfield",
                noise_std: float = 0.0, seed: int = 0, min_score: float | None = None):
         """Text queries -> (scores (m, k), ids (m, k)) numpy: the memories that match, best
@@ -135,6 +143,7 @@ class HybridMemory:
                                 min_score)
         return r.scores, r.ids
 
+    @one_thread
     def recall_vectors(self, queries, k: int = 5, method: str = "hopfield",
                        noise_std: float = 0.0, seed: int = 0, min_score: float | None = None):
         """Query vectors (m, d) -> (scores (m, k) float32, ids (m, k) int64) numpy arrays.
@@ -149,6 +158,7 @@ class HybridMemory:
                          min_score)
         return r.scores, r.ids
 
+    @one_thread
     def recall_details(self, queries, k: int = 5, method: str = "hopfield",
                        noise_std: float = 0.0, seed: int = 0,
                        min_score: float | None = None) -> RecallResult:
@@ -213,27 +223,7 @@ class HybridMemory:
         if min_score is None:
             min_score = self.config.min_score(method)
         q = perturb(queries, noise_std, seed)
-        store = self.store
-        extra: dict = {}
-        if q.shape[0] == 1 and self.device.type == "cpu" and method != "cosine" \
-                and not store.index.uses_ann():
-            if method == "hopfield":
-                s, pos, settled = hopfield_one(store, q[0].numpy(), k)
-                extra = {"settled": settled[None]}
-            else:
-                s, pos, parts = hebbian_one(store, self._sep, q[0].numpy(), k)
-                extra = {name: v[None] for name, v in parts.items()}
-            s, pos = s[None], torch.from_numpy(pos)[None]
-        else:
-            if method == "hopfield":
-                out = hopfield_recall(store, q, k)
-                s, pos, extra = out.scores, out.pos, {"settled": out.settled}
-            elif method == "hebbian":
-                s, pos, extra = hebbian_recall(store, self._sep, q, k)
-            else:
-                s, pos, extra = cosine_recall(store, q, k)
-            s = s.numpy()
-            extra = {name: v.numpy().astype(np.float32) for name, v in extra.items()}
+        s, pos, extra = recall_paths.recall(self.store, self._sep, q, k, method)
         best_ids = self._to_ids(pos)
         best = np.where(best_ids >= 0, np.clip(np.asarray(s, np.float32), -1.0, 1.0),
                         np.float32(0.0)).astype(np.float32)
@@ -241,13 +231,14 @@ class HybridMemory:
         return RecallResult(method=method, min_score=min_score, ids=ids, scores=scores,
                             best_ids=best_ids, best_scores=best, **extra)
 
-    def _to_ids(self, pos: torch.Tensor) -> np.ndarray:
-        pos = pos.cpu()
+    def _to_ids(self, pos) -> np.ndarray:
+        pos = torch.as_tensor(pos).cpu()
         ids = torch.full_like(pos, -1)
         ok = pos >= 0
         ids[ok] = self.store.ids[pos[ok]]
         return ids.numpy()
 
+    @one_thread
     def settle_trace(self, query, noise_std: float = 0.0, seed: int = 0,
                      beta: float | None = None,
                      min_score: float | None = None) -> HopfieldTrace:
@@ -307,6 +298,7 @@ class HybridMemory:
         17)."""
         return self.chain_details(start_id, hops, min_support, allow_revisits).hops
 
+    @one_thread
     def chain_details(self, start_id: int, hops: int = 6, min_support: float | None = None,
                       allow_revisits: bool = False) -> ChainResult:
         """:meth:`chain` with the reason it ended and the hop it refused
@@ -315,41 +307,8 @@ class HybridMemory:
         min_support = check_optional(min_support, "min_support", "min_support")
         if min_support is None:
             min_support = self.config.chain_min_support
-        store, winners = self.store, self.config.k
-        pos = int(store.positions([start_id])[0])
-        row = int(store.first_rows()[pos:pos + 1][0])
-        code = store.row_codes[row:row + 1].long()
-        prev = code[0].cpu().numpy().astype(np.int64)  # the code the next link must start at
-        steps: list[Hop] = []
-        seen: set[int] = set()
-        for _ in range(hops):
-            if self.device.type == "cpu":  # numpy: no small torch kernels on the CPU
-                r, code_np = hebbian_step_np(store.w, code[0].numpy(), winners)
-                s, p = decode_np(store, code_np, r, 1)
-                code = torch.from_numpy(code_np)[None]
-                s, p = torch.from_numpy(s)[None], torch.from_numpy(p)[None]
-            else:
-                r, code = hebbian_step(store.w, code, winners)
-                s, p = decode_codes(store, code, r, 1)
-            p0 = int(p[0, 0])
-            if p0 < 0:
-                return ChainResult(steps, "nothing", None, min_support)
-            target = store.target_codes[p0].cpu().numpy().astype(np.int64)
-            if self.device.type == "cpu":
-                links = int(link_counts_np(store.w, prev, target[None])[0])
-            else:
-                links = int(link_counts(store.w, torch.from_numpy(prev)[None].to(self.device),
-                                        torch.from_numpy(target)[None].to(self.device))[0])
-            support = links / (winners * winners)
-            hop = Hop(int(store.ids[p0]), float(s[0, 0]), support)
-            if support < min_support:
-                return ChainResult(steps, "no_link", hop, min_support)
-            if hop.memory_id in seen and not allow_revisits:
-                return ChainResult(steps, "revisit", hop, min_support)
-            seen.add(hop.memory_id)
-            steps.append(hop)
-            prev = target
-        return ChainResult(steps, "hops", None, min_support)
+        pos = int(self.store.positions([start_id])[0])
+        return recall_paths.chain(self.store, pos, hops, min_support, allow_revisits)
 
     def set_recall_params(self, **changes) -> MemoryConfig:
         """Change recall-only settings on a live memory (no rebuild): ``beta``, ``top_k``,
@@ -359,6 +318,7 @@ class HybridMemory:
         rebuild."""
         return self.store.set_recall_params(**changes)
 
+    @one_thread
     def recall_codes(self, queries, hops: int = 1, noise_std: float = 0.0,
                      seed: int = 0) -> np.ndarray:
         """Query vectors (m, d) -> the code recalled after ``hops`` applications of W with
@@ -370,6 +330,7 @@ class HybridMemory:
         q = perturb(self._vectors(queries, "queries"), noise_std, seed)
         return self.propagate(self._sep.codes(q), hops)
 
+    @one_thread
     def propagate(self, codes, hops: int = 1) -> np.ndarray:
         """Apply W with k-WTA ``hops`` times to index codes (m, k) (-1 = no unit): -> (m, k)
         unit indices, ascending, live units first, -1 where fewer than k units have
@@ -386,6 +347,7 @@ class HybridMemory:
         live_first = np.argsort(out < 0, axis=1, kind="stable")
         return np.take_along_axis(out, live_first, axis=1)
 
+    @one_thread
     def recall_stored(self, ids, k: int = 1):
         """Hebbian recall probed by memories' own stored primary cue codes (the noise-free
         probe of a stored cue, without projecting its embedding again): one application of W
@@ -403,6 +365,7 @@ class HybridMemory:
                 np.take_along_axis(out, live_first, axis=1))
 
     # --- inspection -----------------------------------------------------------------
+    @one_thread
     def codes(self, ids) -> tuple[np.ndarray, np.ndarray]:
         """(primary cue codes (n, k), target codes (n, k)) of memories, as unit indices."""
         store = self.store
@@ -410,33 +373,50 @@ class HybridMemory:
         return (store.row_codes[store.first_rows()[pos]].cpu().numpy(),
                 store.target_codes[pos].cpu().numpy())
 
+    @one_thread
     def cue_vectors(self, ids) -> np.ndarray:
-        """(n, d) float32 copies of memories' primary (first) stored cue embeddings, unit rows:
-        the vectors a recall of that memory's own cue starts from (read only)."""
+        """(n, d) float32 copies of memories' primary (first) stored cue rows (float16 as
+        stored, decoded), unit rows: the vectors a recall of that memory's own cue starts from
+        (read only)."""
         store = self.store
         pos = store.positions(ids).to(self.device)
-        return store.index.emb[store.first_rows()[pos]].cpu().numpy().astype(np.float32)
+        return store.index.rows(store.first_rows()[pos]).cpu().numpy().astype(np.float32)
 
+    @one_thread
     def w_dense(self) -> np.ndarray:
         """W as a dense (D, D) array, for small code_dim teaching views only."""
         return self.store.w.to_dense().cpu().numpy()
 
+    @one_thread
     def stats(self) -> dict:
+        """Sizes and W statistics. ``bytes`` is what the memory holds, by part
+        (``bytes_by_part``): the float16 cue rows, W's cells (0 while W is factored), the
+        contributions (what each memory put into W, and the factored W itself), the
+        projection(s), the codes, the postings cache of the target codes, and bookkeeping
+        (ids, importance, days, replay flags, row owners, one text slot per memory).
+        ``w_form``: "factored" (W = Σ target · contributionᵀ, no cells stored) or "cells"."""
         store = self.store
         w = store.w.stats()
+        post = 0 if store._postings is None else sum(t.numel() * t.element_size()
+                                                     for t in store._postings)
         parts = {"cue_embeddings": store.index.nbytes(), "w": w["w_bytes"],
+                 "contributions": store.contrib.nbytes(),
                  "projection": self._sep.nbytes() + (
                      self._tsep.nbytes() if self._tsep is not self._sep else 0),
                  "codes": (store.row_codes.numel() + store.target_codes.numel()) * 4,
-                 "bookkeeping": store.n_rows * 12 + store.n * 21 + store.contrib.nbytes()}
+                 "postings": post,
+                 "bookkeeping": store.n_rows * 8 + store.n * 29}
         return {"n_memories": store.n, "n_cues": store.n_rows,
                 "w_norm": w["w_norm"], "w_nnz": w["w_nnz"], "w_sparsity": w["w_sparsity"],
-                "w_format": store.w.format, "bytes": sum(parts.values()), "bytes_by_part": parts,
+                "w_format": store.w.format,
+                "w_form": "factored" if store.factored else "cells",
+                "bytes": sum(parts.values()), "bytes_by_part": parts,
                 "device": str(self.device), "code_dim": self.config.code_dim,
                 "wta_k": self.config.k, "day": self.day,
                 "replay_size": int(store.in_replay.sum()),
                 "index": "ivf" if store.index.uses_ann() else "flat"}
 
+    @one_thread
     def validate(self) -> None:
         """Check every invariant of the stored state (ValueError naming the broken one)."""
         self.store.validate()
@@ -454,6 +434,7 @@ class HybridMemory:
     def ids(self) -> list[int]:
         return self.store.ids.tolist()
 
+    @one_thread
     def records(self) -> list[dict]:
         """Every memory as :meth:`get` returns it, in id order, in one O(n + rows) pass."""
         store = self.store
@@ -473,11 +454,13 @@ class HybridMemory:
                 "day": int(store.days[p]), "in_replay": bool(store.in_replay[p]),
                 "n_cues": int((store.row_mem == p).sum())}
 
+    @one_thread
     def remove(self, ids) -> int:
         """Forget memories: their cue rows, target codes and exactly their share of W."""
         return self.store.remove(ids)
 
     # --- sleep ----------------------------------------------------------------------
+    @one_thread
     def consolidate(self, night: consolidation.Night | None = None, *, replay: bool = True,
                     seed: int = 0, progress=None, **settings) -> list[dict]:
         """One night of sleep (:func:`nuonuo_core.consolidation.consolidate`): settings as a
@@ -485,22 +468,27 @@ class HybridMemory:
         return consolidation.consolidate(self.store, self._sep, night, replay=replay, seed=seed,
                                          progress=progress, **settings)
 
+    @one_thread
     def clear_replay(self, keep_fraction: float, policy: str = "priority", seed: int = 0) -> int:
         return consolidation.clear_replay(self.store, keep_fraction, policy, seed)
 
+    @one_thread
     def replay_buffer(self) -> list[dict]:
         return consolidation.replay_buffer(self.store)
 
+    @one_thread
     def set_importance(self, ids, importance) -> None:
         """Change the replay priority of stored memories (each in (0, 100])."""
         pos = self.store.positions(ids)
         self.store.set_importance(pos, check_importance(importance, pos.numel()))
 
     # --- files ----------------------------------------------------------------------
+    @one_thread
     def to_bytes(self) -> bytes:
         tensors, state = self.store.state_dict()
         return persistence.dump(self.config.to_dict(), tensors, state, self._sep.fingerprint())
 
+    @one_thread
     def save(self, path: str | os.PathLike, overwrite: bool = True) -> Path:
         """Write atomically to ``path`` (a '.nuonuo' file); returns the path.
         ``overwrite=False`` creates the file only if none exists (FileExistsError otherwise;
@@ -513,6 +501,7 @@ class HybridMemory:
                               source=str(path))
 
     @classmethod
+    @one_thread
     def from_bytes(cls, data: bytes, encoder=None, device: str | None = None,
                    source: str = "data", check_config=None):
         """Rebuild a memory from :meth:`to_bytes` output. ``device`` overrides the saved one;
@@ -545,6 +534,13 @@ class HybridMemory:
                                  "the saved one (different torch build?)")
             mem.store = MemoryStore.from_state_dict(config, mem.device,
                                                     persistence.tensors(data), state)
-            return mem
         except (KeyError, TypeError, RuntimeError, ValueError, OverflowError) as exc:
             raise ValueError(f"{source} is not a valid NuoNuo memory file: {exc}") from None
+        if "w_form" not in state:    # format 2: converted, said so (never silently)
+            warnings.warn(
+                f"{source} is a format-2 memory file: it was converted on loading (cue rows "
+                f"rounded to float16, so match scores may move by up to 4.9e-4; W "
+                f"{'factored' if mem.store.factored else 'kept as cells'}). Save it to write "
+                f"format {persistence.FORMAT_VERSION}.", UserWarning, stacklevel=2)
+        mem.loaded_format = 2 if "w_form" not in state else persistence.FORMAT_VERSION
+        return mem

@@ -8,19 +8,22 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .threads import mm
+
 
 #: extra candidates :func:`topk_stable` takes so that ties at the k-th place resolve in O(k)
 TIE_WINDOW = 48
 
 
 def matmul_t(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """a (m, d) @ b (n, d)ᵀ -> (m, n). One row on the CPU goes through numpy's BLAS, whose
-    matrix-vector kernel is ~4× faster than torch's; two rows or more use torch's GEMM (on one
-    thread, as the lab runs, 1.5-6× faster than numpy's for 2-256 rows against 16384 stored
-    rows: 3.5 vs 7.1 ms at 8 rows)."""
-    if a.device.type == "cpu" and a.shape[0] == 1:  # plain gemv on the stored layout
-        return torch.from_numpy(b.numpy() @ a.numpy()[0])[None]
-    return a @ b.T
+    """a (m, d) @ b (n, d)ᵀ -> (m, n), through torch, whose OpenMP honours the engine's
+    per-call thread setting (:mod:`nuonuo_core.threads`; numpy's BLAS has one process-wide
+    pool, which beside a busy core made a single 16384 × 384 product ~20× slower). One row on
+    the CPU is a matrix-vector product on the stored layout; products of at least
+    :data:`~nuonuo_core.threads.LARGE_WORK` multiply-adds run with the caller's threads."""
+    if a.device.type == "cpu" and a.shape[0] == 1:
+        return torch.mv(b, a[0])[None]
+    return mm(a, b.T)
 
 
 def topk_stable(x: torch.Tensor, k: int, ties_above: float | None = None

@@ -32,14 +32,21 @@ if TYPE_CHECKING:
     from .config import MemoryConfig
 
 FORMAT = "nuonuo-memory"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: older memory formats this build still reads (converted on load, see ``parse``)
+READS_ALSO = (2,)
 MAX_HEADER = 64 * 2**20
 _DTYPES = {"F32": (torch.float32, 4), "I64": (torch.int64, 8), "I32": (torch.int32, 4),
            "BOOL": (torch.bool, 1), "F16": (torch.float16, 2)}
 _TENSORS = {"ids": "I64", "target_codes": "I32", "importance": "F32", "days": "I64",
-            "in_replay": "BOOL", "row_mem": "I64", "row_codes": "I32", "cue_emb": "F32",
-            "w_keys": "I64", "w_vals": "F32", "c_keys": "I64", "c_vals": "F32"}
-_STATE_KEYS = {"config", "texts", "next_id", "day", "projection_fingerprint"}
+            "in_replay": "BOOL", "row_mem": "I64", "row_codes": "I32",
+            "cue_emb": ("F16", "F32"), "w_keys": "I64", "w_vals": "F32", "c_keys": "I64",
+            "c_vals": "F32"}
+#: cue rows are float16 from format 3 on (float32 in format 2)
+_EMB_DTYPE = {3: "F16", 2: "F32"}
+# format 3 adds "w_form": "factored" (W is the contributions' sum, no cells saved) or "cells"
+_STATE_KEYS = {"config", "texts", "next_id", "day", "projection_fingerprint", "w_form"}
+_STATE_KEYS_V2 = _STATE_KEYS - {"w_form"}
 # JSON bounds: the header is 12 tensor entries and the metadata (~120 values, 3 levels); the
 # state is a few keys, the config and one text record per memory (a dict of 3 texts and a
 # list of its paraphrases: 4 levels, at most ~6 values each, plus one value per extra row)
@@ -62,12 +69,13 @@ def checksum(table: dict, state: str, data: bytes | memoryview) -> str:
 
 def read_header(data: bytes, fmt: str = FORMAT, version: int = FORMAT_VERSION,
                 tensors: dict | None = None,
-                required: Iterable[str] | None = None) -> tuple[dict, dict, int]:
+                required: Iterable[str] | None = None,
+                also: tuple[int, ...] = ()) -> tuple[dict, dict, int]:
     """Validate the header -> (metadata, tensor table, start of the data region).
 
     ``fmt``, ``version`` and ``tensors`` (name -> dtype, or a tuple of allowed dtypes) describe
-    the file kind (default: a memory file); ``required`` names the tensors that must be
-    present (default: all of ``tensors``)."""
+    the file kind (default: a memory file); ``also``: older versions still read; ``required``
+    names the tensors that must be present (default: all of ``tensors``)."""
     spec = _TENSORS if tensors is None else tensors
     need = set(spec) if required is None else set(required)
     if len(data) < 8:
@@ -81,9 +89,10 @@ def read_header(data: bytes, fmt: str = FORMAT, version: int = FORMAT_VERSION,
     meta = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(meta, dict) or meta.get("format") != fmt:
         _fail(f"not a NuoNuo {fmt.split('-')[-1]} file (no {fmt!r} header)")
-    if meta.get("version") != str(version):
+    if meta.get("version") not in [str(v) for v in (version, *also)]:
+        reads = " and ".join(str(v) for v in sorted((version, *also)))
         _fail(f"format version {str(meta.get('version'))[:20]!r} is not supported "
-              f"(this build reads version {version})")
+              f"(this build reads version{'s' if also else ''} {reads})")
     if set(meta) != {"format", "version", "state", "sha256"} or not all(
             isinstance(v, str) for v in meta.values()):
         _fail("header metadata must be the strings format, version, state and sha256")
@@ -97,7 +106,8 @@ def read_header(data: bytes, fmt: str = FORMAT, version: int = FORMAT_VERSION,
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             _fail(f"tensor {name!r} entry is malformed")
         dtype, shape, offs = entry["dtype"], entry["shape"], entry["data_offsets"]
-        allowed = spec[name] if isinstance(spec[name], tuple) else (spec[name],)
+        want = spec[name]
+        allowed: tuple[str, ...] = tuple(want) if isinstance(want, tuple) else (str(want),)
         if dtype not in allowed:
             _fail(f"tensor {name!r} has dtype {str(dtype)[:10]!r}, expected "
                   f"{' or '.join(allowed)}")
@@ -151,17 +161,25 @@ def parse(data: bytes) -> tuple[dict, dict]:
     """Checked bytes -> (state dict with a ``config`` dict, the tensor table). Reads the
     header, the checksum and the state; allocates nothing beyond the state's JSON, whose
     values are bounded by the memories and cue rows the table declares. The tensors are read
-    later by :func:`tensors` once the config has been checked."""
-    meta, table, start = read_header(data)
+    later by :func:`tensors` once the config has been checked. A format-2 file's state has no
+    ``w_form`` (its W is always cells) and float32 rows; the store converts both."""
+    meta, table, start = read_header(data, also=READS_ALSO)
     if checksum(table, meta["state"], memoryview(data)[start:]) != meta["sha256"]:
         _fail("checksum mismatch: the file is corrupt or was changed after saving")
+    version = int(meta["version"])
+    if table["cue_emb"]["dtype"] != _EMB_DTYPE[version]:
+        _fail(f"tensor 'cue_emb' has dtype {table['cue_emb']['dtype']!r}, expected "
+              f"{_EMB_DTYPE[version]} in format {version}")
     if len(table["ids"]["shape"]) != 1 or len(table["row_mem"]["shape"]) != 1:
         _fail("ids and row_mem must be 1-d")
     n, R = counts(table)
     state = safejson.loads(meta["state"], STATE_ITEMS + 6 * n + R, STATE_DEPTH,
                            what="the state")
-    if not isinstance(state, dict) or set(state) != _STATE_KEYS:
-        _fail(f"state must hold exactly {sorted(_STATE_KEYS)}")
+    keys = _STATE_KEYS if version == FORMAT_VERSION else _STATE_KEYS_V2
+    if not isinstance(state, dict) or set(state) != keys:
+        _fail(f"state must hold exactly {sorted(keys)}")
+    if version == FORMAT_VERSION and state["w_form"] not in ("factored", "cells"):
+        _fail("w_form must be 'factored' or 'cells'")
     if not isinstance(state["config"], dict):
         _fail("state config must be an object")
     if type(state["next_id"]) is not int or type(state["day"]) is not int:

@@ -1,9 +1,16 @@
-"""The three recall methods, as functions over a :class:`~nuonuo_core.store.MemoryStore`.
+"""The three recall methods and the chain, over a :class:`~nuonuo_core.store.MemoryStore`,
+and the one place that chooses how they run.
 
-All take unit queries (m, d) and return the method's answers before any threshold: (match
-scores (m, k), memory positions (m, k)) with -1 / 0 for "none", plus what each method knows
-besides; :class:`~nuonuo_core.memory.HybridMemory` applies the answer threshold (``min_score``)
-and maps positions to ids.
+Two paths compute the same answers: the numpy path (:mod:`nuonuo_core.fastpath`, one query
+on the CPU, where small torch kernels would cost more than the work) and the torch path
+(:mod:`nuonuo_core.batchpath`, batches and GPUs). :func:`choose_path` picks one; both follow
+the definitions written plainly in :mod:`nuonuo_core.reference` (ranking, scores, ties,
+strictness, the chain's stops), and the tests run every tie and strictness case on both.
+
+:func:`recall` takes unit queries (m, d) and returns the method's answers before any
+threshold: (match scores (m, k), memory positions (m, k)) with -1 / 0 for "none", plus what
+each method knows besides; :class:`~nuonuo_core.memory.HybridMemory` applies the answer
+threshold (``min_score``) and maps positions to ids.
 
 A score says how well the *query* matches the answered memory (README, "When to answer"):
 
@@ -21,40 +28,106 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import math
-
 import numpy as np
 import torch
 
-from .functional import (SettleResult, expand_segments, hopfield_settle, kwta_active,
-                         normalize)
-from .ops import compact, first_per_owner, topk_stable
+from . import batchpath, fastpath
+from .candidates import min_units
+
+__all__ = ["recall", "chain", "choose_path", "PATHS", "min_units", "RecallResult", "Hop",
+           "ChainResult", "HopfieldTrace"]
+
+PATHS = ("numpy", "torch")
+#: tests set this to run every recall and chain on one path ("numpy" or "torch")
+FORCE_PATH: str | None = None
 
 
-def best_rows(store, queries: torch.Tensor, width: int):
-    """Stage-1 window counted in memories: each memory's best cue row, the ``width`` best
-    memories -> (scores (m, width), rows (m, width)); -inf / -1 past the end. Paraphrase
-    rows of one memory never crowd others out: the row search widens until every query has
-    ``width`` distinct memories or all rows were searched."""
-    index = store.index
-    if index.n == store.n:  # one cue row per memory: every row has its own owner
-        return index.search(queries, width)
-    want, w = min(width, store.n), min(index.n, width)
-    while True:
-        s, rows = index.search(queries, w)
-        first = first_per_owner(store.row_owners(rows))
-        if w >= index.n or bool((first.sum(1) >= want).all()):
-            break
-        w = min(index.n, 2 * w + 16)
-    return tuple(compact(first, width, s, rows, fill=(-float("inf"), -1)))
+def choose_path(store, m: int) -> str:
+    """"numpy" for one query on the CPU, "torch" for batches and other devices (or the path
+    :data:`FORCE_PATH` names; the numpy path then answers a batch one query at a time)."""
+    if FORCE_PATH is not None:
+        if FORCE_PATH not in PATHS:
+            raise ValueError(f"FORCE_PATH must be one of {PATHS}, got {FORCE_PATH!r}")
+        return FORCE_PATH
+    return "numpy" if m == 1 and store.device.type == "cpu" else "torch"
 
 
-def cosine_recall(store, queries: torch.Tensor, k: int):
-    """Nearest neighbour over every stored cue row, best row per memory -> (scores, positions,
-    {})."""
-    s, rows = best_rows(store, queries, k)
-    ok = rows >= 0
-    return s.masked_fill(~ok, 0.0).cpu(), store.row_owners(rows).cpu(), {}
+def recall(store, sep, queries: torch.Tensor, k: int, method: str
+           ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Unit queries (m, d) -> (match scores (m, k) float32, positions (m, k) int64, extra):
+    extra is {"settled"} (hopfield), {"overlap", "support"} (hebbian) or {} (cosine), each
+    (m, k) float32; before any threshold."""
+    if queries.shape[0] and choose_path(store, queries.shape[0]) == "numpy":
+        rows = [_one(store, sep, q, k, method) for q in queries.cpu().numpy()]
+        names = rows[0][2].keys() if rows else []
+        return (np.stack([r[0] for r in rows]).astype(np.float32),
+                np.stack([r[1] for r in rows]).astype(np.int64),
+                {n: np.stack([r[2][n] for r in rows]).astype(np.float32) for n in names})
+    if method == "hopfield":
+        out = batchpath.hopfield_recall(store, queries, k)
+        s, pos, extra = out.scores, out.pos, {"settled": out.settled}
+    elif method == "hebbian":
+        s, pos, extra = batchpath.hebbian_recall(store, sep, queries, k)
+    else:
+        s, pos, extra = batchpath.cosine_recall(store, queries, k)
+    return (s.cpu().numpy().astype(np.float32), pos.cpu().numpy().astype(np.int64),
+            {n: v.cpu().numpy().astype(np.float32) for n, v in extra.items()})
+
+
+def _one(store, sep, q: np.ndarray, k: int, method: str):
+    if method == "hopfield":
+        s, pos, settled = fastpath.hopfield_one(store, q, k)
+        return s, pos, {"settled": settled}
+    if method == "hebbian":
+        return fastpath.hebbian_one(store, sep, q, k)
+    s, pos = fastpath.cosine_one(store, q, k)
+    return s, pos, {}
+
+
+def chain(store, start_pos: int, hops: int, min_support: float,
+          allow_revisits: bool) -> "ChainResult":
+    """Follow W from the memory at ``start_pos``'s first cue row (``HybridMemory.chain``):
+    each hop applies W to the recalled code with k-WTA and decodes the memory whose target
+    code overlaps it most (at least ``min_overlap``); the chain stops at "nothing" (no such
+    memory), before a hop whose support from the previous memory's target code (the start's
+    cue code for the first hop) is below ``min_support`` ("no_link") and before a memory
+    already visited unless ``allow_revisits`` ("revisit")."""
+    winners = store.config.k
+    row = int(store.first_rows()[start_pos:start_pos + 1][0])
+    code_np = store.row_codes[row].cpu().numpy().astype(np.int64)
+    prev = code_np               # the code the next link must start at
+    numpy_path = choose_path(store, 1) == "numpy"
+    steps: list[Hop] = []
+    seen: set[int] = set()
+    for _ in range(hops):
+        if numpy_path:
+            r, code_np = fastpath.hebbian_step_np(store.w, code_np, winners)
+            s, p = fastpath.decode_np(store, code_np, r, 1)
+            score, p0 = float(s[0]), int(p[0])
+        else:
+            code = torch.from_numpy(code_np)[None].to(store.device)
+            r_t, code = batchpath.hebbian_step(store.w, code, winners)
+            s_t, p_t = batchpath.decode_codes(store, code, r_t, 1)
+            code_np = code[0].cpu().numpy().astype(np.int64)
+            score, p0 = float(s_t[0, 0]), int(p_t[0, 0])
+        if p0 < 0:
+            return ChainResult(steps, "nothing", None, min_support)
+        target = store.target_codes[p0].cpu().numpy().astype(np.int64)
+        if numpy_path:
+            links = int(fastpath.link_counts_np(store.w, prev, target[None])[0])
+        else:
+            links = int(batchpath.link_counts(
+                store.w, torch.from_numpy(prev)[None].to(store.device),
+                torch.from_numpy(target)[None].to(store.device))[0])
+        hop = Hop(int(store.ids[p0]), score, links / (winners * winners))
+        if hop.support < min_support:
+            return ChainResult(steps, "no_link", hop, min_support)
+        if hop.memory_id in seen and not allow_revisits:
+            return ChainResult(steps, "revisit", hop, min_support)
+        seen.add(hop.memory_id)
+        steps.append(hop)
+        prev = target
+    return ChainResult(steps, "hops", None, min_support)
 
 
 @dataclass
@@ -141,166 +214,3 @@ class ChainResult:
     min_support: float = 0.0
 
 
-@dataclass
-class HopfieldCandidates:
-    """Stage-1 output for m queries: K candidate rows (one per memory), their patterns and a
-    padding mask."""
-
-    rows: torch.Tensor      # (m, K) cue rows, -1 = padding
-    scores: torch.Tensor    # (m, K) stage-1 cosine
-    patterns: torch.Tensor  # (m, K, d)
-    mask: torch.Tensor      # (m, K) bool
-
-
-def hopfield_stage1(store, queries: torch.Tensor, width: int) -> HopfieldCandidates:
-    scores, rows = best_rows(store, queries, width)
-    mask = rows >= 0
-    emb = store.index.emb
-    if emb.shape[0] == 0:
-        patterns = torch.zeros(*rows.shape, emb.shape[1], device=emb.device)
-    else:
-        patterns = emb[rows.clamp(min=0)] * mask[..., None]
-    return HopfieldCandidates(rows, scores, patterns, mask)
-
-
-def rank_final(final: torch.Tensor, owners: torch.Tensor, k: int, match: torch.Tensor):
-    """Settled scores (m, K) of candidates owned by distinct memories -> the k best by settled
-    score, ties to the earlier candidate: (match scores (m, k), positions (m, k), settled
-    scores (m, k)), -1 / 0 where none. ``match`` (m, K): each candidate's stage-1 cosine."""
-    s, j = topk_stable(final, k)
-    live = torch.isfinite(s)
-    pos = owners.gather(1, j).masked_fill(~live, -1)
-    got = match.gather(1, j).masked_fill(~live, 0.0)
-    out_s, out_p = _pad(got, pos, k)
-    return out_s, out_p, _pad(s.masked_fill(~live, 0.0), pos, k)[0]
-
-
-def _pad(s: torch.Tensor, pos: torch.Tensor, k: int):
-    m, kk = s.shape
-    out_s = torch.zeros(m, k)
-    out_p = torch.full((m, k), -1, dtype=torch.long)
-    out_s[:, :kk], out_p[:, :kk] = s.cpu(), pos.cpu()
-    return out_s, out_p
-
-
-@dataclass
-class HopfieldOut:
-    """:func:`hopfield_recall`'s result: match scores, positions and settled scores (m, k),
-    stage-1 candidates and the settling."""
-
-    scores: torch.Tensor
-    pos: torch.Tensor
-    settled: torch.Tensor
-    cand: HopfieldCandidates
-    settle: SettleResult
-
-
-def hopfield_recall(store, queries: torch.Tensor, k: int, trace: bool = False,
-                    beta: float | None = None) -> HopfieldOut:
-    """Two-stage recall: top-K memories' best cue rows, settle ξ ← Xᵀ softmax(βXξ), rank by
-    cos(ξ*, x); each answer's score is the query's cosine with its cue row (the match)."""
-    cfg = store.config
-    cand = hopfield_stage1(store, queries, max(cfg.top_k, k))
-    settle = hopfield_settle(queries, cand.patterns, beta or cfg.beta, cfg.max_steps, cfg.eps,
-                             mask=cand.mask, trace=trace)
-    final = torch.bmm(cand.patterns, normalize(settle.state).unsqueeze(-1)).squeeze(-1)
-    final = final.masked_fill(~cand.mask, -float("inf"))
-    s, pos, settled = rank_final(final, store.row_owners(cand.rows), k, cand.scores)
-    return HopfieldOut(s, pos, settled, cand, settle)
-
-
-def hebbian_step(w, code: torch.Tensor, k: int):
-    """One application of W: codes (m, k) (-1 = no unit) -> (activity r (m, D), new code
-    (m, k)): k-WTA among units with activity > 0, -1 where fewer than k are active."""
-    r = w.column_sums(code)
-    return r, kwta_active(r, k)
-
-
-def hebbian_recall(store, sep, queries: torch.Tensor, k: int):
-    """Code the query, apply W once with k-WTA, decode to the nearest target codes ->
-    (scores = support × overlap, positions, {"overlap", "support"}) (m, k) each."""
-    query_code = sep.codes(queries).long()
-    r, code = hebbian_step(store.w, query_code, store.config.k)
-    overlap, pos = decode_codes(store, code, r, k)
-    del r
-    support = answer_support(store, query_code, pos)
-    score = (support * overlap.double()).float()
-    return score, pos, {"overlap": overlap, "support": support.float()}
-
-
-def link_counts(w, codes: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Stored links between codes and target codes: codes (n, a), targets (n, b) unit indices
-    (-1 = none) -> (n,) how many of the b × a cells W[target unit, code unit] are non-zero."""
-    n, a = codes.shape
-    b = targets.shape[1]
-    rows = targets.to(w.device)[:, :, None].expand(n, b, a).reshape(-1)
-    cols = codes.to(w.device)[:, None, :].expand(n, b, a).reshape(-1)
-    return w.has_cells(rows, cols).view(n, b * a).sum(1)
-
-
-def answer_support(store, query_code: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-    """W-link support of each answer: query codes (m, winners), answers' positions (m, k)
-    (-1 = none) -> (m, k) float64 in [0, 1]: link_counts / winners², 0 where no answer."""
-    out = torch.zeros(pos.shape, dtype=torch.float64)
-    live = (pos >= 0).nonzero()
-    if live.shape[0] == 0:
-        return out
-    winners = store.config.k
-    targets = store.target_codes[pos[live[:, 0], live[:, 1]].to(store.target_codes.device)]
-    counts = link_counts(store.w, query_code[live[:, 0].to(query_code.device)], targets.long())
-    out[live[:, 0], live[:, 1]] = counts.cpu().double() / (winners * winners)
-    return out
-
-
-def min_units(cfg) -> int:
-    """Fewest shared units for a Hebbian recall to count: ceil(min_overlap · k)."""
-    return max(1, math.ceil(cfg.min_overlap * cfg.k - 1e-9))
-
-
-def decode_codes(store, code: torch.Tensor, r: torch.Tensor | None, k: int):
-    """Codes (m, k_code) (-1 = no unit) -> the k stored memories whose target codes overlap
-    most, among those sharing at least :func:`min_units` units (the rest are not recalls).
-
-    Score = overlap / k_code (the cosine of binary codes); ties go to the memory whose
-    overlapping units carry more of W·code (``r``): rank = overlap + 0.999·share ∈ [o, o+1),
-    then to the lower position.
-    """
-    m, winners = code.shape
-    n = store.n
-    out_s = torch.zeros(m, k)
-    out_p = torch.full((m, k), -1, dtype=torch.long)
-    if n == 0:
-        return out_s, out_p
-    ptr, post = store.postings()
-    units = code.reshape(-1).to(ptr.device)
-    live = units >= 0
-    units = units.clamp(min=0)
-    lo, hi = ptr[units], ptr[units + 1]
-    lengths = (hi - lo) * live
-    cells, seg = expand_segments(lo, lengths)
-    total = cells.numel()
-    if total == 0:
-        return out_s, out_p
-    positions = post[cells]
-    query = seg // winners
-    weight = torch.ones(total, device=ptr.device)
-    if r is not None:
-        c = code.to(r.device)
-        r_win = r.gather(1, c.clamp(min=0)) * (c >= 0)  # (m, winners)
-        share = r_win / r_win.sum(1, keepdim=True).clamp_min(1e-12)
-        weight = weight + 0.999 * share.reshape(-1)[seg]
-    # rank the (query, memory) pairs that share a unit; memory ∝ postings, not m × n
-    uniq, inverse = torch.unique(query * n + positions, return_inverse=True)
-    rank = torch.zeros(uniq.shape[0], dtype=torch.float64, device=ptr.device)
-    rank.index_add_(0, inverse, weight.double())
-    enough = torch.floor(rank + 1e-6) >= min_units(store.config)
-    uniq, rank = uniq[enough], rank[enough]
-    q_of, p_of = uniq // n, uniq % n
-    order = torch.argsort(q_of.double() * (winners + 2) + (winners + 1 - rank), stable=True)
-    q_sorted = q_of[order]
-    place = torch.arange(order.shape[0], device=ptr.device) - torch.searchsorted(q_sorted, q_sorted)
-    keep = place < k
-    rows, cols, best = q_sorted[keep].cpu(), place[keep].cpu(), order[keep]
-    out_s[rows, cols] = (torch.floor(rank[best] + 1e-6) / winners).float().cpu()
-    out_p[rows, cols] = p_of[best].cpu()
-    return out_s, out_p

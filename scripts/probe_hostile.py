@@ -50,7 +50,7 @@ def empty_tensors(k: int, d: int) -> dict:
     return {"ids": z(0, dtype=torch.int64), "target_codes": z(0, k, dtype=torch.int32),
             "importance": z(0), "days": z(0, dtype=torch.int64),
             "in_replay": z(0, dtype=torch.bool), "row_mem": z(0, dtype=torch.int64),
-            "row_codes": z(0, k, dtype=torch.int32), "cue_emb": z(0, d),
+            "row_codes": z(0, k, dtype=torch.int32), "cue_emb": z(0, d, dtype=torch.float16),
             "w_keys": z(0, dtype=torch.int64), "w_vals": z(0),
             "c_keys": z(0, dtype=torch.int64), "c_vals": z(0)}
 
@@ -69,7 +69,7 @@ def probe1(right_fingerprint: bool) -> bytes:
     cfg = big_config()
     fp = PatternSeparator(4096, 16384, 20, 0).fingerprint() if right_fingerprint else 1.0
     return persistence.dump(cfg, empty_tensors(20, 4096),
-                            {"texts": [], "next_id": 0, "day": 0}, fp)
+                            {"texts": [], "next_id": 0, "day": 0, "w_form": "cells"}, fp)
 
 
 def resign_raw(header: dict, body: bytes) -> bytes:
@@ -90,7 +90,8 @@ def probe2(where: str, mb: int = 19) -> bytes:
     from nuonuo_core import MemoryConfig, persistence
     from nuonuo_core.separation import PatternSeparator
     cfg = MemoryConfig(device="cpu").to_dict()
-    good = persistence.dump(cfg, empty_tensors(20, 384), {"texts": [], "next_id": 0, "day": 0},
+    good = persistence.dump(cfg, empty_tensors(20, 384),
+                            {"texts": [], "next_id": 0, "day": 0, "w_form": "cells"},
                             PatternSeparator(384, 16384, 20, 0).fingerprint())
     (n,) = struct.unpack("<Q", good[:8])
     header, body = json.loads(good[8:8 + n]), good[8 + n:]

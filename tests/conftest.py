@@ -43,3 +43,13 @@ def workspace_dir(tmp_path, monkeypatch):
     """Every test saves (and autosaves) workspaces under its own temporary folder."""
     monkeypatch.setenv("NUONUO_WORKSPACES", str(tmp_path / "ws"))
     return tmp_path / "ws"
+
+
+@pytest.fixture(params=["numpy", "torch"])
+def recall_path(request, monkeypatch):
+    """Run the test with every recall and chain on one path (issue 21, point 5): the numpy
+    path (one query at a time) and the torch path (batches), chosen in nuonuo_core.recall."""
+    from nuonuo_core import recall
+
+    monkeypatch.setattr(recall, "FORCE_PATH", request.param)
+    return request.param

@@ -10,6 +10,7 @@ import pytest
 from nuonuo_core import (DEFAULT_MIN_SCORE, NO_ABSTENTION, HybridMemory, MemoryConfig,
                          RecallResult)
 from nuonuo_core.bench import calibration
+from nuonuo_core.index import SCORE_TOLERANCE
 from conftest import unit_rows
 
 CPU = dict(device="cpu")
@@ -222,11 +223,14 @@ def test_hopfield_ranks_by_settling_but_scores_the_match():
     r = mem.recall_details(q[None].astype(np.float32), k=3, method="hopfield",
                            min_score=NO_ABSTENTION)
     assert r.best_ids[0, 0] == ids[2]
-    assert r.best_scores[0, 0] == pytest.approx(float(x[2] @ q), abs=1e-5)
+    # the match: the query's cosine with the stored (float16) row, within 2^-11 of float32's
+    stored = float(x[2].astype(np.float16).astype(np.float64) @ q.astype(np.float64))
+    assert r.best_scores[0, 0] == pytest.approx(stored, abs=1e-6)
+    assert r.best_scores[0, 0] == pytest.approx(float(x[2] @ q), abs=SCORE_TOLERANCE)
     assert r.best_scores[0, 0] < 0.8 and r.settled[0, 0] > 0.99  # settled ≠ confidence
     tr = mem.settle_trace(q.astype(np.float32), min_score=0.9)
     assert tr.settled_id == ids[2] and tr.answer_id == -1 and tr.answer_score == 0.0
-    assert tr.match_score == pytest.approx(float(x[2] @ q), abs=1e-5)
+    assert tr.match_score == pytest.approx(stored, abs=1e-6)
     assert tr.settled_similarity > 0.99 and tr.min_score == 0.9
 
 

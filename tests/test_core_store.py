@@ -24,12 +24,11 @@ def test_remove_after_noisy_replay_leaves_only_what_the_rest_stored(fmt):
     W = mem.w_dense()
     assert not W[np.setdiff1d(np.arange(D), kept_units)].any()  # no removed memory's rows
     # what stays equals a replay of the kept memories' own shares
-    v = mem.store.contrib
-    mem_of, col = v.keys // D, v.keys % D
+    v = mem.store.contrib       # column-major: (column, memory position, value)
     ref = np.zeros((D, D), np.float32)
     tc = mem.store.target_codes.numpy()
-    for m, c, val in zip(mem_of.tolist(), col.tolist(), v.vals.tolist()):
-        ref[tc[ids.index(m)], c] += val
+    for c, p, val in zip(v.cols().tolist(), v.mem.tolist(), v.vals.tolist()):
+        ref[tc[p], c] += val
     assert np.allclose(W, ref, atol=1e-4)
     mem.remove(ids[:20])
     assert mem.stats()["w_nnz"] == 0 and not mem.w_dense().any()
@@ -57,7 +56,8 @@ def test_vectors_of_any_float32_scale_are_stored_by_direction(scale):
     for method in ("hopfield", "hebbian", "cosine"):
         s, got = mem.recall_vectors(x, k=1, method=method)
         assert got[:, 0].tolist() == [0, 1, 2], method
-    assert np.allclose(mem.store.index.emb.norm(dim=1).numpy(), 1.0, atol=1e-5)
+    # stored as float16: each entry within 2^-11 of itself, so the norm within ~5e-4 of 1
+    assert np.allclose(mem.store.index.emb.norm(dim=1).numpy(), 1.0, atol=5e-4)
     with pytest.raises(ValueError, match="NaN or infinite"):
         mem.add_vectors(x.astype(np.float64) * 1e300)
 

@@ -1,9 +1,13 @@
 """Correctness at the edges (issue 9, points 1-5): strict Hebbian recall, empty memories,
-masked padding, one tie rule, candidate windows counted in memories."""
+masked padding, one tie rule, candidate windows counted in memories. Every test runs on both
+recall paths (the ``recall_path`` fixture: numpy, torch), chosen in nuonuo_core.recall."""
 import numpy as np
+import pytest
 
 from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig
 from conftest import unit_rows
+
+pytestmark = pytest.mark.usefixtures("recall_path")
 
 CPU = dict(device="cpu")
 METHODS = ("hopfield", "hebbian", "cosine")
@@ -35,7 +39,8 @@ def test_one_surviving_cell_is_not_a_recall():
     mem = HybridMemory(MemoryConfig(**CPU))
     mem.add_vectors(x)
     cue, target = mem.codes([0])
-    w = mem.store.w  # keep a single cell of W: one unit of activity for memory 0's cue
+    w = mem.store.w = mem.store.w.materialize()  # W's cells, as after a cut
+    # keep a single cell of W: one unit of activity for memory 0's cue
     w._drop(w.keys.long() == int(cue[0, 0]) * 16384 + int(target[0, 0]))
     assert mem.stats()["w_nnz"] == 1
     for s, ids in _both_paths(mem, x[:1], 3, "hebbian"):

@@ -119,7 +119,7 @@ def test_probes_1_and_2_small_hostile_files_are_refused_cheaply(tmp_path):
         "big.wrong.nuonuo": probe.probe1(False),
         "shapes.core.nuonuo": persistence.dump(
             MemoryConfig(w_format="dense", code_dim=16384, embed_dim=4096, **CPU).to_dict(),
-            dense, {"texts": [], "next_id": 0, "day": 0}, 1.0),
+            dense, {"texts": [], "next_id": 0, "day": 0, "w_form": "cells"}, 1.0),
         "state.nuonuo": probe.probe2("state"),
         "header.nuonuo": probe.probe2("header"),
         "import.json": b"[" + b"{}," * (5 * 2**20 // 3 - 1) + b"{}]",
@@ -254,7 +254,7 @@ def test_contribution_keys_are_safe_for_the_largest_legal_id():
     cells = mem.stats()["w_nnz"]
     (new,) = mem.add_vectors(unit_rows(1, d=8, seed=3), targets=unit_rows(1, d=8, seed=4))
     assert new == MAX_ID - 1
-    keys = mem.store.contrib.keys
+    keys = mem.store.contrib.state_dict(mem.store.ids)["c_keys"]   # id · D + column, as saved
     assert set((keys // D).tolist()) == {keep[0], new}
     mem.validate()
     mem.remove([new])
@@ -421,7 +421,7 @@ def test_two_processes_racing_to_create_one_name(tmp_path):
 def test_workspace_file_stays_within_the_upload_limit():
     mem = HybridMemory(MemoryConfig(**CPU), encoder=HashingEncoder())
     refused = None
-    for b in range(9):                                    # up to 9,000 memories
+    for b in range(40):                                   # up to 40,000 memories
         rows = [memory_rows.make_row(f"memory {b}-{i}", f"target {b}-{i}")
                 for i in range(1000)]
         try:

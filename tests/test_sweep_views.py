@@ -319,10 +319,13 @@ def test_cue_vectors_are_the_primary_stored_cues():
     cues = unit_rows(5, 384, 5)
     mem = vector_memory(cues)
     ids = mem.ids()
-    assert np.allclose(mem.cue_vectors(ids), cues, atol=1e-6)
-    assert np.allclose(mem.cue_vectors([ids[3], ids[1]]), cues[[3, 1]], atol=1e-6)
+    # the rows are stored as float16 (issue 19): each entry within 2^-11 of the cue's
+    f16 = 2.0 ** -11
+    assert np.allclose(mem.cue_vectors(ids), cues, atol=f16, rtol=0)
+    assert np.array_equal(mem.cue_vectors(ids), cues.astype(np.float16).astype(np.float32))
+    assert np.allclose(mem.cue_vectors([ids[3], ids[1]]), cues[[3, 1]], atol=f16, rtol=0)
     mem.remove([ids[0]])
-    assert np.allclose(mem.cue_vectors(mem.ids()), cues[1:], atol=1e-6)
+    assert np.allclose(mem.cue_vectors(mem.ids()), cues[1:], atol=f16, rtol=0)
     with pytest.raises((KeyError, ValueError)):
         mem.cue_vectors([12345])
 

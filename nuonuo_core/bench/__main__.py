@@ -5,6 +5,7 @@ import importlib
 import sys
 
 COMMANDS = {"speed": "recall latency, add time and state size for N memories",
+            "load": "issue 19's ratios beside a busy core (threads, add, bytes, recall)",
             "locomo": "turn retrieval on LoCoMo conversations",
             "longmemeval": "session/turn retrieval on a LongMemEval JSON file",
             "conversation": "conversation memory speed: add turns (cold cache), one search",
