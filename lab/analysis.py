@@ -277,7 +277,7 @@ _TRADEOFF_LOCK = threading.Lock()
 def tradeoff(encoder, word_match: bool = True) -> pd.DataFrame | None:
     """For every method and threshold 0.00, 0.01, … 1.00: the share of the paraphrased
     questions answered right / wrong / not at all, and of the unheld questions abstained on,
-    over the hand-written calibration questions of the demo sets (README, "When to answer":
+    over the hand-written calibration questions of the demo sets (docs/engine.md, "When to answer":
     each set in a default memory). None when the calibration file is not there. Computed once
     per process (shipped texts only, never a visitor's). ``word_match``: hopfield and cosine
     scored by word match (the engine's default) or by the cue cosine alone."""

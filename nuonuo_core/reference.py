@@ -3,7 +3,7 @@ time, in numpy and Python loops, from the store's data alone (its float16 cue ro
 W's cells or contributions). The property tests compare both fast paths with it
 (:mod:`nuonuo_core.fastpath`, :mod:`nuonuo_core.batchpath`); it is never used to answer.
 
-The definitions (the README's "When to answer" and :mod:`nuonuo_core.recall`'s doc):
+The definitions (docs/engine.md's "When to answer" and :mod:`nuonuo_core.recall`'s doc):
 
 * A cue row's score is the query's dot product with the stored float16 row, summed exactly
   (float64) and rounded to float32 once.

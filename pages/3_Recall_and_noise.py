@@ -71,7 +71,7 @@ with st.expander("⚖️ When to answer: what each threshold trades"):
     st.markdown("A higher threshold answers fewer paraphrased questions but stays silent on "
                 "more questions the memory does not hold. Measured on the hand-written "
                 "calibration questions of the demo sets (each set alone in a default memory; "
-                "README, *When to answer*), whatever this workspace holds.")
+                "docs/engine.md, *When to answer*), whatever this workspace holds.")
     th = {m: mem.text_min_score(m) for m in analysis.METHODS}
     if any(words.values()):
         st.caption("Hopfield and cosine: the word-match score (one threshold for both).")

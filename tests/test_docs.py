@@ -191,6 +191,52 @@ def project_modules(root: Path = ROOT) -> set[str]:
     return out
 
 
+# --- pointers into the README from code and other files ----------------------------------------
+#: "README, "When to answer"", "README's "Use it as ..."", "the README section on devices":
+#: a pointer to a README section by name (the README is a front door; sections moved to docs/)
+README_POINTER = re.compile(
+    r"README(?:'s)?,?\s+(?:section\s+)?[\"*'](?P<q>[^\"*'\n]{3,60})[\"*']"
+    r"|README section (?:on|about) (?P<t>[\w ]{3,40})", re.I)
+POINTER_SUFFIXES = {".py", ".md", ".json", ".toml", ".txt", ".cfg", ".yaml", ".yml"}
+
+
+def readme_pointers(root: Path = ROOT) -> list[str]:
+    """'file:line: pointer' for every pointer to a README section the README does not have
+    as a heading (start of a heading's text, case-insensitive)."""
+    headings = [m.group(1).replace("`", "").lower() for _, line in
+                prose_lines((root / "README.md").read_text(encoding="utf-8"))
+                for m in [re.match(r"^#{1,6}\s+(.*)$", line)] if m]
+    bad = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.suffix not in POINTER_SUFFIXES or not path.is_file() or any(
+                p.startswith(".") or p in {"__pycache__", "build", "dist", "workspaces"}
+                for p in rel.parts[:-1]) or rel.as_posix() == "tests/test_docs.py":
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for m in README_POINTER.finditer(text):
+            name = (m.group("q") or m.group("t")).strip().lower()
+            if not any(h.startswith(name) for h in headings):
+                line = text.count("\n", 0, m.start()) + 1
+                bad.append(f"{rel.as_posix()}:{line}: {m.group(0)!r}")
+    return bad
+
+
+def test_no_pointer_to_a_readme_section_that_moved():
+    """Code, help texts and docs that send a reader to a README section by name point to the
+    docs page that has it now (e.g. docs/engine.md, "When to answer")."""
+    assert readme_pointers() == []
+
+
+def test_pointer_checker_catches_stale_pointers(tmp_path):
+    (tmp_path / "README.md").write_text("# R\n\n## The two commands\n", encoding="utf-8")
+    (tmp_path / "a.py").write_text('"""see README, "When to answer"."""\nx = 1  # README, '
+                                   '"The two commands"\n', encoding="utf-8")
+    (tmp_path / "b.md").write_text("the engine's README section on devices\n", encoding="utf-8")
+    assert readme_pointers(tmp_path) == [
+        "a.py:1: 'README, \"When to answer\"'", "b.md:1: 'README section on devices'"]
+
+
 # --- the repository's documents ------------------------------------------------------------
 def test_readme_is_a_front_door():
     size = (ROOT / "README.md").stat().st_size
