@@ -52,10 +52,16 @@ def shoot(page, path: Path) -> None:
     """Streamlit scrolls inside its main block: grow the viewport to the content, then shoot."""
     if WIDTH != 1400:
         path = path.with_name(f"{path.stem}_{WIDTH}{path.suffix}")
-    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')"
-                           ".scrollHeight")
-    page.set_viewport_size({"width": WIDTH, "height": min(max(int(height) + 40, HEIGHT), 6000)})
-    settle(page)
+    shown = 0
+    for _ in range(4):              # charts drawn after a resize can grow the page again
+        height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')"
+                               ".scrollHeight")
+        want = min(max(int(height) + 40, HEIGHT), 6000)
+        if want <= shown:
+            break
+        page.set_viewport_size({"width": WIDTH, "height": want})
+        shown = want
+        settle(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     print("saved", path)
@@ -191,6 +197,8 @@ def main() -> None:
             click(page, "Run noise sweep")
             page.locator(".js-plotly-plot").nth(2).wait_for(timeout=WAIT)
             shoot(page, out / "3_recall_and_noise.png")
+            # the sweep's chart alone: recall over noise with 95 % bands over the draws
+            shoot_part(page, out / "3_recall_noise_bands.png", "^Noise sweep$")
         if "nights" in want:
             goto(page, "Consolidation nights")
             per_day = page.get_by_role("spinbutton", name="Memories per day")
