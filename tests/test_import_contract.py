@@ -204,7 +204,34 @@ def violations(project) -> list[str]:
                                f"layer {theirs} (tests/test_import_contract.py LAB_LAYERS)")
     for comp in cycles(graph(project)):
         bad.append("import circle: " + " -> ".join(comp))
+    for comp in cycles(engine_packages(graph(project))):
+        bad.append("package circle: " + " -> ".join(comp))
     return bad
+
+
+def engine_unit(name: str) -> str | None:
+    """``nuonuo_core.sweep.grid`` -> ``nuonuo_core.sweep``; a top-level engine module is its
+    own unit; outside the engine: None."""
+    parts = name.split(".")
+    if parts[0] != "nuonuo_core" or len(parts) < 2:
+        return None
+    return ".".join(parts[:2])
+
+
+def engine_packages(edges: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """The module graph folded onto the engine's subpackages: two packages that import each
+    other (through any of their modules) are a circle too, even when no two modules are."""
+    folded: dict[str, dict[str, int]] = {}
+    for mod, targets in edges.items():
+        unit = engine_unit(mod)
+        if unit is None:
+            continue
+        folded.setdefault(unit, {})
+        for target, line in targets.items():
+            other = engine_unit(target)
+            if other is not None and other != unit:
+                folded[unit].setdefault(other, line)
+    return folded
 
 
 def lab_top_level(root: Path) -> list[str]:
@@ -311,3 +338,21 @@ def test_type_checking_imports_do_not_count(tmp_path):
 def test_lab_top_level_counts_modules_and_packages(tmp_path):
     _write(tmp_path, {**BASE, **{f"lab/m{i}.py": "" for i in range(12)}, "lab/notes.txt": ""})
     assert len(lab_top_level(tmp_path)) == 14     # m0..m11, ui, workspace
+
+
+def test_checker_catches_a_circle_between_two_engine_packages(tmp_path):
+    """sweep.grid -> experiments.registry and experiments.cli -> sweep.seeds: no two modules
+    import each other, but the two packages do (the old experiments <-> sweep seed parser)."""
+    files = {**BASE,
+             "nuonuo_core/experiments/__init__.py": "",
+             "nuonuo_core/experiments/registry.py": "import dataclasses\n",
+             "nuonuo_core/experiments/cli.py": "from ..sweep.seeds import parse\n",
+             "nuonuo_core/sweep/__init__.py": "",
+             "nuonuo_core/sweep/seeds.py": "import re\n",
+             "nuonuo_core/sweep/grid.py": "from ..experiments.registry import Config\n"}
+    _write(tmp_path, files)
+    found = violations(read_project(tmp_path))
+    assert found == ["package circle: nuonuo_core.experiments -> nuonuo_core.sweep"], found
+    files["nuonuo_core/experiments/cli.py"] = "import argparse\n"     # the circle broken
+    _write(tmp_path, files)
+    assert violations(read_project(tmp_path)) == []

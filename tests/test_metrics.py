@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from nuonuo_core.bench.metrics import (dcg, evaluate_retrieval, evaluate_turn2session, mean,
+from nuonuo_core.metrics import (dcg, evaluate_retrieval, evaluate_turn2session, mean,
                                        ndcg, recall_at_k, reciprocal_rank, session_of)
 
 

@@ -104,7 +104,7 @@ def evaluate_longmemeval(questions, methods: Methods, at_k: Sequence[int], encod
     session metrics by the official turn2session), plus MRR (at_k None); ``_abs`` questions
     and questions without evidence turns are skipped. Category: ``overall`` and
     question_type. Token vectors of haystacks are not kept on disk."""
-    from nuonuo_core.bench.metrics import (evaluate_retrieval, evaluate_turn2session,
+    from nuonuo_core.metrics import (evaluate_retrieval, evaluate_turn2session,
                                            reciprocal_rank, session_of)
     from nuonuo_core.embed_cache import CachedEncoder, cached_minilm
     from nuonuo_core.retrieval import Embedder

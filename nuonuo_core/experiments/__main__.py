@@ -17,7 +17,7 @@ import argparse
 import sys
 
 from . import EXPERIMENTS, OURS, run_experiment
-from ..sweep.grid import parse_seeds
+from .values import parse_seeds
 from .registry import add_arguments, given, presets_text
 from .summary import METHODS, summarize, table_text
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
+from ..metrics import recall_at_k
 from .config import RetrievalConfig
 from .limits import check_count, check_int, check_text
 
@@ -40,7 +41,6 @@ class LabelledQuestion:
 
 def recall_at(ranked: Sequence[str], evidence: Sequence[str], at_k: int) -> float:
     """Fraction of ``evidence`` among ``ranked[:at_k]``."""
-    from nuonuo_core.bench.metrics import recall_at_k
     return recall_at_k(ranked, evidence, at_k)
 
 

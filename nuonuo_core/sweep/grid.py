@@ -18,15 +18,15 @@ from typing import Any
 
 from ..experiments import (Experiment, canonical_params, check, field_specs, get_experiment,
                            parse_text)
+from ..experiments.values import parse_seeds  # noqa: F401  (grid.parse_seeds, sweep.parse_seeds)
+from ..experiments.values import distinct_values as _distinct
+from ..experiments.values import split_values as _split
 from ..limits import LIMITS
 
 # Bounds from the one table of limits (nuonuo_core/limits.py); the lab page passes a smaller
 # max_tasks. A seed is the engine's: [0, 2**32 - 1].
 MAX_TASKS = int(LIMITS["grid_tasks"].hi)
-MAX_AXIS_VALUES = int(LIMITS["grid_values"].hi)
-MAX_SEEDS = int(LIMITS["grid_seeds"].hi)
 MAX_SEED = int(LIMITS["seed"].hi)
-MAX_TEXT = int(LIMITS["grid_text"].hi)   # characters in one parameter's value list
 
 
 def code_version() -> str:
@@ -123,44 +123,6 @@ class Grid:
         for name, values in self.axes:
             args += [f"--{name}", ",".join(_show(v) for v in values)]
         return args + ["--seeds", ",".join(map(str, self.seeds))]
-
-
-def _split(name: str, text: Any) -> list:
-    """'a,b,c' -> ['a', 'b', 'c'] strictly (no empty items); lists pass as they are."""
-    if not isinstance(text, str):
-        return list(text) if isinstance(text, (list, tuple)) else [text]
-    check(len(text) <= MAX_TEXT,
-          f"{name}: value list of {len(text)} characters, at most {MAX_TEXT} allowed")
-    items = [p.strip() for p in text.split(",")]
-    check(all(items), f"{name}: empty value in {text!r} (write values as v1,v2,...)")
-    return items
-
-
-def _distinct(name: str, values: list) -> tuple:
-    check(len(values) <= MAX_AXIS_VALUES,
-          f"{name}: {len(values)} values, at most {MAX_AXIS_VALUES} allowed")
-    dup = next((v for i, v in enumerate(values) if v in values[:i]), None)
-    check(dup is None, f"{name}: value {dup!r} is given twice")
-    return tuple(values)
-
-
-def parse_seeds(text: Any) -> tuple[int, ...]:
-    """'0,1,2' -> (0, 1, 2): distinct seeds, each an int in the table's seed range
-    ([0, 2**32 - 1], the engine's), at most MAX_SEEDS of them."""
-    seeds = []
-    for item in _split("seeds", text):
-        ok = isinstance(item, (int, str)) and not isinstance(item, bool)
-        if isinstance(item, str):   # digits only: no sign, exponent or underscore in a seed
-            ok = item.isdigit() and item.isascii()
-        if ok:
-            try:
-                item = LIMITS["seed"].parse(item)
-            except ValueError:
-                ok = False
-        check(ok, f"seeds: {item!r} is not an integer in {LIMITS['seed'].span()}")
-        seeds.append(item)
-    check(len(seeds) <= MAX_SEEDS, f"seeds: {len(seeds)} seeds, at most {MAX_SEEDS} allowed")
-    return _distinct("seeds", seeds)
 
 
 def build_grid(experiment: str | Experiment, params: dict[str, Any], seeds: Any = (0,),
