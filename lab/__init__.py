@@ -25,10 +25,12 @@ Layer 1, a visitor's workspace (``workspace/``):
   ``workspace/encoding``     the shared encoder with the demo texts embedded once (pure)
   ``workspace/files``        owner folders: save / open by name, autosave slot, upload, rebuild
                              (pure)
+  ``workspace/uistate``      the page settings a reload brings back: a small, bounded,
+                             validated JSON in the owner's folder (pure)
   ``workspace/state``        per-session state: owner key, the session's workspace, autosave,
-                             queued messages, the shared model
+                             the page settings, queued messages, the shared model
   ``workspace/sidebar``      the workspace sidebar (save, open, download, upload, new, share)
-  ``workspace/controls``     the Recall page's live recall settings and rebuild
+  ``workspace/controls``     live recall settings and rebuild, threshold sliders
   ``workspace/frame``        the page frame every page starts with, and adding memories
 
 Layer 2, features (one or two pages each):
@@ -39,6 +41,7 @@ Layer 2, features (one or two pages each):
   ``patterns/``         pattern completion (page 9, tour step 4):
     ``patterns/completion``  stored sets, completion runs, capacity, sentences (pure)
     ``patterns/charts``      pixel images, step strips, energy, overlap (pure)
+    ``patterns/canvas``      the drawing canvas (a Streamlit component, inline JS)
     ``patterns/view``        own patterns (draw / upload), the networks, the tour stop
   ``sweep/``            parameter sweeps and findings (pages 10 and 12):
     ``sweep/jobs``        grids from form text, background sweep jobs, the on-disk cache (pure)

@@ -120,16 +120,49 @@ def _metric(df: pd.DataFrame) -> tuple[str, str]:
     return "recall", "recall@1, strict"
 
 
+#: each method's line style, so that lines on top of each other stay visible (issue 17:
+#: Hopfield under cosine at 100 %): a dash pattern and a marker of its own
+METHOD_DASH = {"hopfield": "solid", "hebbian": "dot", "cosine": "dash"}
+METHOD_MARKER = {"hopfield": "circle", "hebbian": "diamond", "cosine": "square-open"}
+METHOD_WIDTH = {"hopfield": 4, "hebbian": 3, "cosine": 2.5}
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
 def noise_sweep(df: pd.DataFrame) -> go.Figure:
-    """df: noise_std, cosine, method, recall_at_1."""
+    """df: noise_std, cosine, method, recall_at_1 (+ ci_low, ci_high, draws: a band per
+    method when there are several noise draws). Each method has its own dash and marker,
+    and the three are offset by a hair on σ, so equal lines stay visible side by side."""
     fig = go.Figure()
-    for method, color in METHOD_COLORS.items():
-        d = df[df.method == method]
-        if len(d):
-            fig.add_scatter(x=d.noise_std, y=d.recall_at_1, mode="lines+markers", name=method,
-                            line=dict(color=color, width=3),
-                            customdata=d.cosine, hovertemplate="σ=%{x:.3f}<br>cos=%{customdata:.2f}"
-                            "<br>recall@1=%{y:.2f}<extra>" + method + "</extra>")
+    steps = np.diff(np.sort(df.noise_std.unique())) if len(df) else np.array([])
+    shift = 0.06 * float(steps.min()) if len(steps) else 0.0
+    for i, (method, color) in enumerate(METHOD_COLORS.items()):
+        d = df[df.method == method].sort_values("noise_std")
+        if not len(d):
+            continue
+        x = d.noise_std + (i - 1) * shift
+        banded = "ci_low" in d and (d.ci_high - d.ci_low).max() > 0
+        if banded:
+            fig.add_scatter(x=list(x) + list(x[::-1]), y=list(d.ci_high) + list(d.ci_low[::-1]),
+                            fill="toself", fillcolor=_rgba(color, 0.15), mode="lines",
+                            line=dict(width=0), hoverinfo="skip", showlegend=False,
+                            name=f"{method} 95 % CI")
+        extra = ""
+        custom = np.stack([d.noise_std, d.cosine], axis=1)
+        if "ci_low" in d:
+            custom = np.stack([d.noise_std, d.cosine, d.ci_low, d.ci_high], axis=1)
+            extra = "<br>95 % CI %{customdata[2]:.2f}–%{customdata[3]:.2f}"
+        fig.add_scatter(x=x, y=d.recall_at_1, mode="lines+markers", name=method,
+                        line=dict(color=color, width=METHOD_WIDTH[method],
+                                  dash=METHOD_DASH[method]),
+                        marker=dict(symbol=METHOD_MARKER[method], size=9, color=color,
+                                    line=dict(color=color, width=2)),
+                        customdata=custom,
+                        hovertemplate="σ=%{customdata[0]:.3f}<br>cos=%{customdata[1]:.2f}"
+                        "<br>recall@1=%{y:.2f}" + extra + "<extra>" + method + "</extra>")
     fig.update_yaxes(range=[-0.02, 1.05])
     return _style(fig, "Recall vs noise on the cue", "noise σ on the cue embedding",
                   "recall@1 (fraction correct)")
@@ -149,9 +182,30 @@ def attention(df: pd.DataFrame) -> go.Figure:
                   "candidate memory", height=max(300, 28 * len(order) + 120))
 
 
+ENERGY_FLAT = 1e-3   # an energy axis spans at least this × max(1, |E|): rounding stays flat
+
+
+def energy_range(values) -> list[float] | None:
+    """A y range for an energy chart: the data's, padded, and never narrower than
+    ENERGY_FLAT × max(1, |E|), so float rounding (1e-7) does not look like a rise."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    span = max(hi - lo, ENERGY_FLAT * max(1.0, float(np.abs(v).max())))
+    mid = (lo + hi) / 2
+    return [mid - 0.6 * span, mid + 0.6 * span]
+
+
 def energy(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Scatter(x=df.step, y=df.energy, mode="lines+markers",
-                               line=dict(color=METHOD_COLORS["hopfield"], width=3)))
+                               line=dict(color=METHOD_COLORS["hopfield"], width=3),
+                               hovertemplate="step %{x}<br>E = %{y:.6g}<extra></extra>"))
+    rng = energy_range(df.energy)
+    if rng is not None:
+        fig.update_yaxes(range=rng, tickformat=".4~g")
+    fig.update_xaxes(dtick=1)
     return _style(fig, "Hopfield energy while settling", "settling step", "energy E(ξ)")
 
 
@@ -242,17 +296,35 @@ def wrap_label(text: str, width: int = 12, lines: int = 2) -> str:
     return "<br>".join(out)
 
 
-def hop_cosine(df: pd.DataFrame) -> go.Figure:
+def hop_cosine(df: pd.DataFrame, refused: pd.DataFrame | None = None) -> go.Figure:
+    """df: hop, label, cosine, support (hop 0 the start). Two lines per hop: the decoded
+    code cosine and the support (share of stored links from the previous memory); a hop the
+    chain refused (``refused``: no stored link, or a revisit) is drawn apart, hollow, grey."""
     where = ["top center" if i % 2 == 0 else "bottom center" for i in range(len(df))]
-    fig = go.Figure(go.Scatter(x=df.hop, y=df.cosine, mode="lines+markers+text",
-                               text=[wrap_label(t) for t in df.label], textposition=where,
-                               cliponaxis=False, hovertext=df.label, hoverinfo="text+y",
-                               line=dict(color=METHOD_COLORS["hebbian"], width=3)))
-    fig.update_yaxes(range=[-0.02, 1.25])
+    fig = go.Figure()
+    fig.add_scatter(x=df.hop, y=df.cosine, mode="lines+markers+text", name="code cosine",
+                    text=[wrap_label(t) for t in df.label], textposition=where,
+                    cliponaxis=False, hovertext=df.label, hoverinfo="text+y",
+                    line=dict(color=METHOD_COLORS["hebbian"], width=3))
+    if "support" in df:
+        fig.add_scatter(x=df.hop[1:], y=df.support[1:], mode="lines+markers",
+                        name="support (stored links)", hoverinfo="y",
+                        line=dict(color=ACCENT, width=2, dash="dash"),
+                        marker=dict(symbol="diamond", size=9))
     hops = df.hop.astype(float)
-    fig.update_xaxes(dtick=1, range=[hops.min() - 0.5, hops.max() + 0.5] if len(df) else None)
-    return _style(fig, "Cosine of each hop's code<br>to the stored target", "hop",
-                  "code cosine")
+    if refused is not None and len(refused):
+        r = refused.iloc[0]
+        fig.add_scatter(x=[r.hop, r.hop], y=[r.cosine, r.support], mode="markers+text",
+                        name="refused hop (not in the chain)",
+                        text=[wrap_label(f"✗ {r.label}"), ""], textposition="top center",
+                        cliponaxis=False, hoverinfo="y",
+                        marker=dict(symbol=["circle-open", "diamond-open"], size=12,
+                                    color="#888888", line=dict(width=2)))
+        hops = pd.concat([hops, pd.Series([float(r.hop)])])
+    fig.update_yaxes(range=[-0.02, 1.25])
+    fig.update_xaxes(dtick=1, range=[hops.min() - 0.5, hops.max() + 0.5] if len(hops) else None)
+    return _style(fig, "Each hop: code cosine to the stored target and support (stored "
+                       "links)", "hop", "cosine / support")
 
 
 def graph(nodes: list[str], edges: list[tuple[str, str]], path: list[str] | None = None,
@@ -354,3 +426,36 @@ def method_lines(df: pd.DataFrame, x: str, y: str, title: str, xlabel: str, ylab
     if log_x:
         fig.update_xaxes(type="log", dtick=1)
     return _style(fig, title, xlabel, ylabel)
+
+
+def tradeoff(df: pd.DataFrame, thresholds: dict[str, float]) -> go.Figure:
+    """df: method, threshold, right, wrong, unheld_abstained (lab.analysis.tradeoff) -> one
+    panel per method: paraphrases answered right (solid) and wrong (dotted), unheld
+    questions abstained on (dashed), the method's threshold now as a vertical line."""
+    methods = [m for m in METHOD_COLORS if m in set(df.method)]
+    fig = make_subplots(rows=1, cols=len(methods), subplot_titles=methods, shared_yaxes=True,
+                        horizontal_spacing=0.05)
+    lines = (("right", "paraphrases answered right", "solid"),
+             ("wrong", "paraphrases answered wrong", "dot"),
+             ("unheld_abstained", "unheld questions: no answer", "dash"))
+    for i, method in enumerate(methods, start=1):
+        d = df[(df.method == method) & (df.threshold >= 0)].sort_values("threshold")
+        color = METHOD_COLORS[method]
+        for col, name, dash in lines:
+            fig.add_scatter(x=d.threshold, y=d[col], mode="lines", name=name,
+                            legendgroup=name, showlegend=i == 1,
+                            line=dict(color=color if col != "unheld_abstained" else "#555555",
+                                      width=3 if col != "wrong" else 2, dash=dash),
+                            hovertemplate=f"threshold %{{x:.2f}}<br>{name}: %{{y:.0%}}"
+                                          "<extra>" + method + "</extra>", row=1, col=i)
+        t = thresholds.get(method)
+        if t is not None and t >= 0:
+            fig.add_vline(x=t, line=dict(color="#E45756", width=2), row=1, col=i)
+    fig = _style(fig, "When to answer: what each threshold trades (red: now)", "", "",
+                 height=330)
+    for i in range(1, len(methods) + 1):
+        fig.update_xaxes(title_text="threshold", range=[0, 1], row=1, col=i)
+    fig.update_yaxes(title_text="share of questions", tickformat=".0%", range=[0, 1.02],
+                     row=1, col=1)
+    fig.update_layout(legend=dict(orientation="h", y=-0.3))
+    return fig

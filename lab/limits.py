@@ -49,15 +49,46 @@ FORMS: dict[str, Limit] = {
     "keep_fraction": ENGINE["keep_fraction"],
     "probe_noise": ENGINE["noise_std"].narrow(name="probe_noise"),
 }
+METHODS = ("hopfield", "hebbian", "cosine")
+# when to answer (Recall page) and when a chain hop counts (Chains page): the engine's ranges;
+# a threshold of -1 answers every query (NO_ABSTENTION)
+FORMS.update({f"min_score_{m}": ENGINE[f"min_score_{m}"] for m in METHODS})
+FORMS["min_score_words"] = ENGINE["min_score_words"]      # word match (hopfield, cosine)
+FORMS["chain_min_support"] = ENGINE["chain_min_support"]
+THRESHOLDS = {m: FORMS[f"min_score_{m}"] for m in METHODS}
 NIGHT = {name: FORMS[name] for name in ("epochs", "replay_noise", "homeostasis",
                                         "prune_threshold", "keep_fraction", "probe_noise")}
 RECALL = {name: FORMS[name] for name in ("beta", "top_k", "max_steps", "eps")}  # live
 REBUILD = {name: FORMS[name] for name in ("lr", "k", "seed")}  # change codes or W: rebuild
 
+
+# The pages' own controls (sliders and choices), narrowed from the engine's table where the
+# value reaches the engine; they also bound the page settings saved for a reload
+# (lab/workspace/uistate.py). Lab-only values (no engine counterpart) say so.
+PAGE: dict[str, Limit] = {
+    "noise": ENGINE["noise_std"].narrow(hi=0.25, name="noise", why="at 0.25 a cue keeps "
+                                        "cosine ~0.2 to the clean one: nothing is recalled"),
+    "sweep_max": ENGINE["noise_std"].narrow(lo=0.05, hi=0.5, name="sweep_max",
+                                            why="the noise sweep's largest σ"),
+    "sweep_seeds": Limit("sweep_seeds", 1, 10, True, why="lab only: noise draws per level "
+                         "(each a full pass over the probed memories)"),
+    "hops": ENGINE["hops"].narrow(hi=10, name="hops", why="the chains page walks 10 hops "
+                                  "at most"),
+    "per_day": Limit("per_day", 1, 50, True, why="lab only: memories learned per day"),
+    "beta_noise": ENGINE["noise_std"].narrow(hi=0.2, name="beta_noise",
+                                             why="the β view's probe noise"),
+    "pc_flip": Limit("flip_fraction", 0.0, 0.5, why="lab only: beyond half, the inverted "
+                     "pattern is nearer"),
+    "pc_seed": Limit("pattern seed", 0, 1_000_000, True, why="lab only: seeds the pattern "
+                     "page's corruption and random sets"),
+}
+OWN_PATTERNS = 12                    # drawings and images of the pattern page, per visitor
+UI_STATE_BYTES = 8 * 1024            # the saved page settings of one owner (a reload's state)
+UI_QUERY_CHARS = 300                 # a typed query longer than this is not saved
 IMPORTANCE = (FORMS["importance"].lo, FORMS["importance"].hi)   # (lo, hi]
 K_RANGE = (FORMS["k"].lo, FORMS["k"].hi)
 SEED_RANGE = (FORMS["seed"].lo, FORMS["seed"].hi)
-PER_DAY = (1, 50)                    # lab-only: memories per day in the night player
+PER_DAY = (PAGE["per_day"].lo, PAGE["per_day"].hi)   # lab-only: memories per day (nights)
 # Workspace files: the largest one the lab writes is the largest it accepts as an upload
 # (server.maxUploadSize in .streamlit/config.toml), so every download opens again
 UPLOAD_LIMIT = 20 * 2**20

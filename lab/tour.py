@@ -1,5 +1,5 @@
 """The guided tour: four findings in four charts (noise, chains, nights here; the corrupted
-letter in :mod:`lab.pattern_ui`), each measured on a fresh memory (never the workspace), and
+letter in :mod:`lab.patterns.view`), each measured on a fresh memory (never the workspace), and
 the sentence beside each chart *computed from that chart's data*, so no sentence can claim
 what its curve does not show. Pure: no Streamlit."""
 from __future__ import annotations
@@ -18,25 +18,38 @@ from lab.workspace import demos, memory_rows
 Progress = analysis.Progress
 
 
+NOISE_DRAWS = 3       # noise draws per level in step 1 (the chart's band is their interval)
+CHAIN_HOPS = 6        # step 2 asks for more hops than the chain has links: it shows the stop
+
+
 def run(encoder, progress: Progress = None) -> dict:
-    """{"noise", "chain", "forgetting": DataFrames, "night_params": the nights' settings}."""
+    """{"noise": the noise sweep's summary (mean and 95 % interval over NOISE_DRAWS draws),
+    "noise_records", "chain", "forgetting": DataFrames, "chain_stop": why the chain ended,
+    "night_params": the nights' settings}."""
     tell = analysis._tell
     cfg = MemoryConfig(seed=0, device="cpu")
     tell(progress, 0.05, "1/3 noise tolerance")
     mem = HybridMemory(cfg, encoder=encoder)
     memory_rows.add_rows(mem, demos.load("teaching"))
-    noise = analysis.noise_sweep(mem, np.linspace(0, 0.2, 9))
+    noise = analysis.noise_sweep(mem, np.linspace(0, 0.2, 9), seeds=NOISE_DRAWS)
     tell(progress, 0.4, "2/3 multi-hop")
     mem = HybridMemory(cfg, encoder=encoder)
     memory_rows.add_rows(mem, demos.load("chains"))
-    chain = analysis.chain_frame(mem, mem.ids()[0], 4)
+    chain, res = analysis.chain_frame(mem, mem.ids()[0], CHAIN_HOPS)
+    stop = {"stop": res.stop, "asked": CHAIN_HOPS, "min_support": res.min_support,
+            "refused": None if res.refused is None else
+            memory_rows.answer_text(mem, res.refused.memory_id),
+            "refused_support": None if res.refused is None else res.refused.support,
+            "refused_cosine": None if res.refused is None else res.refused.cosine}
+    refused = analysis.refused_frame(mem, res, len(chain) - 1)
     tell(progress, 0.6, "3/3 nights of consolidation")
     params = player.NightParams()
     lab = player.NightLab(demos.split_days(demos.load("teaching"), 8), encoder)
     for i in range(5):
         lab.step(params)
         tell(progress, 0.6 + 0.08 * (i + 1), f"3/3 night {i + 1}")
-    return {"noise": noise, "chain": chain, "forgetting": lab.forgetting_frame(),
+    return {"noise": analysis.noise_summary(noise), "noise_records": noise, "chain": chain,
+            "chain_stop": stop, "chain_refused": refused, "forgetting": lab.forgetting_frame(),
             "night_params": asdict(params)}
 
 
@@ -45,13 +58,24 @@ def pct(x: float) -> str:
 
 
 def noise_sentence(df: pd.DataFrame) -> str:
-    """df: noise_std, cosine, method, recall_at_1 -> what the strongest noise level shows."""
+    """df: noise_std, cosine, method, recall_at_1 (one row per level and method: the means
+    over the noise draws, with ci_low / ci_high / draws when there are several) -> what the
+    strongest noise level shows, which lines lie on top of each other, what the band is."""
     top = df[df.noise_std == df.noise_std.max()]
     r = {m: float(top[top.method == m].recall_at_1.iloc[0]) for m in top.method}
     sigma, cos = float(top.noise_std.iloc[0]), float(top.cosine.iloc[0])
+    draws = int(df.draws.max()) if "draws" in df else 1
+
+    def said(m: str) -> str:
+        if draws < 2:
+            return pct(r[m])
+        row = top[top.method == m].iloc[0]
+        return f"{pct(r[m])} (95 % interval {pct(row.ci_low)}–{pct(row.ci_high)})"
+
     text = (f"At the strongest noise tried (σ = {sigma:.3f}, the cue keeps cosine {cos:.2f} "
-            f"to the clean one) Hopfield recalls {pct(r['hopfield'])} of the memories, the "
-            f"Hebbian code path {pct(r['hebbian'])}, plain cosine search {pct(r['cosine'])}.")
+            f"to the clean one) Hopfield recalls {said('hopfield')} of the memories, the "
+            f"Hebbian code path {said('hebbian')}, plain cosine search {said('cosine')}"
+            + (f", means over {draws} noise draws (the bands)." if draws > 1 else "."))
     gap = r["hopfield"] - r["hebbian"]
     if gap > 0.05:
         text += " Settling keeps memories the Hebbian path has lost"
@@ -63,24 +87,51 @@ def noise_sentence(df: pd.DataFrame) -> str:
         text += " Here the Hebbian path does better than Hopfield settling."
     else:
         text += " Hopfield and the Hebbian path are level here."
+    same = _same_lines(df)
+    if same:
+        text += (" " + " and ".join(f"{a} and {b}" for a, b in same) + " lie on top of each "
+                 "other at every σ (solid under dashed or dotted).")
     return text
 
 
-def chain_sentence(df: pd.DataFrame) -> str:
-    """df: hop, id, label, cosine (hop 0 is the start) -> how far the chain walks."""
-    hops = df[df.hop >= 1]
-    alive = hops[hops.id >= 0]
-    stop = hops[hops.id < 0]
-    path = " → ".join(df[df.hop <= (alive.hop.max() if len(alive) else 0)].label)
-    if not len(alive):
+def _same_lines(df: pd.DataFrame, tol: float = 0.005) -> list[tuple[str, str]]:
+    """Pairs of methods whose curves coincide at every noise level."""
+    piv = df.pivot_table(index="noise_std", columns="method", values="recall_at_1")
+    names = {"hopfield": "Hopfield", "hebbian": "Hebbian", "cosine": "cosine"}
+    methods = [m for m in names if m in piv.columns]
+    return [(names[a], names[b]) for i, a in enumerate(methods) for b in methods[i + 1:]
+            if (piv[a] - piv[b]).abs().max() <= tol]
+
+
+def chain_sentence(df: pd.DataFrame, stop: dict | None = None) -> str:
+    """df: hop, id, label, cosine, support (hop 0 is the start; the hops that count) and
+    ``stop`` (why the chain ended: stop, asked, min_support, refused, refused_support) ->
+    how far the chain walks and where and why it stops."""
+    hops = df[(df.hop >= 1) & (df.id >= 0)]
+    path = " → ".join(df[df.hop <= (hops.hop.max() if len(hops) else 0)].label)
+    if not len(hops):
         return f"W recalls nothing from the first cue ({path}): there is no chain to walk."
-    lo, hi = float(alive.cosine.min()), float(alive.cosine.max())
+    lo, hi = float(hops.cosine.min()), float(hops.cosine.max())
     cos = (f"code cosine {hi:.2f} at every hop" if np.isclose(lo, hi)
            else f"code cosine between {lo:.2f} and {hi:.2f}")
-    text = (f"Feeding each recalled code back into W walks {len(alive)} hop"
-            f"{'s' if len(alive) != 1 else ''} ({path}) with {cos}")
-    if len(stop):
-        text += f"; at hop {int(stop.hop.min())} W recalls nothing and the chain stops"
+    text = (f"Feeding each recalled code back into W walks {len(hops)} hop"
+            f"{'s' if len(hops) != 1 else ''} ({path}) with {cos}")
+    if "support" in hops:
+        s_lo = float(hops.support.min())
+        text += (f", each over a stored link (support {s_lo:.2f})" if np.isclose(s_lo, 1.0)
+                 else f", support at least {s_lo:.2f}")
+    why = (stop or {}).get("stop")
+    if why == "no_link":
+        text += (f"; then W's code decodes to {stop['refused']} (cosine "
+                 f"{stop['refused_cosine']:.2f}) with support only "
+                 f"{stop['refused_support']:.2f} (< {stop['min_support']:.2f}): no stored link, "
+                 f"so the chain stops there instead of wandering into cross-talk")
+    elif why == "revisit":
+        text += f"; the next memory, {stop['refused']}, was already visited: the chain stops"
+    elif why == "nothing" or (stop is None and (df.id < 0).any()):
+        text += f"; at hop {len(hops) + 1} W recalls nothing and the chain stops"
+    elif why == "hops":
+        text += f", all {stop['asked']} hops asked for"
     return text + "."
 
 
@@ -129,5 +180,6 @@ def seed_note(params: dict, nights: int) -> str:
 
 def sentences(res: dict) -> dict[str, str]:
     """The three tour sentences, each from the data of its chart."""
-    return {"noise": noise_sentence(res["noise"]), "chain": chain_sentence(res["chain"]),
+    return {"noise": noise_sentence(res["noise"]),
+            "chain": chain_sentence(res["chain"], res.get("chain_stop")),
             "forgetting": forgetting_sentence(res["forgetting"], res["night_params"])}

@@ -44,6 +44,12 @@ DEFAULT_MIN_SCORE = {"hopfield": 0.59, "hebbian": 0.18, "cosine": 0.59}
 # With word_match on, text recall scores cue cosine × word coverage: its threshold, chosen by
 # the same rule on the same tune half (docs/abstention.md)
 DEFAULT_MIN_SCORE_WORDS = 0.22
+# the methods whose text recall word_match re-scores
+WORD_METHODS = ("hopfield", "cosine")
+# What a field missing from a *saved* config meant when the file was written: word_match did
+# not exist before it was added, and text recall then scored the cue cosine alone (off). A
+# field missing from any other config dict (MemoryConfig.from_dict) takes today's default.
+SAVED_BEFORE = {"word_match": False}
 
 
 def range_text(name: str) -> str:
@@ -82,13 +88,16 @@ class MemoryConfig:
             is id -1, score 0 ("no memory matches"). In [-1, 1]; -1 answers everything.
             Defaults calibrated on MiniLM questions (README, "When to answer"); vectors of
             another kind need their own. A call's ``min_score=`` overrides them.
-        word_match: off by default. On, text recall (``recall`` / ``recall_details`` with
-            texts) by hopfield and cosine scores each answer whose memory has texts as the
-            query's cosine with the memory's best cue row × its *word coverage*: every content
-            word of a cue row must find a counterpart among the query's words (MiniLM token
-            vectors; :mod:`nuonuo_core.wordmatch`), so a stored "symbol of gold" matches
-            "symbol of silver" less than its cosine says. Vector queries, vector memories and
-            hebbian are unchanged. Needs an encoder with token vectors.
+        word_match: on by default. Text recall (``recall`` / ``recall_details`` /
+            ``settle_trace`` with texts) by hopfield and cosine scores each answer whose memory
+            has texts as the query's cosine with the memory's best cue row × its *word
+            coverage*: every content word of a cue row must find a counterpart among the
+            query's words (MiniLM token vectors; :mod:`nuonuo_core.wordmatch`), so a stored
+            "capital of France" matches "capital of Italy" less than its cosine says; those
+            answers are compared with ``min_score_words``. Vector queries, vector memories,
+            hebbian and encoders without token vectors keep the cue cosine and
+            ``min_score_<method>``. ``word_match=False`` scores text recall by the cue cosine
+            alone (files saved before the option existed load with it off).
         min_score_words: the threshold of word-match scores (word_match on), in [-1, 1].
         chain_min_support: when a chain hop counts: at least this fraction of the k × k block
             of W between the previous memory's target code and the recalled memory's target
@@ -116,7 +125,7 @@ class MemoryConfig:
     min_score_hopfield: float = DEFAULT_MIN_SCORE["hopfield"]
     min_score_hebbian: float = DEFAULT_MIN_SCORE["hebbian"]
     min_score_cosine: float = DEFAULT_MIN_SCORE["cosine"]
-    word_match: bool = False
+    word_match: bool = True
     min_score_words: float = DEFAULT_MIN_SCORE_WORDS
     chain_min_support: float = 0.5
     target_projection: str = "shared"
@@ -167,6 +176,14 @@ class MemoryConfig:
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         return getattr(self, f"min_score_{method}")
+
+    def text_min_score(self, method: str) -> float:
+        """The threshold text recall by ``method`` compares with: ``min_score_words`` where
+        word match scores it (``word_match`` on, hopfield or cosine), else ``min_score``."""
+        if self.word_match and method in WORD_METHODS:
+            self.min_score(method)        # checks the name
+            return self.min_score_words
+        return self.min_score(method)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

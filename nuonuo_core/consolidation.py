@@ -92,8 +92,9 @@ def consolidate(store, sep, night: Night | None = None, *, replay: bool = True, 
     buffered memory (when ``replay``) is replayed with weight lr · importance shared by its cue
     rows (noisy: ``replays`` noisy copies of each row, each with 1/replays of the weight, so a
     night's cost does not depend on the importance values); cells below ``prune_threshold``
-    are cut. Returns one record per epoch (W-norm, nnz, sparsity, replayed, pruned); the
-    store's day advances by one."""
+    are cut. Returns one record per epoch (W-norm, nnz, sparsity, replayed, pruned, and
+    ‖W‖ after the scaling and after the replay of that epoch: ``w_norm_scaled``,
+    ``w_norm_replayed``); the store's day advances by one."""
     if night is None:
         night = Night(**settings)
     elif settings:
@@ -111,16 +112,22 @@ def consolidate(store, sep, night: Night | None = None, *, replay: bool = True, 
     rows_per_mem = store.rows_per_memory().to(dev)
     weight = night.lr * importance / rows_per_mem[mem_pos].to(importance.dtype)
     report = []
+    norm = store.w.stats()["w_norm"] if night.epochs else 0.0
     for epoch in range(night.epochs):
         store.scale(night.homeostasis)
+        scaled = norm * night.homeostasis          # ‖hW‖ = h‖W‖
         if rows.numel():
             rseed = (REPLAY_SEED_SALT + seed * 1_000_003 + store.day * 1009 + epoch) % 2**32
             _replay(store, sep, rows, mem_pos, weight, night, rseed)
+        replayed = store.w.stats()["w_norm"] if rows.numel() else scaled
         pruned = store.prune(night.prune_threshold)
         w = store.w.stats()
+        norm = w["w_norm"]
+        # ‖W‖ after each step of the epoch: what homeostasis, replay and pruning each changed
         report.append({"night": store.day, "epoch": epoch + 1, "w_norm": w["w_norm"],
                        "w_nnz": w["w_nnz"], "w_sparsity": w["w_sparsity"],
-                       "replayed": int(torch.unique(mem_pos).numel()), "pruned": pruned})
+                       "replayed": int(torch.unique(mem_pos).numel()), "pruned": pruned,
+                       "w_norm_scaled": scaled, "w_norm_replayed": replayed})
         if progress is not None:
             progress(epoch + 1, night.epochs)
     store.advance_day()

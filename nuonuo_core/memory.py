@@ -19,7 +19,8 @@ import torch
 from . import consolidation, persistence, wordmatch
 from . import recall as recall_paths
 from .batchpath import decode_codes, hebbian_step, hopfield_recall
-from .config import METHODS, NO_ABSTENTION, TARGET_SEED_SALT, MemoryConfig
+from .config import (METHODS, NO_ABSTENTION, SAVED_BEFORE, TARGET_SEED_SALT, WORD_METHODS,
+                     MemoryConfig)
 from .encoders import Encoder, check_texts, get_minilm_encoder
 from .functional import perturb
 from .inputs import check_hops, check_k, check_optional, encode_memories, unit_rows
@@ -168,11 +169,30 @@ class HybridMemory:
         if isinstance(queries, str) or (isinstance(queries, (list, tuple)) and any(
                 isinstance(t, str) for t in queries)):
             texts = check_texts(queries, "queries")
-            if self.config.word_match and method in ("hopfield", "cosine"):
+            if self.word_match_applies(method):
                 return self._recall_words(texts, k, method, noise_std, seed, min_score)
             queries = self.encoder(texts)
         return self._recall(self._vectors(queries, "queries"), k, method, noise_std, seed,
                             min_score)
+
+    def word_match_applies(self, method: str) -> bool:
+        """Whether text recall by ``method`` is scored by word match: ``word_match`` on,
+        hopfield or cosine, and an encoder with token vectors (MiniLM, HashingEncoder; with
+        any other encoder text recall keeps the cue cosine and ``min_score_<method>``)."""
+        return (self.config.word_match and method in WORD_METHODS
+                and wordmatch.has_tokens(self.encoder))
+
+    def text_min_score(self, method: str) -> float:
+        """The threshold text recall by ``method`` compares an answer of a text memory with
+        (``min_score_words`` where word match scores it, else ``min_score_<method>``)."""
+        return (self.config.min_score_words if self.word_match_applies(method)
+                else self.config.min_score(method))
+
+    def _cue_rows(self, memory_id: int) -> list[str] | None:
+        """A memory's cue row texts (cue and paraphrases), None for a vector memory."""
+        store = self.store
+        t = store.texts[int(store.positions([memory_id])[0])]
+        return [t["cue"], *t["paraphrases"]] if t else None
 
     def _recall_words(self, texts: list[str], k, method, noise_std, seed,
                       min_score) -> RecallResult:
@@ -185,13 +205,7 @@ class HybridMemory:
         vecs, qwords = wordmatch.encode(self.encoder, texts)
         r = self._recall(self._vectors(vecs, "queries"), k, method, noise_std, seed,
                          NO_ABSTENTION)
-        store = self.store
-
-        def rows_of(memory_id: int):
-            t = store.texts[int(store.positions([memory_id])[0])]
-            return [t["cue"], *t["paraphrases"]] if t else None
-
-        best, has = wordmatch.rescore(r.best_scores, r.best_ids, qwords, rows_of,
+        best, has = wordmatch.rescore(r.best_scores, r.best_ids, qwords, self._cue_rows,
                                       self._word_cache, self.encoder)
         words_t = self.config.min_score_words if min_score is None else min_score
         plain_t = self.config.min_score(method) if min_score is None else min_score
@@ -231,14 +245,17 @@ class HybridMemory:
         """Inspect Hopfield recall of one query (text or (d,) vector): stage-1 candidates,
         attention over them at every settling step, and the energy after each step; the
         memory settling reached, its match score and the answer after ``min_score`` (None:
-        ``MemoryConfig.min_score_hopfield``). ``beta`` overrides the configured β for this
-        trace only (teaching views)."""
+        the threshold :meth:`recall` uses: ``min_score_words`` for a text query scored by
+        word match, a text memory reached, else ``min_score_hopfield``). ``beta`` overrides
+        the configured β for this trace only (teaching views)."""
         if beta is not None:
             beta = LIMITS["beta"].check(beta)
         min_score = check_optional(min_score, "min_score", "min_score")
-        if min_score is None:
-            min_score = self.config.min_score_hopfield
-        vec = self.encoder([query]) if isinstance(query, str) else np.asarray(query)[None]
+        words = isinstance(query, str) and self.word_match_applies("hopfield")
+        if words:
+            vec, qwords = wordmatch.encode(self.encoder, check_texts([query], "query"))
+        else:
+            vec = self.encoder([query]) if isinstance(query, str) else np.asarray(query)[None]
         clean = self._vectors(vec.reshape(1, -1), "query")
         q = perturb(clean, noise_std, seed)
         out = hopfield_recall(self.store, q, 1, trace=True, beta=beta)
@@ -246,6 +263,15 @@ class HybridMemory:
         ids = self._to_ids(self.store.row_owners(cand.rows))[0]
         settled_id = int(self._to_ids(out.pos)[0, 0])
         match = float(np.clip(out.scores[0, 0], -1.0, 1.0)) if settled_id >= 0 else 0.0
+        threshold = self.config.min_score_hopfield
+        if words and settled_id >= 0:                  # scored as recall scores it
+            best, has = wordmatch.rescore(np.array([[match]], np.float32),
+                                          np.array([[settled_id]]), qwords, self._cue_rows,
+                                          self._word_cache, self.encoder)
+            if has[0, 0]:
+                match, threshold = float(best[0, 0]), self.config.min_score_words
+        if min_score is None:
+            min_score = threshold
         answered = settled_id >= 0 and match >= min_score
         return HopfieldTrace(
             candidate_ids=ids, stage1_scores=cand.scores[0].cpu().numpy(),
@@ -286,9 +312,10 @@ class HybridMemory:
 
     def set_recall_params(self, **changes) -> MemoryConfig:
         """Change recall-only settings on a live memory (no rebuild): ``beta``, ``top_k``,
-        ``max_steps``, ``eps``, ``min_overlap``, ``min_score_<method>``,
-        ``chain_min_support``. Validated like :class:`MemoryConfig`; returns
-        the new config. D, k, seed and lr change the stored codes or W and need a rebuild."""
+        ``max_steps``, ``eps``, ``min_overlap``, ``min_score_<method>``, ``word_match``,
+        ``min_score_words``, ``chain_min_support``. Validated like :class:`MemoryConfig`;
+        returns the new config. D, k, seed and lr change the stored codes or W and need a
+        rebuild."""
         return self.store.set_recall_params(**changes)
 
     @one_thread
@@ -487,7 +514,8 @@ class HybridMemory:
         only then the projection (fingerprint), the tensors and the store."""
         try:
             state, table = persistence.parse(data)
-            cfg = dict(state["config"])
+            # a field the file lacks means what it meant when the file was written
+            cfg = {**SAVED_BEFORE, **state["config"]}
             if device is not None:
                 cfg["device"] = device
             elif cfg.get("device") == "cuda" and not torch.cuda.is_available():

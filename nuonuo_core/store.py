@@ -142,7 +142,8 @@ def _check_contribution_keys(keys: torch.Tensor, ids: torch.Tensor, D: int) -> N
 
 # settings that only change how the store is read, never its state
 RECALL_PARAMS = ("beta", "top_k", "max_steps", "eps", "min_overlap", "min_score_hopfield",
-                 "min_score_hebbian", "min_score_cosine", "chain_min_support")
+                 "min_score_hebbian", "min_score_cosine", "word_match", "min_score_words",
+                 "chain_min_support")
 
 
 @dataclass(eq=False)

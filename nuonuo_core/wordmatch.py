@@ -76,6 +76,11 @@ def coverage(query: WordVectors, rows: Sequence[WordVectors]) -> float:
     return 0.0 if best is None else best
 
 
+def has_tokens(encoder) -> bool:
+    """Whether ``encoder`` gives token vectors (what :func:`encode` needs)."""
+    return hasattr(encoder, "embed_with_tokens") or hasattr(encoder, "token_vectors")
+
+
 def encode(encoder, texts: list[str]) -> tuple[np.ndarray, list[WordVectors]]:
     """Sentence vectors (n, d) and word vectors of ``texts`` from ``encoder``: one forward
     pass with ``embed_with_tokens`` (MiniLM), else ``encoder(texts)`` and

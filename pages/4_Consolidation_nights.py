@@ -1,6 +1,6 @@
 import streamlit as st
 
-from lab import charts, ui
+from lab import charts, limits, ui
 from lab.nights import phase, player
 from lab.workspace import demos, frame, memory_rows, state
 
@@ -10,23 +10,31 @@ frame.page("🌙 Consolidation nights",
         "twins learn the same days; only one replays. ★ marks priority memories.",
         r"W \leftarrow h\,W;\quad W \mathrel{+}= \eta\,\mathrm{imp}_m\, c_{t(m)} c_{m}^\top"
         r"\ (m \in \text{replay});\quad w_{ij} \leftarrow 0 \text{ if } |w_{ij}| < \theta")
+for key, value in (("night_source", "teaching"), ("per_day", 8), ("epochs", 3),
+                   ("homeostasis", 0.7), ("prune", 0.1), ("replay_noise", 0.0), ("keep", 0.5),
+                   ("metric", "recall")):
+    state.ui_default(key, value)          # saved for this browser's link: a reload keeps them
 c1, c2, c3 = st.columns(3)
 source = c1.selectbox("Days are made of", ["teaching", "assistant", "my workspace"],
                       key="night_source", help="Which memories are learned, in order.")
-per_day = c1.number_input("Memories per day", value=8, step=1, key="per_day",
+day_lim = limits.PAGE["per_day"]
+per_day = c1.number_input("Memories per day", day_lim.lo, day_lim.hi, step=1, key="per_day",
                           help="n: day d learns memories (d−1)·n … d·n−1 of the list. "
-                               "Allowed: 1-50.")
-epochs = c2.slider("Epochs per night", 0, 10, 3, key="epochs", help="The night loop "
-                   "(scale, replay, prune) runs this many times.")
-homeo = c2.slider("Homeostasis h", 0.05, 1.0, 0.7, 0.05, key="homeostasis",
+                               + day_lim.help())
+N = limits.NIGHT
+epochs = c2.slider("Epochs per night", N["epochs"].lo, N["epochs"].hi, key="epochs",
+                   help="The night loop (scale, replay, prune) runs this many times.")
+homeo = c2.slider("Homeostasis h", N["homeostasis"].lo, N["homeostasis"].hi, step=0.05,
+                  key="homeostasis",
                   help="W ← h·W each epoch; an unreplayed weight decays as h^(epochs·nights).")
-prune = c2.slider("Prune threshold θ", 0.0, 1.0, 0.1, 0.01, key="prune",
+prune = c2.slider("Prune threshold θ", 0.0, 1.0, step=0.01, key="prune",
                   help="w_ij ← 0 where |w_ij| < θ after each epoch.")
-noise = c3.slider("Replay noise σ", 0.0, 0.2, 0.0, 0.01, key="replay_noise",
-                  help="Replayed cue = normalise(x + σ·n); ceil(imp) replays of weight "
-                       "η·imp/ceil(imp).")
-keep = c3.slider("Keep fraction", 0.0, 1.0, 0.5, 0.05, key="keep", help="After each night "
-                 "the replay buffer keeps ceil(f·size) memories, most important first.")
+noise = c3.slider("Replay noise σ", N["replay_noise"].lo, N["replay_noise"].hi, step=0.01,
+                  key="replay_noise", help="Replayed cue = normalise(x + σ·n); ceil(imp) "
+                                           "replays of weight η·imp/ceil(imp).")
+keep = c3.slider("Keep fraction", N["keep_fraction"].lo, N["keep_fraction"].hi, step=0.05,
+                 key="keep", help="After each night the replay buffer keeps ceil(f·size) "
+                                  "memories, most important first.")
 params = player.NightParams(epochs=epochs, replay_noise=noise, homeostasis=homeo,
                             prune_threshold=prune, keep_fraction=keep)
 
@@ -72,12 +80,32 @@ def fresh() -> player.NightLab:
     return player.NightLab(demos.split_days(rows, per_day), state.encoder())
 
 
+def plan_key() -> dict:
+    """What the saved stepper must match to be replayed: the days (and, for my workspace,
+    which memories it held)."""
+    mem = state.memory()
+    ws = [len(mem), int(sum(mem.ids()))] if source == "my workspace" else None
+    return {"source": source, "per_day": int(per_day), "workspace": ws}
+
+
 b1, b2, b3 = st.columns([3, 2, 2])   # the step label stays whole at 1024 px
 step, play, reset = (b1.button("⏭ Step: a day and a night", type="primary", key="step"),
                      b2.button("▶ Play all", key="play"), b3.button("↺ Reset", key="reset"))
 try:
     if reset or st.session_state.get("night_sig") != (source, per_day):
-        st.session_state["night_lab"] = fresh()
+        lab = fresh()
+        saved = state.ui_get("night_plan")
+        if not reset and "night_lab" not in st.session_state and saved is not None:
+            if {k: saved[k] for k in ("source", "per_day", "workspace")} == plan_key():
+                bar = st.progress(0.0, "restoring your night stepper…")
+                lab.replay(saved["nights"], lambda f, t: bar.progress(f, t))
+                bar.empty()
+                if lab.nights:
+                    state.flash("info", f"Restored your night stepper at night {lab.nights}.")
+            else:
+                st.info("Your saved night stepper was made on other days (another workspace "
+                        "or setting); it starts again at night 0.")
+        st.session_state["night_lab"] = lab
         st.session_state["night_sig"] = (source, per_day)
     lab = st.session_state["night_lab"]
     n_steps = 1 if step else (len(lab.days) + 3 - lab.nights if play else 0)
@@ -87,9 +115,12 @@ try:
             lab.step(params)
             bar.progress((i + 1) / max(n_steps, 1), f"night {lab.nights}")
         bar.empty()
+    if n_steps or reset:
+        state.ui_put("night_plan", {**plan_key(), "nights": lab.plan()})
 except ValueError as exc:
     ui.error(exc)
     st.stop()
+state.show_flash()
 st.markdown(f"**Night {lab.nights}** · learned {len(lab.day_ids)} of {len(lab.days)} days")
 if lab.nights == 0:
     st.info("Press **Step** to learn day 1 and sleep one night.")
@@ -109,6 +140,10 @@ met, sur, fg, pri = (lab.metrics_frame(), lab.survival_frame(metric),
 met, pri = (d[d.night.between(*shown)] for d in (met, pri))
 sur = sur[sur.learn_day.between(*shown)]
 ui.chart(charts.night_metrics(met), met, "night_w")
+st.caption(ui.plain(lab.budget_sentence() + " Each epoch homeostasis scales W down (×h), "
+                    "replay adds the replayed memories' links back (only the twin with "
+                    "replay), pruning cuts cells below θ; each part is the change of ‖W‖ at "
+                    "its own step, and they add up to the night's change."))
 a, b = st.columns(2)
 with a:
     ui.chart(charts.survival(sur), sur, "night_survival")

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from lab import analysis, charts, ui
+from lab import analysis, charts, limits, ui
 from lab.workspace import demos, frame, memory_rows, state
 
 frame.page("🔬 Inside the network",
@@ -36,7 +36,11 @@ if not ids:
     st.info("This workspace holds only vector memories: add text memories to see codes and β.")
     st.stop()
 st.subheader("k-WTA code rasters")
-chosen = st.multiselect("Memories", ids, default=ids[:4], key="raster_ids",
+state.ui_keep_choice("beta_query", ids)
+if any(i not in ids for i in st.session_state.get("raster_ids", [])):
+    st.session_state["raster_ids"] = [i for i in st.session_state["raster_ids"] if i in ids]
+state.ui_default("raster_ids", ids[:4])
+chosen = st.multiselect("Memories", ids, key="raster_ids", max_selections=16,
                         format_func=lambda i: analysis.label(net, i, 50),
                         help=ui.HELP["k"])
 if chosen:
@@ -47,9 +51,13 @@ st.subheader("β: superposition vs one pattern")
 c1, c2 = st.columns([3, 2])
 probe = c1.selectbox("Query (a stored cue, with noise)", ids, key="beta_query",
                      format_func=lambda i: analysis.label(net, i, 60))
-beta = c2.select_slider("β", [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128], value=16, key="beta",
+state.ui_default("beta", 16)
+state.ui_default("beta_noise", 0.05)
+beta = c2.select_slider("β", [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128], key="beta",
                         help=ui.HELP["beta"])
-noise = c2.slider("Noise σ", 0.0, 0.2, 0.05, 0.01, key="beta_noise", help=ui.HELP["noise"])
+noise_lim = limits.PAGE["beta_noise"]
+noise = c2.slider("Noise σ", noise_lim.lo, noise_lim.hi, step=0.01, key="beta_noise",
+                  help=ui.HELP["noise"])
 betas = [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128]
 try:
     att, summary = analysis.beta_sweep(net, net.get(probe)["cue"], betas, noise_std=noise)
@@ -62,6 +70,10 @@ with a:
     ui.chart(charts.beta_attention(now, beta), now, "beta_attention")
 with b:
     ui.chart(charts.beta_curve(summary), summary, "beta_curve")
+table = analysis.answers(net, net.get(probe)["cue"], noise, k=1)
+ok, head, evidence = analysis.verdict(table[table.method == "hopfield"], "hopfield")
+st.caption(ui.plain(f"Attention is not an answer. Hopfield's answer to this noisy query (at "
+                    f"the network's β = {net.config.beta:g}): {head}. {evidence}"))
 
 st.subheader("Capacity and latency")
 if st.button("Run capacity & latency curves (~20 s)", key="curves_go"):

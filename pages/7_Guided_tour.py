@@ -24,10 +24,10 @@ if res is None:
     st.stop()
 said = tour.sentences(res)
 steps = [
-    ("Step 1 · Noise tolerance", said["noise"], charts.noise_sweep(res["noise"]), res["noise"],
-     "tour_noise"),
-    ("Step 2 · Multi-hop", said["chain"], charts.hop_cosine(res["chain"]), res["chain"],
-     "tour_chain"),
+    ("Step 1 · Noise tolerance", said["noise"], charts.noise_sweep(res["noise"]),
+     res["noise_records"], "tour_noise"),
+    ("Step 2 · Multi-hop", said["chain"],
+     charts.hop_cosine(res["chain"], res["chain_refused"]), res["chain"], "tour_chain"),
     ("Step 3 · Nights of consolidation", said["forgetting"],
      charts.forgetting(res["forgetting"]), res["forgetting"], "tour_forgetting"),
 ]

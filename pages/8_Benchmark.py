@@ -28,6 +28,9 @@ if convs is None:
     st.stop()
 names = [c.sample_id for c in convs]
 source = f"upload:{up.file_id}" if up else "folder"
+where = (f"your upload {up.name[:80]!r}" if up else
+         f"the data folder {benchmark.data_dir().resolve()} (NUONUO_DATA_DIR)")
+st.caption(ui.plain(f"Data: {len(convs)} LoCoMo conversations from {where}."))
 pick = st.multiselect("Conversations", names, default=names[:1], key=f"bench_convs:{source}",
                       help="One conversation takes ~10 s once its embeddings are cached.")
 methods = st.multiselect("Methods", list(METHODS), default=list(benchmark.DEFAULT_METHODS),
@@ -39,6 +42,8 @@ if st.button("▶ Run benchmark", type="primary", key="bench_run"):
         st.session_state["bench_df"] = benchmark.run(
             chosen, methods, cached_minilm(),
             progress=lambda i, n, msg: bar.progress(min(i / max(n, 1), 1.0), msg))
+        st.session_state["bench_from"] = (f"{', '.join(c.sample_id for c in chosen)} from "
+                                          f"{where}")
     except (ValueError, OSError) as exc:
         ui.error(exc)
     bar.empty()
@@ -46,6 +51,8 @@ df = st.session_state.get("bench_df")
 if df is None:
     st.info("Choose conversations and methods, then press **Run benchmark**.")
     st.stop()
+if st.session_state.get("bench_from"):
+    st.markdown("**Results of** " + ui.plain(st.session_state["bench_from"]))
 cats = list(dict.fromkeys(df.category))
 category = st.selectbox("Category", cats, key="bench_cat")
 st.dataframe(benchmark.table(df, category), key="bench_table")

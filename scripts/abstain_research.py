@@ -384,7 +384,10 @@ def cost(n: int = 1000, queries: int = 60, k: int = 5) -> dict:
             for i in range(n)]
     on = HybridMemory(MemoryConfig(device="cpu", word_match=True), encoder=enc)
     on.add(cues, targets=[f"answer {i}" for i in range(n)])
-    off = HybridMemory(MemoryConfig(device="cpu"), encoder=enc, _store=on.store)
+    # its own memory: the config lives in the store, so a memory sharing ``on``'s store
+    # would recall with word match on too
+    off = HybridMemory(MemoryConfig(device="cpu", word_match=False), encoder=enc)
+    off.add(cues, targets=[f"answer {i}" for i in range(n)])
     qs = [f"{asks[(i + 1) % 5]} {owners[i % 10]} {things[(i * 7) % 20]}?" for i in range(queries)]
     t_on, t_off = [], []
     for q in qs:                       # interleaved; the first pass also fills the cache

@@ -117,7 +117,7 @@ async def session(browser, url: str, i: int, timeout_s: float, times: dict, erro
                     box = page.get_by_role("textbox", name="Query text")
                     await box.fill(f"{word} key")
                     await box.press("Enter")
-                    await page.locator('[data-testid="stAlertContentInfo"]').get_by_text(
+                    await page.locator('[data-testid="stAlertContentSuccess"]').get_by_text(
                         f"Under the {word} mat").first.wait_for(timeout=ms)
                 else:
                     await page.get_by_role("button", name=re.compile("Step: a day")).click(

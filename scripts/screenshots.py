@@ -27,7 +27,10 @@ WAIT = 120_000
 WIDTH = 1400     # --width 1024 --height 768 checks the smallest supported window
 HEIGHT = 1000
 SHOTS = ("home", "memories", "recall", "nights", "chains", "network", "benchmark",
-         "conversation", "patterns", "tour")
+         "conversation", "patterns", "tour", "answers")
+# "answers" (issue 17): the assistant set answering "no memory matches" for a question it does
+# not hold, the Recall energy chart, a chain that stops and the tour's step 4, each cropped
+UNHELD = "What's my favourite football team?"
 
 
 def settle(page) -> None:
@@ -49,13 +52,78 @@ def shoot(page, path: Path) -> None:
     """Streamlit scrolls inside its main block: grow the viewport to the content, then shoot."""
     if WIDTH != 1400:
         path = path.with_name(f"{path.stem}_{WIDTH}{path.suffix}")
-    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')"
-                           ".scrollHeight")
-    page.set_viewport_size({"width": WIDTH, "height": min(max(int(height) + 40, HEIGHT), 6000)})
-    settle(page)
+    shown = 0
+    for _ in range(4):              # charts drawn after a resize can grow the page again
+        height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')"
+                               ".scrollHeight")
+        want = min(max(int(height) + 40, HEIGHT), 6000)
+        if want <= shown:
+            break
+        page.set_viewport_size({"width": WIDTH, "height": want})
+        shown = want
+        settle(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     print("saved", path)
+
+
+def shoot_part(page, path: Path, top: str, bottom: str | None = None, pad: int = 12) -> None:
+    """Shoot the part of the page from the element matching ``top`` (a text or a heading)
+    down to the top of ``bottom`` (else the end of the page)."""
+    if WIDTH != 1400:
+        path = path.with_name(f"{path.stem}_{WIDTH}{path.suffix}")
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]')"
+                           ".scrollHeight")
+    page.set_viewport_size({"width": WIDTH, "height": min(max(int(height) + 40, HEIGHT), 8000)})
+    settle(page)
+    y0 = page.get_by_text(re.compile(top)).first.bounding_box()["y"] - pad
+    y1 = (page.get_by_text(re.compile(bottom)).first.bounding_box()["y"] - pad if bottom
+          else page.evaluate("() => document.querySelector("
+                             "'[data-testid=\"stMainBlockContainer\"]')"
+                             ".getBoundingClientRect().bottom"))
+    page.screenshot(path=str(path), clip={"x": 0, "y": max(y0, 0), "width": WIDTH,
+                                          "height": max(y1 - y0, 50)})
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    print("saved", path)
+
+
+def answers(page, out: Path) -> None:
+    """Issue 17's pictures: no memory matches, the energy chart, a chain that stops, step 4."""
+    page.get_by_role("heading", name=re.compile("NuoNuo Lab")).wait_for(timeout=WAIT)
+    click(page, "Load personal assistant", "Added 16")
+    goto(page, "Recall & noise")
+    page.get_by_text("Type a query").click()
+    settle(page)
+    box = page.get_by_role("textbox", name="Query text")
+    box.fill(UNHELD)
+    box.press("Enter")
+    page.get_by_text(re.compile("No memory matches")).first.wait_for(timeout=WAIT)
+    settle(page)
+    shoot_part(page, out / "3_recall_no_memory_matches.png", "^Query$",
+               "When to answer: what each threshold trades")
+    shoot_part(page, out / "3_recall_energy.png", "Hopfield settling, step by step",
+               "^Noise sweep$")
+    goto(page, "Multi-hop chains")
+    if not page.get_by_role("button", name=re.compile("Load the demo chain")).is_visible():
+        page.get_by_text("Build or load chains").first.click()
+    click(page, "Load the demo chain set", "Added 13")
+    box = page.get_by_role("combobox", name=re.compile("Start from"))
+    box.click()
+    page.keyboard.type("red key")
+    page.keyboard.press("Enter")
+    settle(page)
+    slider = page.get_by_role("slider", name="Hops")
+    slider.focus()
+    for _ in range(6):
+        slider.press("ArrowRight")
+    page.get_by_text(re.compile("and stopped: ")).first.wait_for(
+        timeout=WAIT)
+    settle(page)
+    shoot_part(page, out / "5_chain_stops.png", "^Start from$")
+    goto(page, "Guided tour")
+    click(page, "Run the tour", "Step 4")
+    shoot_part(page, out / "7_tour_step4.png", "Step 4 · Pattern completion",
+               "Next: the same engine")
 
 
 def goto(page, title: str, heading: str | None = None) -> None:
@@ -104,7 +172,8 @@ def main() -> None:
         page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
         page.goto(url)
         page.get_by_role("heading", name=re.compile("NuoNuo Lab")).wait_for(timeout=WAIT)
-        click(page, "Load teaching set", "Added 24")
+        if want - {"answers"}:
+            click(page, "Load teaching set", "Added 24")
         if "home" in want:
             shoot(page, out / "1_home.png")
 
@@ -128,6 +197,8 @@ def main() -> None:
             click(page, "Run noise sweep")
             page.locator(".js-plotly-plot").nth(2).wait_for(timeout=WAIT)
             shoot(page, out / "3_recall_and_noise.png")
+            # the sweep's chart alone: recall over noise with 95 % bands over the draws
+            shoot_part(page, out / "3_recall_noise_bands.png", "^Noise sweep$")
         if "nights" in want:
             goto(page, "Consolidation nights")
             per_day = page.get_by_role("spinbutton", name="Memories per day")
@@ -175,6 +246,10 @@ def main() -> None:
             goto(page, "Home", "NuoNuo Lab")
             click(page, "Start the guided tour", "Step 4")
             shoot(page, out / "7_guided_tour.png")
+        if "answers" in want:                # a visitor of their own: only the assistant set
+            fresh = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}).new_page()
+            fresh.goto(url)
+            answers(fresh, out)
         browser.close()
 
 

@@ -79,7 +79,7 @@ def test_pattern_page_interacts():
 
 def test_own_patterns_are_stored_with_letters():
     grid = np.zeros((lp.DRAW_SIDE, lp.DRAW_SIDE), dtype=bool)
-    grid[4:12, 4:12] = True
+    grid[8:24, 8:24] = True
     at = AppTest.from_file(str(PAGE), default_timeout=180)
     at.session_state[view.OWN_KEY] = [("box", lp.drawing_pattern(grid))]
     at.run()
@@ -88,7 +88,9 @@ def test_own_patterns_are_stored_with_letters():
     assert at.selectbox(key="pc_t_own").options[:2] == ["box", "A"]
     _, mo, _ = captions(at)
     assert "pattern box" in mo
-    with pytest.raises(ValueError, match="0 of 256 cells"):
-        lp.drawing_pattern(np.zeros((16, 16)))
-    with pytest.raises(ValueError, match=r"\(8, 8\)"):
-        lp.drawing_pattern(np.ones((8, 8)))
+    with pytest.raises(ValueError, match="0 of 1024 pixels"):
+        lp.drawing_pattern(np.zeros((32, 32)))
+    with pytest.raises(ValueError, match="1024 of 1024 pixels"):
+        lp.drawing_pattern(np.ones((32, 32)))
+    with pytest.raises(ValueError, match=r"\(16, 16\)"):
+        lp.drawing_pattern(np.ones((16, 16)))

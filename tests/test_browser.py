@@ -51,18 +51,21 @@ def test_add_recall_with_noise_and_two_nights(tmp_path):
         page.get_by_text("Cosine of the noisy cue to the clean one").wait_for(timeout=WAIT)
         handle = page.get_by_role("slider", name="Noise σ on the cue")
         handle.focus()
-        for _ in range(6):                      # 6 × 0.005 → σ = 0.03 (noisier cues, at
-            handle.press("ArrowRight")          # cosine < 0.59, get "no answer": issue 17)
+        for _ in range(6):                      # 6 × 0.005 → σ = 0.03 (much noisier cues
+            handle.press("ArrowRight")          # get "no memory matches": issue 17)
         assert handle.get_attribute("aria-valuetext") == "0.03"
         metric = page.locator('[data-testid="stMetricValue"]').first
         # each key press reruns the page: wait for the last rerun's value (σ = 0.03 gives
         # cos ≈ 0.86), not an intermediate one (σ = 0.015 gives 0.96)
-        page.wait_for_function("el => parseFloat(el.innerText) < 0.9",
-                               arg=metric.element_handle(), timeout=WAIT)
+        # (the element is looked up on every poll: a rerun may replace it)
+        page.wait_for_function("() => { const el = document.querySelector("
+                               "'[data-testid=\"stMetricValue\"]');"
+                               " return el !== null && parseFloat(el.innerText) < 0.9; }",
+                               timeout=WAIT)
         idle(page)
         cos_text = metric.inner_text()
         assert 0.3 < float(cos_text) < 0.95, cos_text
-        alerts = page.locator('[data-testid="stAlertContentInfo"]')
+        alerts = page.locator('[data-testid="stAlertContentSuccess"]')    # an answer
         assert alerts.first.inner_text().strip() == "In the car boot"
         page.locator(".js-plotly-plot").nth(1).wait_for(timeout=WAIT)   # attention + energy
         assert page.locator(".js-plotly-plot").count() >= 2

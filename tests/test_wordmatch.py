@@ -122,7 +122,7 @@ def gold_memory(**cfg):
 
 
 def test_word_match_refuses_a_swapped_entity_and_keeps_the_right_word():
-    on, off = gold_memory(word_match=True), gold_memory()
+    on, off = gold_memory(), gold_memory(word_match=False)
     q = ["What is the chemical symbol of silver?", "the symbol of gold please"]
     plain = off.recall_details(q, k=1, method="cosine", min_score=NO_ABSTENTION)
     words = on.recall_details(q, k=1, method="cosine", min_score=NO_ABSTENTION)
@@ -141,7 +141,7 @@ def test_word_match_refuses_a_swapped_entity_and_keeps_the_right_word():
 
 
 def test_word_match_off_vectors_and_hebbian_are_unchanged():
-    on, off = gold_memory(word_match=True), gold_memory()
+    on, off = gold_memory(), gold_memory(word_match=False)
     q = ["What is the chemical symbol of silver?", "capital of France"]
     for method in ("hopfield", "cosine", "hebbian"):
         a, b = off.recall_details(q, k=2, method=method), off.recall_details(
@@ -184,10 +184,59 @@ def test_word_match_config_is_checked_and_saved(tmp_path):
     a, b = mem.recall_details(q, k=2, method="cosine"), back.recall_details(q, k=2,
                                                                            method="cosine")
     assert np.array_equal(a.ids, b.ids) and np.allclose(a.scores, b.scores)
-    # a file saved before the option existed (no such fields) loads with the defaults
+    # a config dict without the fields (a caller's) takes today's defaults: word match on
     d = MemoryConfig().to_dict()
     del d["word_match"], d["min_score_words"]
-    assert MemoryConfig.from_dict(d) == MemoryConfig()
+    assert MemoryConfig.from_dict(d) == MemoryConfig() and MemoryConfig().word_match
+
+
+def test_a_file_saved_before_word_match_existed_loads_with_it_off():
+    """A missing field of a saved config means what it meant when the file was written:
+    before word_match existed, text recall scored the cue cosine (off)."""
+    from nuonuo_core import persistence
+
+    mem = gold_memory(word_match=False)
+    state, _ = persistence.parse(mem.to_bytes())
+    cfg = dict(state["config"])
+    del cfg["word_match"], cfg["min_score_words"]
+    tensors, store_state = mem.store.state_dict()
+    old = persistence.dump(cfg, tensors, store_state, mem._sep.fingerprint())
+    back = HybridMemory.from_bytes(old, encoder=HashingEncoder())
+    assert back.config.word_match is False and back.config == mem.config
+    q = ["What is the chemical symbol of silver?"]
+    a, b = mem.recall_details(q, k=2), back.recall_details(q, k=2)
+    assert np.array_equal(a.ids, b.ids) and np.array_equal(a.scores, b.scores)
+    assert b.min_score == back.config.min_score_hopfield and b.ids[0, 0] == 0   # answered
+    # a file saved with the field keeps it, either way
+    for flag in (True, False):
+        m = gold_memory(word_match=flag)
+        assert HybridMemory.from_bytes(m.to_bytes(), encoder=HashingEncoder()
+                                       ).config.word_match is flag
+
+
+def test_default_memory_scores_text_by_word_match_and_says_which_threshold():
+    on = gold_memory()                                   # the defaults: word match on
+    assert on.config.word_match and on.word_match_applies("cosine")
+    assert not on.word_match_applies("hebbian")
+    assert on.text_min_score("hopfield") == on.config.min_score_words == 0.22
+    assert on.text_min_score("hebbian") == on.config.min_score_hebbian
+    # settle_trace scores a text query as recall does, and names the same threshold
+    for q in ("What is the chemical symbol of silver?", "the symbol of gold please"):
+        r = on.recall_details([q], k=1, method="hopfield")
+        tr = on.settle_trace(q)
+        assert tr.settled_id == r.best_ids[0, 0]
+        assert tr.match_score == pytest.approx(float(r.best_scores[0, 0]), abs=1e-6)
+        assert tr.min_score == r.min_score == 0.22 and tr.answer_id == r.ids[0, 0]
+    vec = on.settle_trace(on.encoder(["What is the chemical symbol of silver?"])[0])
+    assert vec.min_score == on.config.min_score_hopfield and vec.answer_id == 0
+    # an encoder without token vectors: text recall keeps the cue cosine and its threshold
+    enc = HashingEncoder()
+    plain = HybridMemory(MemoryConfig(**SMALL), encoder=lambda texts: enc(texts))
+    plain.add(["What is the chemical symbol of gold?"], targets=["Au"])
+    assert not plain.word_match_applies("cosine")
+    r = plain.recall_details(["What is the chemical symbol of silver?"], k=1, method="cosine")
+    assert r.min_score == plain.config.min_score_cosine == plain.text_min_score("cosine")
+    assert r.best_scores[0, 0] > 0.5 and r.ids[0, 0] == 0
 
 
 # --- the calibration (MiniLM) ----------------------------------------------------------------
@@ -200,7 +249,7 @@ def word_records(minilm):
 @pytest.fixture(scope="module")
 def plain_records(minilm):
     return calibration.score(calibration.load(), minilm, ("hopfield", "cosine"),
-                             config=MemoryConfig(device="cpu"))
+                             config=MemoryConfig(device="cpu", word_match=False))
 
 
 @pytest.mark.slow

@@ -21,10 +21,13 @@ from lab.workspace import memory_rows
 from lab.workspace.encoding import KnownTexts
 
 RUNS = ("with replay", "without replay")
+PLAN_FIELDS = ("epochs", "homeostasis", "prune_threshold", "replay_noise", "keep_fraction")
 #: frame column -> how charts name it
 METRICS = {"recall": "recall@1, strict (top-1 is the memory; none = miss)",
            "code_cos": "code cosine (the seed's metric)"}
 LOG_COLUMNS = ["night", "run", "learn_day", "age", "id", "recalled", "code_cos"]
+METRIC_COLUMNS = ["night", "run", "w_norm", "w_sparsity", "w_nnz", "pruned", "replay_buffer",
+                  "w_norm_before", "replay_added", "homeostasis_removed", "pruning_removed"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,33 @@ class NightParams(Night):
             if name in limits.NIGHT:
                 limits.NIGHT[name].parse(value)
         return self
+
+
+def norm_budget(before: float, recs: list[dict]) -> dict:
+    """How one night moved ‖W‖, step by step, from ``consolidate``'s epoch records: each epoch
+    homeostasis scales W (‖W‖ falls by (1 − h)·‖W‖), replay adds the replayed links, pruning
+    cuts the cells below θ. The three sums add up: before − homeostasis + replay − pruning
+    = after (‖·‖ is no sum of parts, so each is the change of ‖W‖ at its own step)."""
+    homeo = replay = prune = 0.0
+    prev = float(before)
+    for r in recs:
+        homeo += prev - r["w_norm_scaled"]
+        replay += r["w_norm_replayed"] - r["w_norm_scaled"]
+        prune += r["w_norm_replayed"] - r["w_norm"]
+        prev = r["w_norm"]
+    return {"before": float(before), "after": prev, "homeostasis_removed": homeo,
+            "replay_added": replay, "pruning_removed": prune,
+            "pruned_cells": sum(int(r["pruned"]) for r in recs)}
+
+
+def budget_text(b: dict) -> str:
+    """'‖W‖ 191.0 → 377.0: replay added +250.0, homeostasis removed −60.0, pruning −4.0
+    (1,234 cells)', the parts computed by :func:`norm_budget`."""
+    def part(x: float) -> str:
+        return f"{max(float(x), 0.0):.1f}"     # each part is >= 0 but for float rounding
+    return (f"‖W‖ {b['before']:.1f} → {b['after']:.1f}: replay added +{part(b['replay_added'])}, "
+            f"homeostasis removed −{part(b['homeostasis_removed'])}, pruning removed "
+            f"−{part(b['pruning_removed'])} ({b['pruned_cells']:,} cells)")
 
 
 def code_cosine(recalled: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -95,6 +125,7 @@ class NightLab:
         self._chunks: list[pd.DataFrame] = []
         self._log: pd.DataFrame | None = None
         self.nights = 0
+        self.history: list[tuple] = []     # each night's settings (PLAN_FIELDS), in order
 
     @property
     def done(self) -> bool:
@@ -110,16 +141,51 @@ class NightLab:
             self.day_ids.append(ids)
             self.cues.append(self._encoder([r.cue for r in rows]))
         for run, mem in self.mems.items():
+            before = mem.stats()["w_norm"]
             recs = mem.consolidate(p.night(), replay=run == "with replay", seed=self.nights)
             if run == "with replay":
                 mem.clear_replay(p.keep_fraction, p.policy)
             stats = mem.stats()
+            b = norm_budget(before, recs)
             self.metrics.append({"night": self.nights + 1, "run": run, "w_norm": stats["w_norm"],
                                  "w_sparsity": stats["w_sparsity"], "w_nnz": stats["w_nnz"],
                                  "pruned": sum(r["pruned"] for r in recs),
-                                 "replay_buffer": stats["replay_size"]})
+                                 "replay_buffer": stats["replay_size"],
+                                 "w_norm_before": before,
+                                 "replay_added": b["replay_added"],
+                                 "homeostasis_removed": b["homeostasis_removed"],
+                                 "pruning_removed": b["pruning_removed"]})
         self.nights += 1
+        self.history.append(tuple(getattr(p, f) for f in PLAN_FIELDS))
         self._measure(p.probe_noise)
+
+    def plan(self) -> list[list]:
+        """The nights slept, as runs of equal settings: [[count, *PLAN_FIELDS values], …]
+        (small enough to save; :meth:`replay` steps a fresh player through it again)."""
+        out: list[list] = []
+        for values in self.history:
+            if out and tuple(out[-1][1:]) == values:
+                out[-1][0] += 1
+            else:
+                out.append([1, *values])
+        return out
+
+    def replay(self, plan: list[list], progress=None) -> int:
+        """Step this (fresh) player through a saved :meth:`plan`; the player is
+        deterministic, so it ends where the saved one was. At most the nights a Play all
+        takes (days + 3). Returns the nights slept."""
+        total = min(sum(int(seg[0]) for seg in plan), len(self.days) + 3)
+        done = 0
+        for seg in plan:
+            p = NightParams(**dict(zip(PLAN_FIELDS, seg[1:])))
+            for _ in range(int(seg[0])):
+                if done >= total:
+                    return done
+                self.step(p)
+                done += 1
+                if progress is not None:
+                    progress(done / max(total, 1), f"night {done} of {total}")
+        return done
 
     def _measure(self, noise: float) -> None:
         ids = np.concatenate([np.asarray(d, dtype=np.int64) for d in self.day_ids])
@@ -142,8 +208,23 @@ class NightLab:
         return self._log
 
     def metrics_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.metrics, columns=["night", "run", "w_norm", "w_sparsity",
-                                                   "w_nnz", "pruned", "replay_buffer"])
+        return pd.DataFrame(self.metrics, columns=METRIC_COLUMNS)
+
+    def budget_sentence(self) -> str:
+        """The last night of each twin: what replay added and homeostasis and pruning took
+        from ‖W‖ (the day's learning happens before the night: ‖W‖ before the night
+        includes it)."""
+        if not self.metrics:
+            return ""
+        last = [m for m in self.metrics if m["night"] == self.nights]
+        parts = []
+        for m in last:
+            b = {"before": m["w_norm_before"], "after": m["w_norm"],
+                 "replay_added": m["replay_added"],
+                 "homeostasis_removed": m["homeostasis_removed"],
+                 "pruning_removed": m["pruning_removed"], "pruned_cells": m["pruned"]}
+            parts.append(f"{m['run']}: {budget_text(b)}")
+        return f"Night {self.nights}, " + "; ".join(parts) + "."
 
     def _mean(self, log: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
         if metric not in METRICS:
@@ -202,7 +283,8 @@ def sleep_workspace(mem: HybridMemory, p: NightParams, progress=None) -> str:
     recs = mem.consolidate(p.night(), progress=progress)
     kept = mem.clear_replay(p.keep_fraction, p.policy)
     after = mem.stats()
-    return (f"Night {mem.day} done: ‖W‖ {before['w_norm']:.1f} → {after['w_norm']:.1f}, "
-            f"non-zeros {before['w_nnz']:,} → {after['w_nnz']:,} "
-            f"({sum(r['pruned'] for r in recs):,} pruned); {kept} memories stay in the replay "
-            f"buffer.")
+    b = norm_budget(before["w_norm"], recs)
+    return (f"Night {mem.day} done: {budget_text(b)}; non-zeros {before['w_nnz']:,} → "
+            f"{after['w_nnz']:,}; {kept} memories stay in the replay buffer. Replay adds "
+            f"lr · importance · c_target c_cueᵀ for every buffered memory each epoch, so a "
+            f"night can raise ‖W‖ although homeostasis scales it down.")

@@ -14,12 +14,17 @@ from nuonuo_core import pattern_sets as ps
 from nuonuo_core import patterns as pt
 from nuonuo_core.blas import one_blas_thread
 from nuonuo_core.experiments import run_experiment
+from nuonuo_core.pattern_hybrid import K as HYBRID_K
 from nuonuo_core.pattern_hybrid import HybridPatterns
 
-N_UNITS, SIDE, DRAW_SIDE = 1024, 32, 16
+from lab import limits
+
+N_UNITS, SIDE = 1024, 32
+DRAW_SIDE = SIDE          # the canvas paints the 32×32 pixels themselves
 SETS = {"glyphs": "Letters", "random": "Random", "own": "Your own"}  # short: narrow columns
 MAX_STORED = {"glyphs": len(ps.GLYPHS), "random": 300, "own": len(ps.GLYPHS)}
-MAX_OWN = 12
+MAX_OWN = limits.OWN_PATTERNS
+HEX_DIGITS = N_UNITS // 4  # a drawing travels as 256 hex digits (4 pixels each)
 MODELS = ("classical", "modern", "hybrid")
 MODEL_TITLES = {"classical": "Classical Hopfield", "modern": "Modern Hopfield",
                 "hybrid": "Hybrid (k-WTA + W)"}
@@ -54,23 +59,47 @@ def stored_set(kind: str, n_patterns: int, seed: int = 0,
 
 
 def drawing_pattern(grid) -> np.ndarray:
-    """A DRAW_SIDE² grid of 0/1 (True = ink) -> a (N_UNITS,) ±1 pattern, each cell 2×2."""
+    """A SIDE × SIDE grid of 0/1 (True = ink) -> a (N_UNITS,) ±1 pattern."""
     g = np.asarray(grid)
     if g.shape != (DRAW_SIDE, DRAW_SIDE):
-        raise ValueError(f"the drawing must be {DRAW_SIDE}×{DRAW_SIDE} cells, got {g.shape}")
+        raise ValueError(f"the drawing must be {DRAW_SIDE}×{DRAW_SIDE} pixels, got {g.shape}")
     ink = np.asarray(g, dtype=bool)
     if not ink.any() or ink.all():
-        raise ValueError(f"the drawing has {int(ink.sum())} of {ink.size} cells inked: "
-                         f"ink between 1 and {ink.size - 1} cells")
-    scale = SIDE // DRAW_SIDE
-    return np.where(np.kron(ink, np.ones((scale, scale))) > 0, 1.0, -1.0).astype(
-        np.float32).reshape(-1)
+        raise ValueError(f"the drawing has {int(ink.sum())} of {ink.size} pixels inked: "
+                         f"ink between 1 and {ink.size - 1} pixels")
+    return np.where(ink, 1.0, -1.0).astype(np.float32).reshape(-1)
 
 
-def blank_drawing() -> pd.DataFrame:
-    """An empty drawing grid for st.data_editor (columns '1'..'16' of booleans)."""
-    return pd.DataFrame(np.zeros((DRAW_SIDE, DRAW_SIDE), dtype=bool),
-                        columns=[str(i + 1) for i in range(DRAW_SIDE)])
+def ink_of_hex(text) -> np.ndarray:
+    """A drawing as the canvas sends it (HEX_DIGITS lower-case hex digits, 4 pixels each,
+    row by row, the first pixel in the highest bit) -> (SIDE, SIDE) bool. Whatever a browser
+    sends is checked: anything else is refused with a message, never parsed further."""
+    if not isinstance(text, str) or len(text) != HEX_DIGITS \
+            or any(ch not in "0123456789abcdef" for ch in text):
+        shown = repr(text) if not isinstance(text, str) or len(text) <= 40 else \
+            repr(text[:37] + "…")
+        raise ValueError(f"a drawing must be {HEX_DIGITS} hex digits (0-9, a-f), got "
+                         f"{type(text).__name__} {shown}")
+    nibbles = np.array([int(ch, 16) for ch in text], dtype=np.uint8)
+    bits = (nibbles[:, None] >> np.array([3, 2, 1, 0], dtype=np.uint8)) & 1
+    return bits.reshape(SIDE, SIDE).astype(bool)
+
+
+def hex_of_ink(ink) -> str:
+    """(SIDE, SIDE) or (N_UNITS,) ink (bool, or a ±1 pattern: > 0 is ink) -> HEX_DIGITS hex."""
+    bits = (np.asarray(ink).reshape(-1) > 0).astype(np.uint8)
+    if bits.size != N_UNITS:
+        raise ValueError(f"a drawing has {N_UNITS} pixels, got {bits.size}")
+    nib = bits.reshape(-1, 4) @ np.array([8, 4, 2, 1], dtype=np.uint8)
+    return "".join("0123456789abcdef"[int(v)] for v in nib)
+
+
+def pattern_of_hex(text) -> np.ndarray:
+    """A saved drawing (hex, checked) -> its (N_UNITS,) ±1 pattern."""
+    return np.where(ink_of_hex(text).reshape(-1), 1.0, -1.0).astype(np.float32)
+
+
+BLANK = "0" * HEX_DIGITS
 
 
 @dataclass
@@ -155,9 +184,51 @@ def story(c: Completion) -> str:
             f"starting at overlap {start:.2f}: " + "; ".join(parts) + ".")
 
 
+def energy_lines(c: Completion, k: int = HYBRID_K) -> dict[str, str]:
+    """One line per model defining the energy its panel shows (each model has its own units,
+    so each panel has its own axis), with its value at the last step, from the frame."""
+    last = {m: float(c.frame[c.frame.model == m].energy.iloc[-1]) for m in c.runs}
+    n, p = c.probe.size, len(c.pset.patterns)
+    out = {"classical": (f"Classical: E = −½ sᵀWs with W = (1/N) Σ ξξᵀ (N = {n}, zero "
+                         f"diagonal): lower when more pixels agree with their field; a stored "
+                         f"pattern alone would sit near −N/2 = −{n / 2:g}, crosstalk of the "
+                         f"other {p - 1} moves it. Last step: {last['classical']:.1f}."),
+           "modern": ("Modern: E = −(1/β) log Σ_μ exp(β x_μᵀξ) + ½‖ξ‖², with x_μ = ξ^μ/√N unit "
+                      "vectors: one stored pattern reached alone gives −1 + ½ = −0.5, a blend "
+                      f"of several sits higher. Last step: {last['modern']:.3f}.")}
+    if "hybrid" in last:
+        out["hybrid"] = (f"Hybrid: E = −½ cᵀWc = −½ Σ_μ (c·c_μ)² over k-WTA codes (k = {k}, "
+                         f"W = Σ c_μ c_μᵀ): a code equal to one stored code gives −½k² = "
+                         f"−{k * k / 2:g}, units shared with other stored codes lower it "
+                         f"further. Last step: {last['hybrid']:.1f}.")
+    return out
+
+
+def hybrid_outcome(c: Completion) -> str:
+    """What the hybrid did, from its frame: W holds codes, not pixels, so it ends in a stored
+    pattern whole (the right one or another) or in nothing (grey)."""
+    rows = c.frame[c.frame.model == "hybrid"]
+    final = str(rows.state.iloc[-1])
+    want = f"pattern {c.pset.labels[c.target]}"
+    n = int(rows.step.iloc[-1])
+    steps = f"after {n} hop{'s' if n != 1 else ''}"
+    if final == want:
+        return f"returned {c.pset.labels[c.target]} whole {steps}"
+    if final.startswith("pattern "):
+        return (f"returned another stored letter whole, {final.split(' ', 1)[1]}, {steps} "
+                f"(overlap with {c.pset.labels[c.target]} {rows.overlap.iloc[-1]:.2f}): its "
+                f"codes link letters, not pixels, so a probe that drifts ends in a wrong "
+                f"letter, never in a blend")
+    if final == "nothing recalled":
+        return f"recalled nothing {steps} (the grey image): no stored code was close enough"
+    return f"ended in {final} {steps}"
+
+
 def tour_letter(letter: str = "A", n_patterns: int = 10, flip: float = 0.3,
                 seed: int = 0, beta: float = 64.0) -> tuple[Completion, str]:
-    """The guided-tour stop: corrupt 30 % of a letter among ``n_patterns`` letters."""
+    """The guided-tour stop: corrupt 30 % of a letter among ``n_patterns`` letters; the
+    sentence covers every image it sits beside (input, classical, modern, hybrid) and the
+    modern model's step strip, computed from the run."""
     pset = stored_set("glyphs", n_patterns)
     target = pset.labels.index(letter)
     with one_blas_thread():
@@ -170,6 +241,7 @@ def tour_letter(letter: str = "A", n_patterns: int = 10, flip: float = 0.3,
         "keep such alike patterns apart")
     came = "it came back" if modern.startswith("restored") else "it did not come back"
     sentence = (f"We flipped {flipped} of the {N_UNITS} pixels of the letter {letter} "
-                f"({flip:.0%}) with {n_patterns} letters stored, and {came}: modern Hopfield "
-                f"(β = {beta:g}) {modern}; the classical network {classical}{why}.")
+                f"({flip:.0%}) with {n_patterns} letters stored. Modern Hopfield (β = {beta:g}) "
+                f"{modern}: {came} (the strip below shows its steps). The classical network "
+                f"{classical}{why}. The hybrid (k-WTA codes and W) {hybrid_outcome(c)}.")
     return c, sentence

@@ -16,69 +16,113 @@ from nuonuo_core.pattern_hybrid import HybridPatterns
 from lab import ui
 from lab.workspace import state
 
+from . import canvas
 from . import charts as pc
 from . import completion as lp
 
 OWN_KEY, HYBRID_KEY, TOUR_KEY = "pc_own", "pc_hybrid", "pc_tour"
+CANVAS_KEY, CANVAS_VERSION, CANVAS_ERROR = "pc_canvas_bits", "pc_canvas_version", "pc_canvas_error"
 LABEL = re.compile(r"^[A-Za-z0-9 _\-]{1,12}$")
 
 
 def own_patterns() -> list[tuple[str, np.ndarray]]:
-    """This session's own patterns (label, (N,) ±1)."""
-    return st.session_state.setdefault(OWN_KEY, [])
+    """This session's own patterns (label, (N,) ±1), restored from the owner's saved page
+    settings on the session's first use (drawings survive a reload)."""
+    if OWN_KEY not in st.session_state:
+        st.session_state[OWN_KEY] = [(label, lp.pattern_of_hex(bits)) for label, bits
+                                     in state.ui_get("pc_own", [])][:lp.MAX_OWN]
+    return st.session_state[OWN_KEY]
+
+
+def _save_own() -> None:
+    state.ui_put("pc_own", [[label, lp.hex_of_ink(p)] for label, p in own_patterns()])
 
 
 def _add_own(label: str, pattern: np.ndarray) -> str:
     own = own_patterns()
-    label = label.strip() or f"mine {len(own) + 1}"
+    label = label.strip() or next(f"mine {i}" for i in range(1, 2 * lp.MAX_OWN + 2)
+                                  if f"mine {i}" not in {lbl for lbl, _ in own})
     if not LABEL.match(label):
         raise ValueError(f"label {label!r} must be 1-12 letters, digits, spaces, _ or -")
+    if label in ps.GLYPHS or label in {lbl for lbl, _ in own}:
+        whose = "a letter of the set" if label in ps.GLYPHS else "another of your patterns"
+        raise ValueError(f"label {label!r} is taken (by {whose}); choose another, e.g. "
+                         f"'my {label}'")
     if len(own) >= lp.MAX_OWN:
         raise ValueError(f"you have {len(own)} patterns; the most is {lp.MAX_OWN} "
                          "(clear them to start again)")
     own.append((label, pattern))
     st.session_state.pop(HYBRID_KEY, None)
+    _save_own()
     return label
 
 
+def _canvas_bits() -> str:
+    """The canvas's drawing as the server keeps it (checked hex), restored after a reload."""
+    if CANVAS_KEY not in st.session_state:
+        st.session_state[CANVAS_KEY] = state.ui_get("pc_canvas", lp.BLANK)
+        st.session_state[CANVAS_VERSION] = st.session_state.get(CANVAS_VERSION, 0) + 1
+    return st.session_state[CANVAS_KEY]
+
+
+def on_stroke() -> None:
+    """A stroke ended in the browser: check what it sent, keep it, save it."""
+    try:
+        bits = lp.hex_of_ink(lp.ink_of_hex(canvas.sent()))
+    except ValueError as exc:
+        st.session_state[CANVAS_ERROR] = f"The drawing from the browser was refused: {exc}"
+        return
+    st.session_state.pop(CANVAS_ERROR, None)
+    st.session_state[CANVAS_KEY] = bits
+    state.ui_put("pc_canvas", bits)
+
+
 def own_editor() -> None:
-    """Draw a pattern on a 16×16 grid (each cell 2×2 pixels) or upload a small image."""
+    """Paint a pattern on a 32×32 canvas or upload a small image; add it to your set."""
     own = own_patterns()
     with st.expander(f"✏️ Your own patterns ({len(own)} of {lp.MAX_OWN})", expanded=not own):
-        st.caption(f"Tick cells to draw ({lp.DRAW_SIDE}×{lp.DRAW_SIDE}, each cell is 2×2 "
-                   "pixels of the 32×32 image), or upload a picture (dark = ink).")
-        cells = {c: st.column_config.CheckboxColumn(c, width=30) for c in lp.blank_drawing()}
-        grid = st.data_editor(lp.blank_drawing(), key="pc_draw", hide_index=True,
-                              column_config=cells, height=35 * (lp.DRAW_SIDE + 1) + 3)
-        a, b, c = st.columns([2, 3, 2])
-        label = a.text_input("Label", key="pc_label", max_chars=12,
-                             help="1-12 letters, digits, spaces, _ or -")
-        up = b.file_uploader("Image", type=["png", "jpg", "jpeg"], key="pc_upload",
-                             max_upload_size=2,
-                             help=f"At most {ps.MAX_IMAGE_BYTES // 2**20} MB and "
-                                  f"{ps.MAX_IMAGE_SIDE} pixels a side; resized to 32×32 and "
-                                  "thresholded at its mean grey.")
-        for key, text, make, ready in [
-                ("pc_add_draw", "➕ Add drawing",
-                 lambda: lp.drawing_pattern(grid.to_numpy()), True),
-                ("pc_add_image", "➕ Add image",
-                 lambda: ps.image_pattern(up.getvalue(), lp.SIDE), up is not None)]:
-            if c.button(text, key=key, disabled=not ready):
-                try:
-                    name = _add_own(label, make())
-                except ValueError as exc:
-                    ui.error(exc)
-                else:
-                    state.flash("success", f"Added your {text.split()[-1]} as {name!r}.")
-                    st.rerun()
-        if own and c.button("🗑 Clear mine", key="pc_clear"):
+        st.caption(f"Press and drag on the canvas to paint the {lp.SIDE}×{lp.SIDE} pixels "
+                   "(✏️ Ink or 🧽 Erase, a brush of 1-3 pixels), or upload a picture (dark = "
+                   "ink). Your drawings and the canvas are kept for this browser's link.")
+        left, right = st.columns([3, 2])
+        bits = _canvas_bits()
+        state.ui_put("pc_canvas", bits)          # kept for a reload (nothing written if saved)
+        with left:
+            canvas.canvas(bits, st.session_state.get(CANVAS_VERSION, 1), on_stroke)
+        if st.session_state.get(CANVAS_ERROR):
+            st.error(ui.plain(st.session_state[CANVAS_ERROR]))
+        label = right.text_input("Label", key="pc_label", max_chars=12,
+                                 help="1-12 letters, digits, spaces, _ or -; not a letter of "
+                                      "the set (A-Z, 0-9) and not one of yours.")
+        if right.button("➕ Add drawing", key="pc_add_draw"):
+            _add(label, lambda: lp.drawing_pattern(lp.ink_of_hex(_canvas_bits())), "drawing")
+        up = right.file_uploader("Image", type=["png", "jpg", "jpeg"], key="pc_upload",
+                                 max_upload_size=2,
+                                 help=f"At most {ps.MAX_IMAGE_BYTES // 2**20} MB and "
+                                      f"{ps.MAX_IMAGE_SIDE} pixels a side; resized to 32×32 and "
+                                      "thresholded at its mean grey.")
+        if right.button("➕ Add image", key="pc_add_image", disabled=up is None):
+            _add(label, lambda: ps.image_pattern(up.getvalue(), lp.SIDE), "image")
+        if own and right.button("🗑 Clear mine", key="pc_clear"):
             own.clear()
             st.session_state.pop(HYBRID_KEY, None)
+            _save_own()
             st.rerun()
         if own:
             st.plotly_chart(pc.gallery(np.array([p for _, p in own]), [lbl for lbl, _ in own],
                                        (lp.SIDE, lp.SIDE), per_row=6),
                             key="pc_own_gallery", config={"displaylogo": False})
+
+
+def _add(label: str, make, what: str) -> None:
+    try:
+        name = _add_own(label, make())
+    except ValueError as exc:
+        ui.error(exc)
+        return
+    st.session_state["pc_t_own"] = name          # the selector names what was just added
+    state.flash("success", f"Added your {what} as {name!r}; it is the pattern to corrupt now.")
+    st.rerun()
 
 
 def networks(pset: ps.PatternSet, seed: int) -> tuple[np.ndarray, HybridPatterns]:

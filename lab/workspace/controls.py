@@ -99,3 +99,71 @@ def _rebuild(mem, values: dict) -> None:
                            f"{count(len(new))} re-encoded.{note}")
     state.changed()
     st.rerun()
+
+
+THRESHOLD_HELP = {
+    "hopfield": "Answer only when the query's cosine with the answered memory's best cue row "
+                "reaches this; below it the method says “no memory matches”. −1 answers "
+                "everything.",
+    "cosine": "Answer only when the query's cosine with the nearest memory's best cue row "
+              "reaches this. −1 answers everything.",
+    "words": "Word match (hopfield and cosine, one threshold for both): answer only when the "
+             "query's cosine with the memory's best cue row × word coverage reaches this; "
+             "word coverage is the weakest match, among the cue's content words, of a word "
+             "with its best counterpart in the query. −1 answers everything.",
+    "hebbian": "Answer only when support × overlap reaches this: support = share of the "
+               "k × k W links between the query's code and the memory's target code that are "
+               "stored; overlap = decoded overlap / k. −1 answers everything.",
+    "chain_min_support": "A hop counts only when at least this share of the k × k W links "
+                         "from the previous memory's target code to this memory's target code "
+                         "is stored (1.0 for a stored link A → B). 0 follows any decoded "
+                         "memory (cross-talk included).",
+}
+
+
+def live_slider(name: str, label: str, where=st, step: float = 0.01, slot: str = "",
+                shared: bool = False) -> float:
+    """A slider bound to one live setting of the workspace's config (a threshold), bounded
+    by the limits table: moving it changes the workspace (saved with it, autosaved); opening
+    another workspace shows that one's value. ``slot`` tells apart several sliders of one
+    setting on a page; ``shared``: moving one reruns the page, so the others show it too.
+    Returns the value in force."""
+    mem = state.memory()
+    lim = limits.FORMS[name]
+    now = float(getattr(mem.config, name))
+    # A slider starts at the value in force (value=now), and a new key draws a new slider:
+    # after a reset, in another workspace, or when a run did not draw it (Streamlit drops a
+    # hidden widget's state, the browser remounts it at its default). Keys never repeat, so
+    # no widget state a run left behind can come back.
+    drawn = f"live_{name}{slot}_drawn"
+    key, shown, owner = st.session_state.get(drawn, (None, None, None))
+    if key is None or shown != now or owner != id(mem) or key not in st.session_state:
+        serial = st.session_state.get("live_serial", 0) + 1
+        st.session_state["live_serial"] = serial
+        key = f"live_{name}{slot}#{serial}"
+    value = where.slider(label, float(lim.lo), float(lim.hi), value=now, step=step, key=key,
+                         help=THRESHOLD_HELP.get(name.removeprefix("min_score_"), "")
+                         + " " + lim.help())
+    if value != now:
+        try:
+            mem.set_recall_params(**{name: lim.parse(value)})
+        except ValueError as exc:
+            error(exc, where)
+            return now
+        state.changed()
+        if shared:
+            st.session_state[drawn] = (key, float(getattr(mem.config, name)), id(mem))
+            st.rerun()
+    st.session_state[drawn] = (key, float(getattr(mem.config, name)), id(mem))
+    return float(getattr(mem.config, name))
+
+
+def reset_thresholds(names: dict[str, float]) -> None:
+    """Put the named live settings back to the given values (the calibrated defaults)."""
+    mem = state.memory()
+    mem.set_recall_params(**names)
+    state.flash("success", "Thresholds back to their calibrated defaults: " +
+                ", ".join(f"{k.removeprefix('min_score_')} {v:g}" for k, v in names.items())
+                + ".")
+    state.changed()
+    st.rerun()

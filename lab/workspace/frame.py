@@ -17,8 +17,10 @@ from .sidebar import workspace_sidebar
 def page(title: str, idea: str, equation: str) -> None:
     """Title, the idea in one paragraph, its equation; the workspace sidebar; queued messages.
     Autosaves first: the previous run may have changed the workspace and then rerun."""
+    st.session_state.pop(state.HEADER_KEY, None)    # the last run's sidebar line is gone
     state.memory()
     state.autosave()
+    state.ui_sync()
     workspace_sidebar()
     st.title(title)
     st.markdown(idea)

@@ -10,11 +10,22 @@ from lab.ui import HELP, ask, confirmed, count, download, error, plain
 from . import files, state
 
 
+def header_text(mem, name: str) -> str:
+    """The sidebar's workspace line (the name is validated: letters, digits, space _ - .)."""
+    return (f"**Workspace** `{name}`  \n{count(len(mem))} · day {mem.day} · "
+            f"D = {mem.config.code_dim}, k = {mem.config.k}")
+
+
 def workspace_sidebar() -> None:
     mem = state.memory()
     sb = st.sidebar
-    sb.markdown(f"**Workspace** `{state.name()}`  \n{count(len(mem))} · day {mem.day} · "
-                f"D = {mem.config.code_dim}, k = {mem.config.k}")
+    line = sb.empty()     # redrawn in place after a change further down the run
+
+    def redraw() -> None:
+        line.markdown(header_text(state.memory(), state.name()))
+
+    st.session_state[state.HEADER_KEY] = redraw
+    redraw()
     sb.caption("Autosaved for this browser's link; a reload brings it back.")
     with sb.expander("Save, open, download, upload"):
         _save(mem)

@@ -16,7 +16,7 @@ from nuonuo_core import HybridMemory, MemoryConfig, get_minilm_encoder
 from lab.server import janitor
 from lab.ui import plain
 
-from . import demos, files
+from . import demos, files, uistate
 from .encoding import KnownTexts
 
 MEM_KEY = "nuonuo_workspace"
@@ -24,6 +24,7 @@ NAME_KEY = "nuonuo_workspace_name"
 OWNER_KEY = "nuonuo_owner"
 FLASH_KEY = "nuonuo_flash"
 SAVED_KEY = "nuonuo_autosaved"        # (signature, monotonic time) of the last autosave
+UI_KEY = "nuonuo_ui"                  # this session's saved page settings (uistate.SCHEMA)
 DEFAULT_CODE_DIM = 16384
 DEFAULT_K = 20
 AUTOSAVE_SECONDS = 2.0                # at most one autosave per this many seconds per session
@@ -92,6 +93,18 @@ def name() -> str:
 def set_memory(mem: HybridMemory, workspace_name: str) -> None:
     st.session_state[MEM_KEY] = mem
     st.session_state[NAME_KEY] = workspace_name
+    refresh_sidebar()
+
+
+HEADER_KEY = "nuonuo_sidebar_header"   # this run's redraw of the sidebar's workspace line
+
+
+def refresh_sidebar() -> None:
+    """Redraw the sidebar's workspace line (name, memories, day) in place, so an edit made
+    further down the page (a night slept, a save) shows at once, not one rerun later."""
+    redraw = st.session_state.get(HEADER_KEY)
+    if redraw is not None and MEM_KEY in st.session_state:
+        redraw()
 
 
 def signature(mem: HybridMemory) -> tuple:
@@ -123,8 +136,10 @@ def autosave(force: bool = True) -> bool:
 
 
 def changed() -> None:
-    """Call after an edit of the workspace: autosave now unless one just happened."""
+    """Call after an edit of the workspace: autosave now unless one just happened; the
+    sidebar's workspace line is redrawn."""
     autosave(force=False)
+    refresh_sidebar()
 
 
 def flash(kind: str, message: str) -> None:
@@ -135,3 +150,85 @@ def flash(kind: str, message: str) -> None:
 def show_flash() -> None:
     for kind, message in st.session_state.pop(FLASH_KEY, []):
         getattr(st, kind)(plain(message))   # messages may quote user text: keep it inert
+
+
+# --- page settings that survive a reload (lab/workspace/uistate.py) -----------------------------
+def _ui() -> dict:
+    """This session's page settings, read from the owner's file on the session's first run
+    (a refused or partly reset file says so and starts from what is valid)."""
+    ui = st.session_state.get(UI_KEY)
+    if ui is None:
+        try:
+            ui, reset = uistate.read(owner())
+        except (ValueError, OSError) as exc:
+            ui, reset = {}, []
+            flash("warning", f"Your saved page settings could not be read ({exc}); the pages "
+                             f"start from their defaults.")
+        if reset:
+            flash("warning", "Some saved page settings were not valid and start from their "
+                             "defaults: " + ", ".join(sorted(reset)) + ".")
+        st.session_state[UI_KEY] = ui
+    return ui
+
+
+def _write_ui(ui: dict) -> None:
+    try:
+        uistate.write(owner(), ui)
+    except (ValueError, OSError) as exc:
+        st.warning(plain(f"Your page settings could not be saved: {exc}"))
+
+
+def ui_sync() -> None:
+    """At the start of every run (before any widget): remember the values of the saved
+    widgets this session holds now (what the visitor set in the last run), and give back
+    those it lost (a fresh session after a reload, or a page left and Streamlit forgot its
+    widgets); the owner's file is written when something changed."""
+    ui = _ui()
+    changed = False
+    for key in uistate.WIDGETS:
+        if key in st.session_state:
+            value = uistate.jsonable(st.session_state[key])
+            try:
+                value = uistate.SCHEMA[key].check(value)
+            except (ValueError, TypeError):
+                continue
+            if ui.get(key) != value:
+                ui[key] = value
+                changed = True
+        elif key in ui:
+            st.session_state[key] = ui[key]
+    if changed:
+        _write_ui(ui)
+
+
+def ui_default(key: str, value) -> None:
+    """Give a saved widget its default before it is drawn (the widget itself gets no
+    ``value=``, so Streamlit never sees two sources for it)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def ui_keep_choice(key: str, options) -> None:
+    """Forget a saved choice that is not among ``options`` now (a deleted memory, …)."""
+    if key in st.session_state and st.session_state[key] not in list(options):
+        del st.session_state[key]
+        _ui().pop(key, None)
+
+
+def ui_get(key: str, default=None):
+    """A saved setting that is no widget (a plan, drawings, the canvas)."""
+    return _ui().get(key, default)
+
+
+def ui_put(key: str, value) -> None:
+    """Save a setting that is no widget now (checked by its schema entry; None forgets it)."""
+    ui = _ui()
+    if value is None:
+        if ui.pop(key, None) is None:
+            return
+    else:
+        value = uistate.SCHEMA[key].check(uistate.jsonable(value))
+        if ui.get(key) == value:
+            return
+        ui[key] = value
+    _write_ui(ui)

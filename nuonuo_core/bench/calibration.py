@@ -16,11 +16,12 @@ A threshold t then answers a question when its score >= t:
   two targets weigh alike); among equal ones, the middle one.
 
     python -m nuonuo_core.bench calibration [--data tests/fixtures/calibration.json]
-        [--word-match]
+        [--no-word-match]
 
-With ``MemoryConfig.word_match`` the questions are recalled as texts (the option re-scores
-text recall only) and hopfield / cosine scores are cue cosine × word coverage
-(:mod:`nuonuo_core.wordmatch`).
+The questions are recalled as texts, as a user asks them. With ``MemoryConfig.word_match``
+(the default) hopfield / cosine scores are cue cosine × word coverage
+(:mod:`nuonuo_core.wordmatch`) against ``min_score_words``; ``--no-word-match`` scores the
+cue cosine alone against ``min_score_<method>``. Hebbian is the same either way.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from nuonuo_core.config import METHODS, NO_ABSTENTION
+from nuonuo_core.config import METHODS, NO_ABSTENTION, WORD_METHODS
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "fixtures" / "calibration.json"
@@ -77,10 +78,13 @@ def score(data: dict, encoder, methods: Sequence[str] = METHODS, config=None,
             items = s[group]
             if not items:
                 continue
-            # word_match scores text queries (their words matter), the rest take vectors
-            texts = mem.config.word_match
-            queries = [it["q"] for it in items] if texts else encoder([it["q"] for it in items])
+            # word match scores text queries (their words matter); without it texts and
+            # their vectors recall alike: vectors, encoded once (and a caller's encoder may
+            # be a plain function)
+            texts = [it["q"] for it in items]
+            vectors = encoder(texts)
             for method in methods:
+                queries = texts if mem.word_match_applies(method) else vectors
                 r = mem.recall_details(queries, k=1, method=method, min_score=NO_ABSTENTION)
                 for it, best, sc in zip(items, r.best_ids[:, 0], r.best_scores[:, 0]):
                     if group == "held" and it["cue"] not in by_cue:
@@ -166,25 +170,29 @@ def main(argv: list[str] | None = None) -> int:
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(DATA), help="calibration JSON (default: %(default)s)")
     ap.add_argument("--assets", default=str(ASSETS), help="folder of the demo sets")
-    ap.add_argument("--word-match", action="store_true",
-                    help="score text recall with MemoryConfig(word_match=True) (hopfield and "
-                         "cosine; the threshold is min_score_words)")
+    ap.add_argument("--word-match", action=argparse.BooleanOptionalAction, default=True,
+                    help="score hopfield / cosine text recall by word match, threshold "
+                         "min_score_words (MemoryConfig's default); --no-word-match: the cue "
+                         "cosine alone, threshold min_score_<method>")
     a = ap.parse_args(argv)
     from nuonuo_core import MemoryConfig, get_minilm_encoder
 
     data = load(a.data)
     cfg = MemoryConfig(device="cpu", word_match=a.word_match)
-    methods = ("hopfield", "cosine") if a.word_match else METHODS
+    methods = METHODS
     recs = score(data, get_minilm_encoder(), methods, config=cfg, assets=a.assets)
     n = {g: sum(len(s[g]) for s in data["sets"].values()) for g in ("held", "unheld")}
     print(f"{n['held']} paraphrases and {n['unheld']} unheld questions over "
           f"{len(data['sets'])} demo sets (tune / test halves)\n")
     for method in methods:
-        default = cfg.min_score_words if a.word_match else cfg.min_score(method)
-        print(f"{method}: default {default:.2f}; chosen on the tune half: "
+        words = a.word_match and method in WORD_METHODS
+        default = cfg.text_min_score(method)
+        what = "cue cosine × word coverage" if words else (
+            "support × overlap" if method == "hebbian" else "cue cosine")
+        print(f"{method} ({what}): default {default:.2f}; chosen on the tune half: "
               f"{choose(recs, method):.2f}; AUC held vs unheld {auc(recs, method):.3f} "
               f"(tune {auc(recs, method, 'tune'):.3f}, held-out {auc(recs, method, 'test'):.3f})")
-        grid = WORD_THRESHOLDS if a.word_match else THRESHOLDS[method]
+        grid = WORD_THRESHOLDS if words else THRESHOLDS[method]
         print(table(recs, method, grid, default) + "\n")
     return 0
 

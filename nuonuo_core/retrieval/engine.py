@@ -29,8 +29,9 @@ def engine_config(dim: int, cfg: RetrievalConfig, **changes):
 
     from nuonuo_core import MemoryConfig
     floor = {f.name: -1.0 for f in fields(MemoryConfig) if f.name.startswith("min_score_")}
+    # word_match re-scores text queries only (these are vectors): off, to say so
     return MemoryConfig(embed_dim=dim, seed=cfg.seed, device="cpu", min_overlap=NO_ABSTENTION,
-                        **{**floor, **changes})
+                        **{"word_match": False, **floor, **changes})
 
 
 def hebbian_recall(mem, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
