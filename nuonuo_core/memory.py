@@ -232,11 +232,11 @@ class HybridMemory:
                             best_ids=best_ids, best_scores=best, **extra)
 
     def _to_ids(self, pos) -> np.ndarray:
-        pos = torch.as_tensor(pos).cpu()
-        ids = torch.full_like(pos, -1)
+        pos = pos.cpu().numpy() if isinstance(pos, torch.Tensor) else np.asarray(pos)
+        ids = np.full(pos.shape, -1, dtype=pos.dtype)
         ok = pos >= 0
-        ids[ok] = self.store.ids[pos[ok]]
-        return ids.numpy()
+        ids[ok] = self.store.ids.cpu().numpy()[pos[ok]]
+        return ids
 
     @one_thread
     def settle_trace(self, query, noise_std: float = 0.0, seed: int = 0,

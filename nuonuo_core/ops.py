@@ -45,6 +45,30 @@ def topk_stable(x: torch.Tensor, k: int, ties_above: float | None = None
         return x[:, :0], torch.zeros(m, 0, dtype=torch.long, device=x.device)
     if m == 1 and x.device.type == "cpu":
         return _topk_one(x[0], k, ties_above)
+    if k + 1 < n:
+        # the k + 1 largest first (unsorted selection is the cheap part of a wide k-WTA: 16,384
+        # units, ~half of topk(k + TIE_WINDOW)); a row whose k + 1 values are all distinct and
+        # not NaN has one answer, the same as below. Rows with a tie or a NaN among them go
+        # through the window (exactly as if they were alone).
+        vals, idx = torch.topk(x, k + 1, dim=1, sorted=False)
+        vals, order = torch.sort(vals, dim=1, descending=True)
+        idx = idx.gather(1, order)
+        hard = (vals[:, 1:] == vals[:, :-1]).any(1) | vals.isnan().any(1)
+        out_v, out_i = vals[:, :k], idx[:, :k]
+        if not bool(hard.any()):
+            return out_v, out_i
+        rows = hard.nonzero().squeeze(1)
+        out_v, out_i = out_v.clone(), out_i.clone()
+        out_v[rows], out_i[rows] = _topk_window(x[rows], k, ties_above)
+        return out_v, out_i
+    return _topk_window(x, k, ties_above)
+
+
+def _topk_window(x: torch.Tensor, k: int, ties_above: float | None
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`topk_stable` for (m, n) rows, 1 <= k <= n: topk(k + TIE_WINDOW), then every
+    row with a tie redone (in the window, or in O(n))."""
+    m, n = x.shape
     w = min(n, k + TIE_WINDOW)
     vals, idx = torch.topk(x, w, dim=1)          # NaN sorts first in torch.topk
     if x.is_floating_point() and bool(vals[:, :k + 1].isnan().any()):
