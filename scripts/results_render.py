@@ -12,6 +12,7 @@ import pandas as pd
 
 from nuonuo_core.experiments import summarize
 from nuonuo_core.experiments.summary import load
+from nuonuo_core.experiments.summary import half_point as _half_point
 
 NAN = float("nan")
 CHANCE_LEVEL = 0.02   # a cell where no method recalls 2 % of its queries: everything failed
@@ -540,22 +541,6 @@ def rows_new(D: Data) -> list[list[str]]:
                     f"{pct(si, 'updated_recall_at_1', arm='priority_replay', **L)}",
                     D.cmd("sleep_interference")])
     return out
-
-
-def _half_point(part: pd.DataFrame, col: str) -> float:
-    """Stored pairs at which mean ``col`` over seeds first falls below 0.5 (log-interpolated);
-    NaN if it never does."""
-    g = part.groupby("n_memories")[col].mean().sort_index()
-    prev = None
-    for n, v in g.items():
-        if v < 0.5:
-            if prev is None:
-                return float(n)
-            (n0, v0) = prev
-            t = (v0 - 0.5) / (v0 - v)
-            return float(math.exp(math.log(n0) + t * (math.log(n) - math.log(n0))))
-        prev = (n, v)
-    return float("nan")
 
 
 def _half_ci(part: pd.DataFrame, col: str) -> str:

@@ -333,3 +333,18 @@ def test_results_md_is_rendered_from_the_result_files_with_intervals():
         "docs/results.md differs from its result files: run `make results`"
     ok, total = results_render.coverage(text)
     assert total >= 20 and ok / total >= 0.7, (ok, total)
+
+
+def test_half_point_interpolates_on_a_log_axis_over_seed_means():
+    """The capacity findings' 50 % point (docs/results.md and the Findings page share it)."""
+    import math
+
+    import pandas as pd
+
+    from nuonuo_core.experiments.summary import half_point
+    df = pd.DataFrame({"n_memories": [100, 100, 1000, 1000, 10000],
+                       "seed": [0, 1, 0, 1, 0],
+                       "recall_at_1": [1.0, 0.8, 0.2, 0.0, 0.0]})   # means 0.9, 0.1, 0.0
+    assert half_point(df, "recall_at_1") == pytest.approx(math.sqrt(100 * 1000))
+    assert half_point(df.assign(recall_at_1=0.3), "recall_at_1") == 100.0   # starts below
+    assert math.isnan(half_point(df.assign(recall_at_1=0.5), "recall_at_1"))  # never below

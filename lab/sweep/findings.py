@@ -12,7 +12,6 @@ both arms of a seed share their memories and queries. Pure: no Streamlit.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import plotly.graph_objects as go
 from nuonuo_core.experiments import get_experiment, summarize
 from nuonuo_core.sweep import Grid, build_grid
 from nuonuo_core.experiments.summary import load as load_csv, t_quantile
+from nuonuo_core.experiments.summary import half_point as _half_point
 
 from . import charts as sc
 
@@ -225,22 +225,6 @@ def headline_single_hop(df: pd.DataFrame) -> str:
             head += (f"; at the engine's default β 16 it loses by up to "
                      f"{points(-r['mean'], r['half'])[1:]} ({cell(r, beta=False)})")
     return head + "."
-
-
-def _half_point(part: pd.DataFrame, col: str) -> float:
-    """Stored pairs where mean ``col`` first falls below 0.5 (log-interpolated); NaN if it
-    never does."""
-    g = part.groupby("n_memories")[col].mean().sort_index()
-    prev = None
-    for n, v in g.items():
-        if v < 0.5:
-            if prev is None:
-                return float(n)
-            n0, v0 = prev
-            t = (v0 - 0.5) / (v0 - v)
-            return float(math.exp(math.log(n0) + t * (math.log(n) - math.log(n0))))
-        prev = (n, v)
-    return float("nan")
 
 
 def headline_hebbian(df: pd.DataFrame) -> str:

@@ -157,3 +157,20 @@ def table_text(s: pd.DataFrame, metric: str, digits: int = 3) -> str:
               if r["n"] > 1 and r["half_width"] == r["half_width"] else "")
         lines.append(f"  {label:<{width}}  {text}{ci}")
     return "\n".join(lines)
+
+
+def half_point(part: pd.DataFrame, col: str, x: str = "n_memories") -> float:
+    """The ``x`` (stored pairs) at which the mean of ``col`` first falls below 0.5,
+    interpolated on a log axis between the two ``x`` around it; the first ``x`` if it starts
+    below 0.5; NaN if it never falls below. Used by the capacity findings (docs and lab)."""
+    g = part.groupby(x)[col].mean().sort_index()
+    prev = None
+    for n, v in g.items():
+        if v < 0.5:
+            if prev is None:
+                return float(n)
+            n0, v0 = prev
+            t = (v0 - 0.5) / (v0 - v)
+            return float(math.exp(math.log(n0) + t * (math.log(n) - math.log(n0))))
+        prev = (n, v)
+    return float("nan")
