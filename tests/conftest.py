@@ -53,3 +53,22 @@ def recall_path(request, monkeypatch):
 
     monkeypatch.setattr(recall, "FORCE_PATH", request.param)
     return request.param
+
+
+def rewrite(data: bytes, state=None, tensors=None, resign: bool = True) -> bytes:
+    """Change a memory file's state JSON (``state(dict)``) and/or tensors (``tensors(dict)``)
+    in place, then sign it again unless told not to: a deliberate, well-formed lie."""
+    import json
+
+    from safetensors.torch import load, save
+
+    from nuonuo_core import persistence
+    meta = dict(persistence.read_header(data)[0])
+    ts, st = load(data), json.loads(meta["state"])
+    if state:
+        state(st)
+    if tensors:
+        tensors(ts)
+    meta["state"] = json.dumps(st)
+    out = save(ts, metadata=meta)
+    return persistence.resign(out) if resign else out

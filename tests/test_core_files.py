@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from nuonuo_core import HashingEncoder, HybridMemory, MemoryConfig
-from conftest import unit_rows
+from conftest import rewrite, unit_rows
 
 CPU = dict(device="cpu")
 
@@ -25,21 +25,6 @@ def saved():
     mem.add_vectors(unit_rows(12), targets=unit_rows(12, seed=1))
     mem.consolidate(epochs=1, replay_noise=0.1)
     return mem, mem.to_bytes()
-
-
-def rewrite(data: bytes, state=None, tensors=None) -> bytes:
-    """Change the state JSON and/or tensors of a file and sign it again (a deliberate lie)."""
-    from safetensors.torch import load, save
-
-    from nuonuo_core.persistence import read_header, resign
-    meta = dict(read_header(data)[0])
-    ts, st = load(data), json.loads(meta["state"])
-    if state:
-        state(st)
-    if tensors:
-        tensors(ts)
-    meta["state"] = json.dumps(st)
-    return resign(save(ts, metadata=meta))
 
 
 def same_state(a: HybridMemory, b: HybridMemory) -> bool:

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import unit_rows
+from conftest import rewrite, unit_rows
 from lab import limits
 from lab.sweep import jobs
 from lab.workspace import files, memory_rows
@@ -37,21 +37,6 @@ def _probe_module():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-def rewrite(data: bytes, state=None, tensors=None, resign: bool = True) -> bytes:
-    """Change a file's state JSON and/or tensors (and sign it again unless told not to)."""
-    from safetensors.torch import load, save
-
-    meta = dict(persistence.read_header(data)[0])
-    ts, st = load(data), json.loads(meta["state"])
-    if state:
-        state(st)
-    if tensors:
-        tensors(ts)
-    meta["state"] = json.dumps(st)
-    out = save(ts, metadata=meta)
-    return persistence.resign(out) if resign else out
 
 
 # --- 1, 2: small files must cost little ---------------------------------------------------------
