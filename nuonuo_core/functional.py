@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .ops import topk_stable
+from .ops import topk_set
 
 
 def as_tensor(x: Any, device: torch.device | str | None = None,
@@ -44,8 +44,7 @@ def kwta_indices(x: torch.Tensor, k: int, positive_only: bool = False) -> torch.
         raise ValueError(f"k must be in [1, {dim}], got {k}")
     if k == dim:
         return torch.arange(dim, device=x.device).expand(n, dim).clone()
-    idx = topk_stable(x, k, ties_above=0.0 if positive_only else None)[1]
-    return torch.sort(idx, dim=1).values
+    return topk_set(x, k, ties_above=0.0 if positive_only else None)
 
 
 def kwta_active(x: torch.Tensor, k: int) -> torch.Tensor:

@@ -39,9 +39,9 @@ def unit_rows(x, what: str, dim: int, device: torch.device) -> torch.Tensor:
         raise ValueError(f"{what} must have shape (n, {dim}), got {tuple(t.shape)}")
     if t.shape[0] == 0:
         raise ValueError(f"{what} is empty")
-    if not bool(torch.isfinite(t).all()):
+    peak = t.abs().amax(dim=1, keepdim=True)      # NaN and inf propagate: one pass checks all
+    if not bool(torch.isfinite(peak).all()):
         raise ValueError(f"{what} contains NaN or infinite values (or values beyond float32)")
-    peak = t.abs().amax(dim=1, keepdim=True)
     if bool((peak == 0).any()):
         raise ValueError(f"{what} contains an all-zero vector, which has no direction")
     t = t / peak  # a new tensor: the caller's array is never changed

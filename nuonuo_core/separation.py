@@ -13,6 +13,7 @@ import torch
 
 from .functional import kwta_indices
 from .ops import matmul_t
+from .threads import map_chunks
 
 
 # One read-only P per (d, D, seed, device) while any memory uses it: a lab server holds many
@@ -54,11 +55,26 @@ class PatternSeparator:
         self._key = _key(embed_dim, code_dim, seed, device)
 
     def codes(self, x: torch.Tensor, chunk: int = 256) -> torch.Tensor:
-        """Embeddings (n, d) -> k-WTA code indices (n, k) int32, sorted per row."""
-        out = torch.empty(x.shape[0], self.k, dtype=torch.int32, device=x.device)
-        for s in range(0, x.shape[0], chunk):
-            h = matmul_t(x[s:s + chunk], self.projection)
+        """Embeddings (n, d) -> k-WTA code indices (n, k) int32, sorted per row.
+
+        On the CPU, chunks of ``chunk`` rows, each projected (one-thread product) and
+        k-WTA'd by one worker of :func:`~nuonuo_core.threads.map_chunks` (the caller's threads
+        when the work is large; the codes do not depend on how it is split)."""
+        n = x.shape[0]
+        out = torch.empty(n, self.k, dtype=torch.int32, device=x.device)
+        if x.device.type != "cpu":
+            for s in range(0, n, chunk):
+                h = matmul_t(x[s:s + chunk], self.projection)
+                out[s:s + chunk] = kwta_indices(h, self.k).to(torch.int32)
+            return out
+        proj = self.projection
+
+        def one(s: int) -> None:
+            rows = x[s:s + chunk]
+            h = matmul_t(rows, proj) if rows.shape[0] == 1 else rows @ proj.T
             out[s:s + chunk] = kwta_indices(h, self.k).to(torch.int32)
+
+        map_chunks(one, range(0, n, chunk), n * proj.shape[0] * proj.shape[1])
         return out
 
     def fingerprint(self) -> float:
