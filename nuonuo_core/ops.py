@@ -91,16 +91,15 @@ def topk_set(x: torch.Tensor, k: int, ties_above: float | None = None) -> torch.
     x = x.contiguous()
     blocks = x.view(m, n // bs, bs)
     top = blocks.amax(2).numpy()                             # (m, n / bs); NaN propagates
-    part = np.argpartition(-top, (k - 1, k), axis=1)
-    edge = np.take_along_axis(top, part[:, k - 1:k + 1], axis=1)
-    ok = (edge[:, 0] > edge[:, 1]) & ~np.isnan(top).any(1)   # a NaN hides its block's max
+    at = np.arange(m)[:, None]
+    part = np.argpartition(-top, k, axis=1)                  # the k best blocks, then the next
     best = part[:, :k]
-    cand = np.take_along_axis(blocks.numpy(), best[:, :, None], axis=1).reshape(m, k * bs)
-    where = (best[:, :, None] * bs + np.arange(bs)).reshape(m, k * bs)
-    part = np.argpartition(-cand, (k - 1, k), axis=1)
-    edge = np.take_along_axis(cand, part[:, k - 1:k + 1], axis=1)
-    ok &= edge[:, 0] > edge[:, 1]
-    out = np.sort(np.take_along_axis(where, part[:, :k], axis=1), axis=1)
+    ok = (top[at, best].min(1) > top[at[:, 0], part[:, k]]) & ~np.isnan(top).any(1)
+    cand = blocks.numpy()[at, best].reshape(m, k * bs)       # (m, k · bs) entries of the k
+    part = np.argpartition(-cand, k, axis=1)
+    win = part[:, :k]
+    ok &= cand[at, win].min(1) > cand[at[:, 0], part[:, k]]
+    out = np.sort(best[at, win // bs] * bs + win % bs, axis=1)
     idx = torch.from_numpy(out)
     if not ok.all():
         rows = torch.from_numpy(np.flatnonzero(~ok))
