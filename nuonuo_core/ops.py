@@ -8,8 +8,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .threads import mm
-
 
 #: extra candidates :func:`topk_stable` takes so that ties at the k-th place resolve in O(k)
 TIE_WINDOW = 48
@@ -19,11 +17,10 @@ def matmul_t(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """a (m, d) @ b (n, d)ᵀ -> (m, n), through torch, whose OpenMP honours the engine's
     per-call thread setting (:mod:`nuonuo_core.threads`; numpy's BLAS has one process-wide
     pool, which beside a busy core made a single 16384 × 384 product ~20× slower). One row on
-    the CPU is a matrix-vector product on the stored layout; products of at least
-    :data:`~nuonuo_core.threads.LARGE_WORK` multiply-adds run with the caller's threads."""
+    the CPU is a matrix-vector product on the stored layout."""
     if a.device.type == "cpu" and a.shape[0] == 1:
         return torch.mv(b, a[0])[None]
-    return mm(a, b.T)
+    return a @ b.T
 
 
 def topk_stable(x: torch.Tensor, k: int, ties_above: float | None = None

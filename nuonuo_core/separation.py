@@ -62,19 +62,18 @@ class PatternSeparator:
         when the work is large; the codes do not depend on how it is split)."""
         n = x.shape[0]
         out = torch.empty(n, self.k, dtype=torch.int32, device=x.device)
-        if x.device.type != "cpu":
-            for s in range(0, n, chunk):
-                h = matmul_t(x[s:s + chunk], self.projection)
-                out[s:s + chunk] = kwta_indices(h, self.k).to(torch.int32)
-            return out
         proj = self.projection
 
         def one(s: int) -> None:
-            rows = x[s:s + chunk]
-            h = matmul_t(rows, proj) if rows.shape[0] == 1 else rows @ proj.T
+            h = matmul_t(x[s:s + chunk], proj)
             out[s:s + chunk] = kwta_indices(h, self.k).to(torch.int32)
 
-        map_chunks(one, range(0, n, chunk), n * proj.shape[0] * proj.shape[1])
+        starts = range(0, n, chunk)
+        if x.device.type == "cpu":
+            map_chunks(one, starts, n * proj.shape[0] * proj.shape[1])
+        else:
+            for s in starts:
+                one(s)
         return out
 
     def fingerprint(self) -> float:

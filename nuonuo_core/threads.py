@@ -13,13 +13,14 @@ So the engine's public calls run inside :func:`engine_threads`: the OpenMP runti
 the previous value is put back when the call returns. Other threads of the caller, threads it
 starts later and every global setting (``torch.set_num_threads``, numpy's BLAS pool, the
 environment) are untouched. Work that is large enough to gain from threads
-(:data:`LARGE_WORK` multiply-adds, e.g. the projection of a few hundred memories at once)
-runs inside :func:`caller_threads`, with the caller's own setting back for that product.
+(:data:`LARGE_WORK` multiply-adds) gets the caller's own thread count back: a large scan runs
+inside :func:`caller_threads`, and chunked work (the projection and k-WTA of an add) runs on a
+pool of that many Python threads, each with one OpenMP thread (:func:`map_chunks`).
 
 numpy's BLAS (OpenBLAS) has only a process-wide thread count (``openblas_set_num_threads``
 and threadpoolctl change it for every thread), so the engine's products of any size go
-through torch (:func:`mm`), whose MKL honours the per-thread setting; numpy does what has
-no BLAS in it (sorting, counting, searching), which is single-threaded anyway.
+through torch, whose MKL honours the per-thread setting; numpy does what has no BLAS in it
+(sorting, counting, searching), which is single-threaded anyway.
 """
 from __future__ import annotations
 
@@ -29,7 +30,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, TypeVar, cast
 
-import numpy as np
 import torch
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -154,22 +154,3 @@ def one_thread(func: F) -> F:
         with engine_threads():
             return func(*args, **kwargs)
     return cast(F, wrapper)
-
-
-def mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """a (m, d) @ b (d, n): through torch on one thread (per-thread OpenMP, see the module
-    doc); a float32 CPU product of at least :data:`LARGE_WORK` multiply-adds runs as the
-    caller's own numpy product would (numpy's BLAS with the caller's thread setting: measured
-    here, 1.5-2× faster than torch's GEMM for the projection of 256 rows, idle or beside a
-    busy core)."""
-    if a.device.type == "cpu" and a.dtype == b.dtype == torch.float32 \
-            and a.shape[0] * a.shape[1] * b.shape[1] >= LARGE_WORK:
-        with caller_threads():
-            return torch.from_numpy(np.matmul(a.numpy(), b.numpy()))
-    return a @ b
-
-
-def mv_np(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """a (n, d) float32 @ x (d,) -> (n,) float32 numpy, through torch (see :func:`mm`)."""
-    return torch.mv(torch.from_numpy(np.ascontiguousarray(a)),
-                    torch.from_numpy(np.ascontiguousarray(x, dtype=a.dtype))).numpy()
