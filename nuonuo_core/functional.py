@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .ops import topk_set
+from .ops import active_set, topk_set
 
 
 def as_tensor(x: Any, device: torch.device | str | None = None,
@@ -48,10 +48,14 @@ def kwta_indices(x: torch.Tensor, k: int, positive_only: bool = False) -> torch.
 
 
 def kwta_active(x: torch.Tensor, k: int) -> torch.Tensor:
-    """k-WTA among units with activity > 0: (n, D) -> (n, k) unit indices, -1 where fewer
-    than k units are active (all-zero activity -> all -1). Winners as :func:`kwta_indices`."""
-    idx = kwta_indices(x, k, positive_only=True)
-    return idx.masked_fill(x.gather(1, idx) <= 0, -1)
+    """k-WTA among units with activity > 0: (n, D) -> (n, k) unit indices, the active winners
+    ascending, then -1 where fewer than k units are active (all-zero activity -> all -1).
+    Winners as :func:`kwta_indices` (:func:`ops.active_set`); callers read -1 as "no unit"."""
+    if x.dim() != 2:
+        raise ValueError(f"kwta expects a 2-d (n, D) tensor, got shape {tuple(x.shape)}")
+    if not 1 <= k <= x.shape[1]:
+        raise ValueError(f"k must be in [1, {x.shape[1]}], got {k}")
+    return active_set(x, k)
 
 
 def kwta(x: torch.Tensor, k: int) -> torch.Tensor:

@@ -65,6 +65,48 @@ def topk_stable(x: torch.Tensor, k: int, ties_above: float | None = None
 SET_BLOCK = 64
 
 
+def _blocks_apply(x: torch.Tensor, k: int) -> bool:
+    m, n = x.shape
+    return (x.device.type == "cpu" and x.dtype == torch.float32 and m >= 2 and 1 <= k
+            and n % SET_BLOCK == 0 and 4 * (k + 1) * SET_BLOCK <= n)
+
+
+def _best_blocks(x: torch.Tensor, k: int):
+    """Wide rows (m, n) -> the k blocks of :data:`SET_BLOCK` units with the largest maxima:
+    (their entries (m, k · bs), their block numbers (m, k), the k-th and (k + 1)-th block
+    maximum (m,) each, rows holding a NaN (m,) bool)."""
+    m, n = x.shape
+    bs = SET_BLOCK
+    blocks = x.contiguous().view(m, n // bs, bs)
+    top = blocks.amax(2).numpy()                             # (m, n / bs); NaN propagates
+    at = np.arange(m)[:, None]
+    part = np.argpartition(-top, k, axis=1)                  # the k best blocks, then the next
+    best = part[:, :k]
+    cand = blocks.numpy()[at, best].reshape(m, k * bs)
+    return cand, best, top[at, best].min(1), top[at[:, 0], part[:, k]], np.isnan(top).any(1)
+
+
+def _pick(cand: np.ndarray, best: np.ndarray, k: int) -> np.ndarray:
+    """The k largest of candidate rows (m, k · bs) that hold every entry of their row at least
+    its k-th value -> their unit indices (m, k) ascending, ties at the k-th value to the
+    lower unit index."""
+    bs = SET_BLOCK
+    at = np.arange(cand.shape[0])[:, None]
+    part = np.argpartition(-cand, k, axis=1)
+    win = part[:, :k]
+    out = np.sort(best[at, win // bs] * bs + win % bs, axis=1)
+    tied = ~(cand[at, win].min(1) > cand[at[:, 0], part[:, k]])
+    if tied.any():      # a tie at the k-th entry, all of them among the candidates: by index
+        r = np.flatnonzero(tied)
+        where = (best[r, :, None] * bs + np.arange(bs)).reshape(r.size, k * bs)
+        by_index = np.argsort(where, axis=1)
+        vals = np.take_along_axis(cand[r], by_index, axis=1)
+        first = np.argsort(-vals, axis=1, kind="stable")[:, :k]
+        out[r] = np.sort(np.take_along_axis(np.take_along_axis(where, by_index, axis=1),
+                                            first, axis=1), axis=1)
+    return out
+
+
 def topk_set(x: torch.Tensor, k: int, ties_above: float | None = None) -> torch.Tensor:
     """The indices of the k largest entries of each row of ``x`` (m, n) -> (m, k), ascending:
     the same set as :func:`topk_stable` (ties at the k-th place to the lower index; with
@@ -74,33 +116,75 @@ def topk_set(x: torch.Tensor, k: int, ties_above: float | None = None) -> torch.
     full ``torch.topk`` of each wide row was a third of adding memories. On the CPU, for
     float32 rows of at least two rows and ``4 (k + 1)`` blocks of :data:`SET_BLOCK` units:
     each block's maximum first, then the k blocks with the largest maxima, then the k largest
-    entries among those k blocks. When the k-th block maximum is above the (k + 1)-th and the
-    k-th entry found is above the (k + 1)-th, the set is the only one (every entry outside
-    the k blocks is at most the (k + 1)-th maximum, below the k-th entry); every other row
-    (a tie at either place, a NaN) is redone by :func:`topk_stable` alone.
+    entries among those k blocks. When the k-th block maximum is above the (k + 1)-th, every
+    entry of the row at least its k-th value is among those blocks (every entry outside them
+    is at most the (k + 1)-th maximum, below the k-th entry): the k largest are unique when
+    the k-th entry found is above the (k + 1)-th, else the ties at the k-th value go to the
+    lower index among the candidates (with ``ties_above``, ties at or below it are resolved
+    the same way, one of the answers topk_stable allows). Rows with a tie at the k-th block
+    maximum or a NaN are redone by :func:`topk_stable` alone.
     """
-    m, n = x.shape
-    k = min(k, n)
-    bs = SET_BLOCK
-    if (x.device.type != "cpu" or x.dtype != torch.float32 or m < 2 or k == 0
-            or n % bs or 4 * (k + 1) * bs > n):
+    k = min(k, x.shape[1])
+    if not _blocks_apply(x, k):
         return torch.sort(topk_stable(x, k, ties_above)[1], dim=1).values
-    x = x.contiguous()
-    blocks = x.view(m, n // bs, bs)
-    top = blocks.amax(2).numpy()                             # (m, n / bs); NaN propagates
-    at = np.arange(m)[:, None]
-    part = np.argpartition(-top, k, axis=1)                  # the k best blocks, then the next
-    best = part[:, :k]
-    ok = (top[at, best].min(1) > top[at[:, 0], part[:, k]]) & ~np.isnan(top).any(1)
-    cand = blocks.numpy()[at, best].reshape(m, k * bs)       # (m, k · bs) entries of the k
-    part = np.argpartition(-cand, k, axis=1)
-    win = part[:, :k]
-    ok &= cand[at, win].min(1) > cand[at[:, 0], part[:, k]]
-    out = np.sort(best[at, win // bs] * bs + win % bs, axis=1)
-    idx = torch.from_numpy(out)
+    cand, best, kth, nxt, nan = _best_blocks(x, k)
+    ok = (kth > nxt) & ~nan
+    idx = torch.from_numpy(_pick(cand, best, k))
     if not ok.all():
         rows = torch.from_numpy(np.flatnonzero(~ok))
         idx[rows] = torch.sort(topk_stable(x[rows], k, ties_above)[1], dim=1).values
+    return idx
+
+
+def active_first(idx: torch.Tensor) -> torch.Tensor:
+    """Rows of unit indices (m, k), -1 = none -> the units ascending, then the -1s."""
+    big = torch.iinfo(idx.dtype).max
+    out = torch.where(idx < 0, big, idx).sort(dim=1).values
+    return out.masked_fill(out == big, -1)
+
+
+def active_set(x: torch.Tensor, k: int) -> torch.Tensor:
+    """k-WTA among entries > 0 of wide CPU rows (m, n) -> (m, k) unit indices, ascending,
+    then -1 where fewer than k entries are > 0: what masking ``topk_set(x, k, 0.0)`` gives
+    (the same active units), without a full pass over most rows.
+
+    W's activity after a hop is mostly silent (in a night's probes ~70 % of rows have at most
+    k active units). After :func:`_best_blocks`: when the k-th block maximum is <= 0, every
+    active unit lies in the k best blocks, so a row with at most k of them among the
+    candidates is answered there; rows whose candidates hold every entry at least their k-th
+    value (that case with more than k active units, or a k-th block maximum above the next)
+    are picked there; the rest (a tie at the k-th block maximum above 0, a NaN) go through
+    ``topk_set``. Rows that do not fit the block scan (:func:`topk_set`'s conditions): the
+    same masking on the whole row."""
+    if not _blocks_apply(x, k):
+        idx = topk_set(x, k, 0.0)
+        return active_first(idx.masked_fill(x.gather(1, idx) <= 0, -1))
+    m = x.shape[0]
+    bs = SET_BLOCK
+    cand, best, kth, nxt, nan = _best_blocks(x, k)
+    live = cand > 0
+    count = np.count_nonzero(live, axis=1)
+    few = (kth <= 0) & (count <= k) & ~nan
+    picked = ~few & ~nan & ((kth <= 0) | (kth > nxt))
+    out = np.full((m, k), -1, dtype=np.int64)
+    if few.any():
+        r = np.flatnonzero(few)
+        rr, cc = np.nonzero(live[r])
+        unit = best[r[rr], cc // bs] * bs + cc % bs
+        order = np.lexsort((unit, rr))
+        rr, unit = rr[order], unit[order]
+        place = np.arange(rr.size) - np.searchsorted(rr, rr)
+        out[r[rr], place] = unit
+    if picked.any():
+        r = np.flatnonzero(picked)
+        out[r] = _pick(cand[r], best[r], k)
+    idx = torch.from_numpy(out)
+    rest = ~few & ~picked
+    if rest.any():
+        rows = torch.from_numpy(np.flatnonzero(rest))
+        xr = x[rows]
+        got = topk_stable(xr, k, 0.0)[1]
+        idx[rows] = active_first(got.masked_fill(xr.gather(1, got) <= 0, -1))
     return idx
 
 

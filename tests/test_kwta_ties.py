@@ -78,3 +78,21 @@ def test_topk_stable_ties_above_leaves_only_dead_ties_unresolved():
     v, i = topk_stable(x, 4, ties_above=0.0)
     assert i[0, :3].tolist() == [10, 11, 12] and v[0, 3] == 1.0 and i[0, 3] == 14
     assert v[1].tolist() == [0.0] * 4                    # which zeros: not specified
+
+
+def test_kwta_active_few_active_units_come_first_then_minus_one():
+    x = torch.zeros(3, 16384)
+    x[0, [900, 5, 16000]] = torch.tensor([0.5, 2.0, 0.5])
+    x[1, :30] = torch.arange(30).float() + 1
+    x[2, 7] = -1.0
+    got = kwta_active(x, 20)
+    assert got[0].tolist() == [5, 900, 16000] + [-1] * 17
+    assert got[1].tolist() == list(range(10, 30))
+    assert got[2].tolist() == [-1] * 20
+    for bad in (0, 16385):
+        try:
+            kwta_active(x, bad)
+        except ValueError as exc:
+            assert str(bad) in str(exc)
+        else:
+            raise AssertionError(bad)

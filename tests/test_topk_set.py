@@ -5,7 +5,8 @@ back to topk_stable."""
 import pytest
 import torch
 
-from nuonuo_core.ops import SET_BLOCK, topk_set, topk_stable
+from nuonuo_core.functional import kwta_active
+from nuonuo_core.ops import SET_BLOCK, active_first, topk_set, topk_stable
 
 
 def _reference(x, k, ties_above=None):
@@ -19,7 +20,7 @@ def _wide_cases():
         k = int(torch.randint(1, 25, (1,), generator=g))
         nb = 4 * (k + 1) + int(torch.randint(0, 40, (1,), generator=g))
         n = nb * SET_BLOCK
-        kind = trial % 8
+        kind = trial % 9
         x = torch.randn(m, n, generator=g)
         if kind == 1:                               # many ties everywhere
             x = torch.randint(0, 6, (m, n), generator=g).float()
@@ -44,6 +45,16 @@ def _wide_cases():
         elif kind == 7:                             # largest allowed values
             x = torch.full((m, n), 3.4e38)
             x[:, ::7] = -3.4e38
+        elif kind == 8:     # distinct block maxima, a tie at the k-th entry across two blocks
+            x = -torch.rand(m, n, generator=g)
+            for r in range(m):
+                blocks = torch.randperm(nb, generator=g)[:k]
+                x[r, blocks * SET_BLOCK + torch.randint(0, SET_BLOCK, (k,), generator=g)] = \
+                    10.0 + torch.arange(k).float()
+                other = int(blocks[-1]) if k > 1 else int(blocks[0])
+                spot = other * SET_BLOCK + int(torch.randint(0, SET_BLOCK, (1,), generator=g))
+                if x[r, spot] < 0:
+                    x[r, spot] = 10.0                  # ties the k-th (the smallest maximum)
         yield x, k
 
 
@@ -62,6 +73,25 @@ def test_topk_set_equals_sorted_topk_stable_on_wide_rows():
         head = torch.sort(torch.nan_to_num(x, nan=float("inf")), 1, descending=True).values
         fallback += int((head[:, k - 1] == head[:, k]).sum())
     assert fallback > 50                             # the redo path ran
+
+
+def _active_reference(x, k):
+    idx = topk_stable(x, k, 0.0)[1]
+    return active_first(idx.masked_fill(x.gather(1, idx) <= 0, -1))
+
+
+def test_kwta_active_equals_the_masked_stable_top_k_on_wide_rows():
+    g = torch.Generator().manual_seed(4)
+    for x, k in _wide_cases():
+        assert torch.equal(kwta_active(x, k), _active_reference(x, k)), (x, k)
+        sparse = torch.relu(x) * (torch.rand(x.shape, generator=g) < 0.004)   # W's activity
+        sparse[0] = 0.0
+        if k > 1:
+            sparse[1, :SET_BLOCK * (k - 1)] = 0.0
+            sparse[1, 3:3 + k + 1] = 1.5                 # more than k active, ties, one block
+        assert torch.equal(kwta_active(sparse, k), _active_reference(sparse, k)), (sparse, k)
+        steps = torch.randint(0, 3, x.shape, generator=g).float()   # lr multiples: many ties
+        assert torch.equal(kwta_active(steps, k), _active_reference(steps, k)), (steps, k)
 
 
 def test_topk_set_kwta_codes_of_a_projection():
