@@ -71,7 +71,8 @@ def _blocks_apply(x: torch.Tensor, k: int) -> bool:
             and n % SET_BLOCK == 0 and 4 * (k + 1) * SET_BLOCK <= n)
 
 
-def _best_blocks(x: torch.Tensor, k: int):
+def _best_blocks(x: torch.Tensor, k: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Wide rows (m, n) -> the k blocks of :data:`SET_BLOCK` units with the largest maxima:
     (their entries (m, k · bs), their block numbers (m, k), the k-th and (k + 1)-th block
     maximum (m,) each, rows holding a NaN (m,) bool)."""
