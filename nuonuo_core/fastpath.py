@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .candidates import best_rows, min_units
-from .functional import kwta_active, kwta_indices
+from .functional import kwta_indices
 
 
 def hopfield_one(store, q: np.ndarray, k: int):
@@ -57,10 +57,32 @@ def cosine_one(store, q: np.ndarray, k: int):
     return np.where(live, s_t[0].numpy(), np.float32(0.0)).astype(np.float32), pos
 
 
+def kwta_indices_np(h: np.ndarray, winners: int) -> np.ndarray:
+    """k-WTA of one activity vector (D,) float32 -> (k,) units ascending
+    (:func:`~nuonuo_core.functional.kwta_indices`); a tie at the k-th value or a NaN goes
+    through it."""
+    part = np.argpartition(-h, winners)
+    win = part[:winners]
+    if h[win].min() > h[part[winners]] and not np.isnan(h[part[winners]]):
+        return np.sort(win)
+    return kwta_indices(torch.from_numpy(h[None]), winners)[0].numpy()
+
+
 def kwta_active_np(r: np.ndarray, winners: int) -> np.ndarray:
     """k-WTA among units with activity > 0 of one activity vector (D,) -> (k,) units,
     ascending, -1 where fewer than k are active (:func:`~nuonuo_core.functional.kwta_active`)."""
-    return kwta_active(torch.from_numpy(r[None]), winners)[0].numpy()
+    active = np.flatnonzero(r > 0)                  # ascending; NaN is never active
+    out = np.full(winners, -1, dtype=np.int64)
+    if active.size <= winners:
+        out[:active.size] = active
+        return out
+    vals = r[active]
+    part = np.argpartition(-vals, winners)
+    win = part[:winners]
+    if not vals[win].min() > vals[part[winners]]:  # a tie at the k-th value: lower unit first
+        win = np.argsort(-vals, kind="stable")[:winners]
+    out[:] = np.sort(active[win])
+    return out
 
 
 def hebbian_step_np(w, code: np.ndarray, winners: int) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +96,7 @@ def hebbian_one(store, sep, q: np.ndarray, k: int):
     positions (k,), {"overlap", "support"}) as :func:`batchpath.hebbian_recall`."""
     winners, w = store.config.k, store.w
     h = torch.mv(sep.projection, torch.from_numpy(np.ascontiguousarray(q, np.float32))).numpy()
-    query_code = kwta_indices(torch.from_numpy(h[None]), winners)[0].numpy()
+    query_code = kwta_indices_np(h, winners)
     j, rows, vals = w.columns_np(query_code)   # the cells of the query code's columns
     r = np.bincount(rows, weights=vals, minlength=w.dim).astype(np.float32)
     code = kwta_active_np(r, winners)

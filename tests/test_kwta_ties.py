@@ -2,6 +2,7 @@
 included; kwta_active gives the same live winners and -1 for the rest."""
 import torch
 
+from nuonuo_core.fastpath import kwta_active_np, kwta_indices_np
 from nuonuo_core.functional import kwta_active, kwta_indices
 
 
@@ -26,6 +27,9 @@ def cases():
 def test_kwta_indices_ties_equal_the_stable_sort():
     for x, k in cases():
         assert torch.equal(kwta_indices(x, k), reference(x, k)), (x, k)
+        if k < x.shape[1]:
+            for row, want in zip(x, reference(x, k)):
+                assert kwta_indices_np(row.numpy(), k).tolist() == want.tolist(), (row, k)
     assert kwta_indices(torch.zeros(2, 16384), 20).tolist() == [list(range(20))] * 2
 
 
@@ -38,6 +42,8 @@ def test_kwta_active_keeps_the_live_winners():
             alive = sorted(v for v in a if v >= 0)
             assert sorted(v for v in b if v >= 0) == alive, (a, b)
             assert b.count(-1) == k - len(alive), (a, b)
+        for row, b in zip(x, got.tolist()):          # the one-query path: the same array
+            assert kwta_active_np(row.numpy(), k).tolist() == b, (row, k)
     assert kwta_active(torch.zeros(1, 50), 5).tolist() == [[-1] * 5]
 
 

@@ -5,6 +5,7 @@ back to topk_stable."""
 import pytest
 import torch
 
+from nuonuo_core.fastpath import kwta_active_np, kwta_indices_np
 from nuonuo_core.functional import kwta_active
 from nuonuo_core.ops import SET_BLOCK, active_first, topk_set, topk_stable
 
@@ -70,6 +71,9 @@ def test_topk_set_equals_sorted_topk_stable_on_wide_rows():
                 keep = x.gather(1, want) > 0
                 assert torch.equal(torch.where(x.gather(1, got) > 0, got, -1).sort(1).values,
                                    torch.where(keep, want, -1).sort(1).values)
+        want = _reference(x, k).numpy()
+        for i in range(x.shape[0]):                  # the one-query numpy path
+            assert (kwta_indices_np(x[i].numpy(), k) == want[i]).all(), (x[i], k)
         head = torch.sort(torch.nan_to_num(x, nan=float("inf")), 1, descending=True).values
         fallback += int((head[:, k - 1] == head[:, k]).sum())
     assert fallback > 50                             # the redo path ran
@@ -92,6 +96,10 @@ def test_kwta_active_equals_the_masked_stable_top_k_on_wide_rows():
         assert torch.equal(kwta_active(sparse, k), _active_reference(sparse, k)), (sparse, k)
         steps = torch.randint(0, 3, x.shape, generator=g).float()   # lr multiples: many ties
         assert torch.equal(kwta_active(steps, k), _active_reference(steps, k)), (steps, k)
+        for rows in (x, sparse, steps):          # the one-query numpy path, row by row
+            want = _active_reference(rows, k).numpy()
+            for i in range(rows.shape[0]):
+                assert (kwta_active_np(rows[i].numpy(), k) == want[i]).all(), (rows[i], k)
 
 
 def test_topk_set_kwta_codes_of_a_projection():
