@@ -5,6 +5,7 @@ Codes are binary with exactly k ones; they are stored as sorted index rows (n, k
 from __future__ import annotations
 
 import math
+import queue
 import threading
 import weakref
 
@@ -13,7 +14,7 @@ import torch
 
 from .functional import kwta_indices
 from .ops import matmul_t
-from .threads import map_chunks
+from .threads import chunk_workers, map_chunks
 
 
 # One read-only P per (d, D, seed, device) while any memory uses it: a lab server holds many
@@ -63,17 +64,29 @@ class PatternSeparator:
         n = x.shape[0]
         out = torch.empty(n, self.k, dtype=torch.int32, device=x.device)
         proj = self.projection
+        starts = range(0, n, chunk)
+        if x.device.type != "cpu" or n == 1:
+            for s in starts:
+                h = matmul_t(x[s:s + chunk], proj)
+                out[s:s + chunk] = kwta_indices(h, self.k).to(torch.int32)
+            return out
+        work = n * proj.shape[0] * proj.shape[1]
+        # one activity buffer a worker, allocated here: the workers' own allocations would
+        # stay cached in each thread's malloc arena after the call (measured: +66 MB of RSS)
+        buffers: queue.SimpleQueue[torch.Tensor] = queue.SimpleQueue()
+        for _ in range(chunk_workers(len(starts), work)):
+            buffers.put(torch.empty(min(chunk, n), proj.shape[0]))
 
         def one(s: int) -> None:
-            h = matmul_t(x[s:s + chunk], proj)
-            out[s:s + chunk] = kwta_indices(h, self.k).to(torch.int32)
+            rows = x[s:s + chunk]
+            buf = buffers.get()
+            try:
+                h = torch.mm(rows, proj.T, out=buf[:rows.shape[0]])
+                out[s:s + chunk] = kwta_indices(h, self.k).to(torch.int32)
+            finally:
+                buffers.put(buf)
 
-        starts = range(0, n, chunk)
-        if x.device.type == "cpu":
-            map_chunks(one, starts, n * proj.shape[0] * proj.shape[1])
-        else:
-            for s in starts:
-                one(s)
+        map_chunks(one, starts, work)
         return out
 
     def fingerprint(self) -> float:

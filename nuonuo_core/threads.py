@@ -123,6 +123,15 @@ def caller_thread_count() -> int:
     return max(1, torch.get_num_threads())
 
 
+def chunk_workers(items: int, work: int) -> int:
+    """How many threads :func:`map_chunks` uses for ``items`` items of ``work`` multiply-adds
+    in all: 1 below ``2 ×`` :data:`LARGE_WORK`, else the caller's thread count (at most one
+    a item)."""
+    if work < 2 * LARGE_WORK:
+        return 1
+    return max(1, min(caller_thread_count(), items))
+
+
 def map_chunks(func: Callable[[Any], Any], items: Iterable[Any], work: int) -> list:
     """``[func(item) for item in items]``, on the caller's threads when ``work`` (multiply-adds
     in all) reaches ``2 ×`` :data:`LARGE_WORK`: a pool of :func:`caller_thread_count` Python
@@ -135,8 +144,8 @@ def map_chunks(func: Callable[[Any], Any], items: Iterable[Any], work: int) -> l
     in the calling thread. The process's thread settings are not touched; the pool's threads
     end with the call."""
     items = list(items)
-    workers = min(caller_thread_count(), len(items))
-    if workers <= 1 or work < 2 * LARGE_WORK:
+    workers = chunk_workers(len(items), work)
+    if workers <= 1:
         return [func(item) for item in items]
 
     def run(item: Any) -> Any:

@@ -63,3 +63,5 @@ def test_codes_equal_one_serial_pass(monkeypatch, workers):
     assert torch.equal(got, want)
     assert torch.equal(got[300], got[10])
     assert torch.equal(sep.codes(x[:1]), want[:1])
+    assert torch.equal(sep.codes(x[:300]), want[:300])           # one worker, two chunks
+    assert sep.codes(x[:0]).shape == (0, 20)
