@@ -117,8 +117,10 @@ def test_topk_set_other_shapes(shape, k):
     g = torch.Generator().manual_seed(2)
     x = torch.randint(0, 9, shape, generator=g).float()
     assert torch.equal(topk_set(x, k), _reference(x, k))
+    assert torch.equal(kwta_active(x - 4, k), _active_reference(x - 4, k))
     x = x.double()
     assert torch.equal(topk_set(x, k), _reference(x, k))
+    assert torch.equal(kwta_active(x - 4, k), _active_reference(x - 4, k))
 
 
 def test_topk_set_non_contiguous_rows():
