@@ -155,8 +155,8 @@ def active_set(x: torch.Tensor, k: int) -> torch.Tensor:
     candidates is answered there; rows whose candidates hold every entry at least their k-th
     value (that case with more than k active units, or a k-th block maximum above the next)
     are picked there; the rest (a tie at the k-th block maximum above 0, a NaN) go through
-    ``topk_set``. Rows that do not fit the block scan (:func:`topk_set`'s conditions): the
-    same masking on the whole row."""
+    :func:`topk_stable`. Rows that do not fit the block scan (:func:`topk_set`'s conditions):
+    the same masking on the whole row."""
     if not _blocks_apply(x, k):
         idx = topk_set(x, k, 0.0)
         return active_first(idx.masked_fill(x.gather(1, idx) <= 0, -1))

@@ -125,8 +125,8 @@ def caller_thread_count() -> int:
 
 def chunk_workers(items: int, work: int) -> int:
     """How many threads :func:`map_chunks` uses for ``items`` items of ``work`` multiply-adds
-    in all: 1 below ``2 ×`` :data:`LARGE_WORK`, else the caller's thread count (at most one
-    a item)."""
+    in all: 1 below ``2 ×`` :data:`LARGE_WORK`, else the caller's thread count (never more
+    than there are items)."""
     if work < 2 * LARGE_WORK:
         return 1
     return max(1, min(caller_thread_count(), items))
