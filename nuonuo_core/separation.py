@@ -17,6 +17,9 @@ from .ops import matmul_t
 from .threads import chunk_workers, map_chunks
 
 
+#: bytes of activity buffers an add's workers may hold at once (8 workers at D = 16384)
+BUFFER_BUDGET = 128 << 20
+
 # One read-only P per (d, D, seed, device) while any memory uses it: a lab server holds many
 # memories of the same shape (each session's workspace, the night player's twins), and P is
 # 25 MB at D = 16384. Weak values: P is freed with the last memory that uses it.
@@ -71,11 +74,15 @@ class PatternSeparator:
                 out[s:s + chunk] = kwta_indices(h, self.k).to(torch.int32)
             return out
         work = n * proj.shape[0] * proj.shape[1]
-        # one activity buffer a worker, allocated here: the workers' own allocations would
-        # stay cached in each thread's malloc arena after the call (measured: +66 MB of RSS)
+        # one activity buffer a worker, allocated here (the workers' own allocations would
+        # stay cached in each thread's malloc arena after the call: measured +66 MB of RSS),
+        # and no more workers than BUFFER_BUDGET holds (a 64-core machine would ask for 64)
+        rows_per_buffer = min(chunk, n)
+        limit = max(1, BUFFER_BUDGET // max(1, rows_per_buffer * proj.shape[0] * 4))
+        workers = chunk_workers(len(starts), work, limit)
         buffers: queue.SimpleQueue[torch.Tensor] = queue.SimpleQueue()
-        for _ in range(chunk_workers(len(starts), work)):
-            buffers.put(torch.empty(min(chunk, n), proj.shape[0]))
+        for _ in range(workers):
+            buffers.put(torch.empty(rows_per_buffer, proj.shape[0]))
 
         def one(s: int) -> None:
             rows = x[s:s + chunk]
@@ -86,7 +93,7 @@ class PatternSeparator:
             finally:
                 buffers.put(buf)
 
-        map_chunks(one, starts, work)
+        map_chunks(one, starts, work, workers)
         return out
 
     def fingerprint(self) -> float:

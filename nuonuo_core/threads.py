@@ -123,16 +123,17 @@ def caller_thread_count() -> int:
     return max(1, torch.get_num_threads())
 
 
-def chunk_workers(items: int, work: int) -> int:
+def chunk_workers(items: int, work: int, limit: int | None = None) -> int:
     """How many threads :func:`map_chunks` uses for ``items`` items of ``work`` multiply-adds
-    in all: 1 below ``2 ×`` :data:`LARGE_WORK`, else the caller's thread count (never more
-    than there are items)."""
+    in all: 1 below ``2 ×`` :data:`LARGE_WORK`, else the caller's thread count, never more
+    than there are items or than ``limit`` (e.g. what a memory budget allows)."""
     if work < 2 * LARGE_WORK:
         return 1
-    return max(1, min(caller_thread_count(), items))
+    return max(1, min(caller_thread_count(), items, items if limit is None else limit))
 
 
-def map_chunks(func: Callable[[Any], Any], items: Iterable[Any], work: int) -> list:
+def map_chunks(func: Callable[[Any], Any], items: Iterable[Any], work: int,
+               limit: int | None = None) -> list:
     """``[func(item) for item in items]``, on the caller's threads when ``work`` (multiply-adds
     in all) reaches ``2 ×`` :data:`LARGE_WORK`: a pool of :func:`caller_thread_count` Python
     threads, each running whole items with one OpenMP thread (:func:`engine_threads`), results
@@ -144,7 +145,7 @@ def map_chunks(func: Callable[[Any], Any], items: Iterable[Any], work: int) -> l
     in the calling thread. The process's thread settings are not touched; the pool's threads
     end with the call."""
     items = list(items)
-    workers = chunk_workers(len(items), work)
+    workers = chunk_workers(len(items), work, limit)
     if workers <= 1:
         return [func(item) for item in items]
 

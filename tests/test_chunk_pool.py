@@ -65,3 +65,26 @@ def test_codes_equal_one_serial_pass(monkeypatch, workers):
     assert torch.equal(sep.codes(x[:1]), want[:1])
     assert torch.equal(sep.codes(x[:300]), want[:300])           # one worker, two chunks
     assert sep.codes(x[:0]).shape == (0, 20)
+
+
+def test_codes_workers_stay_within_the_buffer_budget(monkeypatch):
+    """A machine with 64 threads gets no more workers than BUFFER_BUDGET holds (8 at D 16384),
+    and the codes do not change."""
+    from nuonuo_core import separation
+
+    monkeypatch.setattr(threads, "caller_thread_count", lambda: 64)
+    seen = set()
+    real = separation.kwta_indices
+
+    def spy(h, k):
+        seen.add(threading.current_thread().name)
+        return real(h, k)
+
+    monkeypatch.setattr(separation, "kwta_indices", spy)
+    g = torch.Generator().manual_seed(6)
+    x = torch.nn.functional.normalize(torch.randn(256 * 12, 384, generator=g), dim=1)
+    sep = PatternSeparator(384, 16384, 20, seed=0)
+    with engine_threads():
+        got = sep.codes(x)
+    assert 2 <= len(seen) <= separation.BUFFER_BUDGET // (256 * 16384 * 4) == 8
+    assert torch.equal(got, real(x @ sep.projection.T, 20).to(torch.int32))
