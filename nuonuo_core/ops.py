@@ -144,6 +144,11 @@ def active_first(idx: torch.Tensor) -> torch.Tensor:
     return out.masked_fill(out == big, -1)
 
 
+def _only_active(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Winners idx (m, k) of rows x (m, n) -> the active ones (x > 0) first, then -1."""
+    return active_first(idx.masked_fill(x.gather(1, idx) <= 0, -1))
+
+
 def active_set(x: torch.Tensor, k: int) -> torch.Tensor:
     """k-WTA among entries > 0 of wide CPU rows (m, n) -> (m, k) unit indices, ascending,
     then -1 where fewer than k entries are > 0: what masking ``topk_set(x, k, 0.0)`` gives
@@ -158,8 +163,7 @@ def active_set(x: torch.Tensor, k: int) -> torch.Tensor:
     :func:`topk_stable`. Rows that do not fit the block scan (:func:`topk_set`'s conditions):
     the same masking on the whole row."""
     if not _blocks_apply(x, k):
-        idx = topk_set(x, k, 0.0)
-        return active_first(idx.masked_fill(x.gather(1, idx) <= 0, -1))
+        return _only_active(x, topk_set(x, k, 0.0))
     m = x.shape[0]
     bs = SET_BLOCK
     cand, best, kth, nxt, nan = _best_blocks(x, k)
@@ -184,8 +188,7 @@ def active_set(x: torch.Tensor, k: int) -> torch.Tensor:
     if rest.any():
         rows = torch.from_numpy(np.flatnonzero(rest))
         xr = x[rows]
-        got = topk_stable(xr, k, 0.0)[1]
-        idx[rows] = active_first(got.masked_fill(xr.gather(1, got) <= 0, -1))
+        idx[rows] = _only_active(xr, topk_stable(xr, k, 0.0)[1])
     return idx
 
 
